@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps and helpers shared by every signal family (one skeleton, shared maps). */
+#ifndef __TT_COMMON_BPF_H
+#define __TT_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "tcptriage.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+
+/*
+ * Maps are declared __weak in this header so that every object that
+ * includes it agrees on one definition; the BPF linker merges them into a
+ * single map in the final object.  Sizes are defaults: userspace may change
+ * them with bpf_map__set_max_entries() before load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tt_count_key);
+	__type(value, struct tt_count_val);
+} counts SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock address */
+	__type(value, struct tt_owner);
+} owners SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32); /* tgid */
+	__type(value, struct tt_proc);
+} procs SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tt_flow_key);
+	__type(value, struct tt_flow_val);
+} flows SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_memstate);
+} memstate SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_H_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} health SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps") __weak;
+
+static __always_inline void health_inc(__u32 what)
+{
+	__u64 *v = bpf_map_lookup_elem(&health, &what);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline __u32 netns_of(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool sk_is_tcp(const struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	return (family == AF_INET || family == AF_INET6) &&
+	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+/* Add to the counter of (owner of sk, signal, sub); sk may be NULL. */
+static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 signal,
+				      __u32 sub, __u64 amount)
+{
+	struct tt_count_key key = { .netns = netns, .signal = signal, .sub = sub };
+	struct tt_count_val *val, zero = {};
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner;
+
+	if (sk) {
+		owner = bpf_map_lookup_elem(&owners, &skaddr);
+		if (owner) {
+			key.tgid = owner->tgid;
+			key.cgroup = owner->cgroup;
+		}
+	}
+	val = bpf_map_lookup_elem(&counts, &key);
+	if (!val) {
+		if (bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&counts, &key)) {
+			health_inc(TT_H_COUNTS_FULL);
+			return;
+		}
+		val = bpf_map_lookup_elem(&counts, &key);
+		if (!val)
+			return;
+	}
+	val->events++;
+	val->amount += amount;
+	health_inc(TT_H_EVENTS);
+}
+
+/* Remember owner as the owner of sk, and what its tgid is called. */
+static __always_inline void owner_store(const struct sock *sk, const struct tt_owner *owner,
+					__u64 flags)
+{
+	__u64 skaddr = (__u64)sk;
+	struct tt_proc proc = {};
+
+	if (bpf_map_update_elem(&owners, &skaddr, owner, flags) && flags != BPF_NOEXIST)
+		health_inc(TT_H_OWNERS_FULL);
+	proc.cgroup = owner->cgroup;
+	__builtin_memcpy(proc.comm, owner->comm, sizeof(proc.comm));
+	if (bpf_map_update_elem(&procs, &owner->tgid, &proc, BPF_ANY))
+		health_inc(TT_H_PROCS_FULL);
+}
+
+/* Record the current task as the owner of sk (call in process context only). */
+static __always_inline void owner_set_current(const struct sock *sk)
+{
+	struct tt_owner owner = {};
+
+	owner.tgid = bpf_get_current_pid_tgid() >> 32;
+	owner.netns = netns_of(sk);
+	owner.cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
+	owner_store(sk, &owner, BPF_ANY);
+}
+
+/* Fill a flow key (local = s, remote = d) from a socket. */
+static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_key *fk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	fk->family = family;
+	fk->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	fk->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	fk->netns = netns_of(sk);
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(fk->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(fk->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		return;
+	}
+	/* v4-mapped ::ffff:a.b.c.d so userspace handles one address form */
+	fk->saddr[10] = fk->saddr[11] = 0xff;
+	fk->daddr[10] = fk->daddr[11] = 0xff;
+	BPF_CORE_READ_INTO(&fk->saddr[12], sk, __sk_common.skc_rcv_saddr);
+	BPF_CORE_READ_INTO(&fk->daddr[12], sk, __sk_common.skc_daddr);
+}
+
+/*
+ * One hook, three ways to attach it: tp_btf (cheapest, typed), raw_tp, and the
+ * classic tracepoint (whose record layout differs, so it gets its own body).
+ * The loader picks one per hook and disables the others' autoload.
+ */
+#define TT_HOOK_BTF_RAW(name, tp, call, args...)                   \
+	SEC("tp_btf/" tp) int BPF_PROG(name##__btf, args) { call; return 0; } \
+	SEC("raw_tp/" tp) int BPF_PROG(name##__raw, args) { call; return 0; }
+
+#endif /* __TT_COMMON_BPF_H */

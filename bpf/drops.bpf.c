@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Packet drops by kernel drop reason, attributed to the receiving socket's owner. */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
+				    const struct sock *rx_sk)
+{
+	const struct sock *sk = rx_sk;
+	__u32 netns;
+
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	if (sk)
+		netns = netns_of(sk);
+	else
+		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	count_add(sk, netns, TT_SIG_DROP, reason, BPF_CORE_READ(skb, len));
+}
+
+TT_HOOK_BTF_RAW(drop, "kfree_skb", on_drop(skb, reason, rx_sk),
+		struct sk_buff *skb, void *location, enum skb_drop_reason reason,
+		struct sock *rx_sk)
+
+SEC("tracepoint/skb/kfree_skb")
+int drop__tp(struct trace_event_raw_kfree_skb *ctx)
+{
+	const struct sock *rx_sk = NULL;
+
+	if (bpf_core_field_exists(ctx->rx_sk))
+		rx_sk = BPF_CORE_READ(ctx, rx_sk);
+	on_drop(ctx->skbaddr, ctx->reason, rx_sk);
+	return 0;
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Resets sent (by kernel reason) and received; aborts on memory get a record each. */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline bool is_abort_on_memory(__u32 reason)
+{
+	if (!bpf_core_enum_value_exists(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_MEMORY))
+		return false;
+	return reason == bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_MEMORY);
+}
+
+/* Rare and decisive (the kernel killing a socket for memory): one record each. */
+static __always_inline void emit_reset(const struct sock *sk, __u32 reason)
+{
+	__u64 skaddr = (__u64)sk;
+	struct tt_rec_reset *rec;
+	struct tt_owner *owner;
+
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		health_inc(TT_H_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memset(rec, 0, sizeof(*rec));
+	rec->hdr.type = TT_REC_RESET;
+	rec->hdr.size = sizeof(*rec);
+	rec->hdr.ts_ns = bpf_ktime_get_ns();
+	rec->reason = reason;
+	rec->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	flow_from_sk(sk, &rec->flow);
+	owner = bpf_map_lookup_elem(&owners, &skaddr);
+	if (owner)
+		rec->owner = *owner;
+	bpf_ringbuf_submit(rec, 0);
+}
+
+static __always_inline void on_send_reset(const struct sock *sk, const struct sk_buff *skb,
+					  __u32 reason)
+{
+	__u32 netns;
+
+	if (sk)
+		netns = netns_of(sk);
+	else if (skb) /* tp_btf: a nullable pointer must be checked before use */
+		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	else
+		netns = 0;
+	count_add(sk, netns, TT_SIG_RST_SENT, reason, 1);
+	if (sk && is_abort_on_memory(reason))
+		emit_reset(sk, reason);
+}
+
+static __always_inline void on_receive_reset(const struct sock *sk)
+{
+	count_add(sk, netns_of(sk), TT_SIG_RST_RECV, 0, 1);
+}
+
+TT_HOOK_BTF_RAW(send_reset, "tcp_send_reset", on_send_reset(sk, skb, reason),
+		const struct sock *sk, const struct sk_buff *skb, enum sk_rst_reason reason)
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int send_reset__tp(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	__u32 reason = 0;
+
+	if (bpf_core_field_exists(ctx->reason))
+		reason = BPF_CORE_READ(ctx, reason);
+	on_send_reset(ctx->skaddr, ctx->skbaddr, reason);
+	return 0;
+}
+
+TT_HOOK_BTF_RAW(receive_reset, "tcp_receive_reset", on_receive_reset(sk), struct sock *sk)
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int receive_reset__tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	on_receive_reset(ctx->skaddr);
+	return 0;
+}

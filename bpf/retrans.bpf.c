@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Retransmits: per owner (counts) and per flow (flows LRU). */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Segments in the skb, as the kernel adds them to Tcp RetransSegs. */
+static __always_inline __u64 skb_segs(const struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *cb = (const void *)skb->cb;
+	__u16 segs = BPF_CORE_READ(cb, tcp_gso_segs);
+
+	return segs ? segs : 1;
+}
+
+static __always_inline void flow_add(const struct sock *sk, __u64 segs)
+{
+	struct tt_flow_key key = {};
+	struct tt_flow_val *val, init = {};
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner;
+
+	flow_from_sk(sk, &key);
+	val = bpf_map_lookup_elem(&flows, &key);
+	if (!val) {
+		owner = bpf_map_lookup_elem(&owners, &skaddr);
+		init.tgid = owner ? owner->tgid : 0;
+		if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))
+			health_inc(TT_H_FLOWS_FULL);
+		val = bpf_map_lookup_elem(&flows, &key);
+		if (!val)
+			return;
+	}
+	__sync_fetch_and_add(&val->retrans_segs, segs);
+	__sync_fetch_and_add(&val->retrans_events, 1);
+	val->last_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void on_retransmit(const struct sock *sk, const struct sk_buff *skb,
+					  int err)
+{
+	__u32 netns = netns_of(sk);
+	__u64 segs;
+
+	if (err) {
+		count_add(sk, netns, TT_SIG_RETRANS_FAIL, -err, 1);
+		return;
+	}
+	segs = skb_segs(skb);
+	count_add(sk, netns, TT_SIG_RETRANS, 0, segs);
+	flow_add(sk, segs);
+}
+
+static __always_inline void on_synack_retransmit(const struct sock *sk)
+{
+	count_add(sk, netns_of(sk), TT_SIG_SYNACK_RETRANS, 0, 1);
+}
+
+TT_HOOK_BTF_RAW(retransmit, "tcp_retransmit_skb", on_retransmit(sk, skb, err),
+		const struct sock *sk, const struct sk_buff *skb, int err)
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int retransmit__tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	int err = bpf_core_field_exists(ctx->err) ? BPF_CORE_READ(ctx, err) : 0;
+
+	on_retransmit(ctx->skaddr, ctx->skbaddr, err);
+	return 0;
+}
+
+TT_HOOK_BTF_RAW(synack_retransmit, "tcp_retransmit_synack", on_synack_retransmit(sk),
+		const struct sock *sk, const struct request_sock *req)
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int synack_retransmit__tp(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	on_synack_retransmit(ctx->skaddr);
+	return 0;
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Layouts shared by the BPF programs and userspace: map keys and values,
+ * ring buffer records.  Layout only: fixed-width fields, no build-flag
+ * dependent members.  Every ring buffer record starts with tt_rec_hdr.
+ */
+#ifndef __TCPTRIAGE_H
+#define __TCPTRIAGE_H
+
+#define TT_COMM_LEN 16
+#define TT_CONSOLE_LEN 240
+#define TT_ADDR_LEN 16
+
+/* What a per-owner counter counts; `sub` refines it (see each entry). */
+enum tt_signal {
+	TT_SIG_NONE = 0,
+	TT_SIG_RETRANS = 1,    /* sub 0; amount = segments (as Tcp RetransSegs) */
+	TT_SIG_RETRANS_FAIL,   /* retransmit attempted, failed locally; sub = -err */
+	TT_SIG_SYNACK_RETRANS, /* sub 0 */
+	TT_SIG_DROP,           /* sub = enum skb_drop_reason value */
+	TT_SIG_EXCEED_BUF,     /* sub = kind (SK_MEM_SEND/RECV); amount = pages allocated */
+	TT_SIG_RCVQ_FULL,      /* sub 0; amount = truesize refused */
+	TT_SIG_RST_SENT,       /* sub = enum sk_rst_reason value */
+	TT_SIG_RST_RECV,       /* sub 0 */
+	TT_SIG_MAX,
+};
+
+/* Key of the per-CPU `counts` map: who (socket owner), where, what. */
+struct tt_count_key {
+	__u32 tgid;   /* owner of the socket, 0 when unknown */
+	__u32 netns;  /* network namespace inode of the socket */
+	__u64 cgroup; /* cgroup v2 id of the owner, 0 when unknown */
+	__u32 signal; /* enum tt_signal */
+	__u32 sub;
+};
+
+struct tt_count_val {
+	__u64 events;
+	__u64 amount;
+};
+
+/* Value of the `owners` map, keyed by the kernel address of a struct sock. */
+struct tt_owner {
+	__u32 tgid;
+	__u32 netns;
+	__u64 cgroup;
+	char comm[TT_COMM_LEN];
+};
+
+/* Value of the `procs` map, keyed by tgid: what a counter's tgid was. */
+struct tt_proc {
+	__u64 cgroup;
+	char comm[TT_COMM_LEN];
+};
+
+/* Per-flow retransmit state (`flows` LRU map). Addresses are v4-mapped for AF_INET. */
+struct tt_flow_key {
+	__u8 saddr[TT_ADDR_LEN];
+	__u8 daddr[TT_ADDR_LEN];
+	__u16 sport; /* host order */
+	__u16 dport; /* host order */
+	__u16 family;
+	__u16 pad;
+	__u32 netns;
+};
+
+struct tt_flow_val {
+	__u64 retrans_segs;
+	__u64 retrans_events;
+	__u64 last_ns;
+	__u32 tgid;
+	__u32 pad;
+};
+
+/* Last socket memory limit hit, as reported by sock_exceed_buf_limit. */
+struct tt_memstate {
+	__u64 hits;
+	__u64 last_ns;
+	__s64 allocated; /* pages */
+	__s64 sysctl_mem[3];
+};
+
+/* The agent's own losses, indexes of the per-CPU `health` array. */
+enum tt_health {
+	TT_H_RINGBUF_FULL = 0,
+	TT_H_COUNTS_FULL,
+	TT_H_OWNERS_FULL,
+	TT_H_FLOWS_FULL,
+	TT_H_PROCS_FULL,
+	TT_H_EVENTS, /* every program invocation that did work */
+	TT_H_MAX,
+};
+
+enum tt_rec_type {
+	TT_REC_CONSOLE = 1,
+	TT_REC_RESET = 2, /* a reset worth a line of its own (abort on memory) */
+};
+
+struct tt_rec_hdr {
+	__u32 type;
+	__u32 size; /* of the whole record */
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+};
+
+struct tt_rec_console {
+	struct tt_rec_hdr hdr;
+	__u32 len;
+	__u32 pad;
+	char text[TT_CONSOLE_LEN];
+};
+
+struct tt_rec_reset {
+	struct tt_rec_hdr hdr;
+	struct tt_flow_key flow;
+	struct tt_owner owner; /* last known owner of the socket */
+	__u32 reason;          /* enum sk_rst_reason */
+	__u32 state;           /* TCP state of the socket */
+};
+
+#endif /* __TCPTRIAGE_H */

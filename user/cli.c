@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include "cli.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+volatile sig_atomic_t cli_stop;
+
+int cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tcptriage: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int cmd_dispatch(const struct cmd *table, int argc, char **argv)
+{
+	for (const struct cmd *c = table; c->name; c++)
+		if (!strcmp(c->name, argv[0]))
+			return c->run(argc, argv);
+	return cli_fail(EXIT_USAGE, "unknown command '%s' (try 'tcptriage --help')", argv[0]);
+}
+
+int cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || *s == '-' || *s == '+') {
+		cli_fail(EXIT_USAGE, "%s needs a number, got '%s'", opt, s ? s : "");
+		return -EINVAL;
+	}
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max) {
+		cli_fail(EXIT_USAGE, "%s must be a whole number from %llu to %llu, got '%s'", opt,
+			 (unsigned long long)min, (unsigned long long)max, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_option_error(char **argv, int c)
+{
+	extern int optind, optopt;
+	const char *opt = argv[optind - 1];
+
+	if (c == ':')
+		return cli_fail(EXIT_USAGE, "%s: option '%s' needs a value", argv[0], opt);
+	return cli_fail(EXIT_USAGE, "%s: unknown option '%s' (try '%s --help')", argv[0],
+			optopt ? (char[]){ '-', (char)optopt, 0 } : opt, argv[0]);
+}
+
+static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int cli_require_bpf_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return cli_fail(EXIT_ENV, "cannot read capabilities: %s", strerror(errno));
+	if (has_cap(data, CAP_SYS_ADMIN) || (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))
+		return 0;
+	return cli_fail(EXIT_ENV, "needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): run as root, "
+			"or grant them, e.g. setcap cap_bpf,cap_perfmon,cap_net_admin,cap_sys_admin+ep tcptriage");
+}
+
+static void on_signal(int sig)
+{
+	cli_stop = 1;
+	/* a second Ctrl-C kills: restore the default action */
+	if (sig == SIGINT)
+		signal(SIGINT, SIG_DFL);
+}
+
+void cli_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}

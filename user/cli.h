@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command-line plumbing shared by every command: dispatch, numbers, errors, signals. */
+#ifndef __TT_CLI_H
+#define __TT_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EXIT_USAGE 2 /* bad arguments or unknown command */
+#define EXIT_ENV 1   /* missing privileges, kernel support, runtime failure */
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Run the command named by argv[0] from a NULL-terminated table. */
+int cmd_dispatch(const struct cmd *table, int argc, char **argv);
+
+/* Print "tcptriage: <msg>" on one line to stderr and return code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a whole decimal number in [min, max]; one-line error and -EINVAL otherwise. */
+int cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* One-line error for getopt's ':' (missing argument) or '?' (unknown option). */
+int cli_option_error(char **argv, int c);
+
+/* Exit 1 with how to fix it unless this process may load and attach BPF tracing programs. */
+int cli_require_bpf_privileges(void);
+
+/* SIGINT/SIGTERM set the flag; a second SIGINT kills (the default action). */
+extern volatile sig_atomic_t cli_stop;
+void cli_install_signals(void);
+
+#endif /* __TT_CLI_H */

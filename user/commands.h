@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The commands of the tcptriage binary (one file each). */
+#ifndef __TT_COMMANDS_H
+#define __TT_COMMANDS_H
+
+int cmd_diagnose(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif /* __TT_COMMANDS_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `tcptriage diagnose`: watch for a while, print findings as they fire, then a report. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "commands.h"
+#include "session.h"
+
+static const char diagnose_usage[] =
+	"Usage: tcptriage diagnose [--duration S] [--interval S] [--json] [--attach MODE] [-v]\n"
+	"\n"
+	"Watch this host's TCP stack for S seconds, print findings as they fire and a\n"
+	"final report: which kernel resource ran out, who holds it, what to change.\n"
+	"\n"
+	"  -d, --duration S   seconds to watch, 1-86400 (default 10)\n"
+	"  -i, --interval S   seconds between counter readings, 1-3600 (default 1)\n"
+	"  -j, --json         JSON Lines (contract v1) instead of text\n"
+	"      --attach MODE  best attach form to try first: tp_btf (default), raw_tp,\n"
+	"                     tracepoint; each hook falls back to the next form\n"
+	"  -v, --verbose      libbpf debug output on stderr\n"
+	"  -h, --help         this help\n"
+	"\n"
+	"Ctrl-C ends early with the report; a second Ctrl-C kills.\n";
+
+struct diagnose_args {
+	uint64_t duration;
+	uint64_t interval;
+	struct session_opts sopts;
+};
+
+static int parse_args(int argc, char **argv, struct diagnose_args *a)
+{
+	static const struct option longopts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "attach", required_argument, NULL, 'A' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":d:i:jvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (cli_parse_u64("--duration", optarg, 1, 86400, &a->duration))
+				return EXIT_USAGE;
+			break;
+		case 'i':
+			if (cli_parse_u64("--interval", optarg, 1, 3600, &a->interval))
+				return EXIT_USAGE;
+			break;
+		case 'j':
+			a->sopts.json = true;
+			break;
+		case 'A':
+			if (attach_kind_parse(optarg, &a->sopts.prefer))
+				return cli_fail(EXIT_USAGE, "--attach must be tp_btf, raw_tp or tracepoint, got '%s'",
+						optarg);
+			break;
+		case 'v':
+			a->sopts.verbose = true;
+			break;
+		case 'h':
+			fputs(diagnose_usage, stdout);
+			return -1;
+		default:
+			return cli_option_error(argv, c);
+		}
+	}
+	if (optind < argc)
+		return cli_fail(EXIT_USAGE, "diagnose: unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+int cmd_diagnose(int argc, char **argv)
+{
+	struct diagnose_args a = {
+		.duration = 10,
+		.interval = 1,
+		.sopts = { .command = "diagnose", .prefer = ATTACH_BTF, .out = stdout },
+	};
+	struct session *s;
+	double next_tick;
+	int ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if ((ret = cli_require_bpf_privileges()))
+		return ret;
+	a.sopts.duration_s = a.duration;
+	cli_install_signals();
+	ret = session_open(&a.sopts, &s);
+	if (ret)
+		return ret;
+	next_tick = a.interval;
+	while (!cli_stop && session_elapsed(s) < a.duration) {
+		if (session_poll(s, 100) < 0)
+			break;
+		if (session_elapsed(s) >= next_tick && session_elapsed(s) < a.duration) {
+			session_tick(s);
+			next_tick += a.interval;
+		}
+	}
+	session_finish(s);
+	session_close(s);
+	return 0;
+}

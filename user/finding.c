@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "finding.h"
+
+const char *severity_name(enum severity s)
+{
+	static const char *const names[] = { "info", "warning", "critical" };
+
+	return s <= SEV_CRITICAL ? names[s] : "info";
+}
+
+void finding_num(struct finding *f, const char *name, int64_t value)
+{
+	struct evidence *e;
+
+	if (f->n_evidence >= FINDING_MAX_EVIDENCE)
+		return;
+	e = &f->evidence[f->n_evidence++];
+	memset(e, 0, sizeof(*e));
+	e->name = name;
+	e->value = value;
+}
+
+void finding_text(struct finding *f, const char *name, const char *fmt, ...)
+{
+	struct evidence *e;
+	va_list ap;
+
+	if (f->n_evidence >= FINDING_MAX_EVIDENCE)
+		return;
+	e = &f->evidence[f->n_evidence++];
+	memset(e, 0, sizeof(*e));
+	e->name = name;
+	e->is_text = true;
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+}
+
+struct culprit *finding_culprit(struct finding *f)
+{
+	struct culprit *c;
+
+	if (f->n_culprits >= FINDING_MAX_CULPRITS)
+		return NULL;
+	c = &f->culprits[f->n_culprits++];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+struct advice *finding_advice(struct finding *f, const char *action, const char *sysctl,
+			      const char *why)
+{
+	struct advice *a;
+
+	if (f->n_advice >= FINDING_MAX_ADVICE)
+		return NULL;
+	a = &f->advice[f->n_advice++];
+	memset(a, 0, sizeof(*a));
+	a->action = action;
+	a->sysctl = sysctl;
+	a->why = why;
+	return a;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A diagnosed root cause: what the rules produce and every output prints. */
+#ifndef __TT_FINDING_H
+#define __TT_FINDING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FINDING_MAX_EVIDENCE 16
+#define FINDING_MAX_CULPRITS 8
+#define FINDING_MAX_ADVICE 6
+
+enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+
+struct evidence {
+	const char *name;
+	bool is_text;
+	int64_t value;
+	char text[128];
+};
+
+struct culprit {
+	uint32_t pid;      /* 0 when unknown */
+	char comm[16];
+	uint64_t cgroup;   /* cgroup v2 id, 0 when unknown */
+	uint32_t netns;
+	char laddr[64];    /* "" when not about one socket */
+	char raddr[64];
+	uint64_t count;    /* events charged to this culprit */
+	uint64_t bytes;
+	const char *why;
+};
+
+struct advice {
+	const char *action;
+	const char *sysctl;   /* NULL for application fixes */
+	char current[64];
+	char suggested[64];
+	const char *why;
+};
+
+struct finding {
+	const char *cause;    /* stable id from DESIGN.md section 3 */
+	enum severity severity;
+	char summary[256];
+	struct evidence evidence[FINDING_MAX_EVIDENCE];
+	int n_evidence;
+	struct culprit culprits[FINDING_MAX_CULPRITS];
+	int n_culprits;
+	struct advice advice[FINDING_MAX_ADVICE];
+	int n_advice;
+};
+
+const char *severity_name(enum severity s);
+void finding_num(struct finding *f, const char *name, int64_t value);
+void finding_text(struct finding *f, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct culprit *finding_culprit(struct finding *f);
+struct advice *finding_advice(struct finding *f, const char *action, const char *sysctl,
+			      const char *why);
+
+#endif /* __TT_FINDING_H */

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loader: every hook is tried as tp_btf, then raw_tp, then a classic
+ * tracepoint.  A load failure demotes every hook one form; an attach failure
+ * demotes just that hook; then the object is reopened and tried again.
+ * Links are never pinned, so everything detaches when the process ends.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "tcptriage.skel.h"
+#include "loader.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+#define HOOK(n, cat, t, why) { .name = n, .category = cat, .tp = t, .purpose = why }
+
+static const struct hook_status hook_table[] = {
+	HOOK("set_state", "sock", "inet_sock_set_state", "socket owners (connect/listen)"),
+	HOOK("destroy_sock", "tcp", "tcp_destroy_sock", "forgetting closed sockets"),
+	HOOK("accept4_exit", "syscalls", "sys_exit_accept4", "owners of accepted sockets"),
+	HOOK("accept_exit", "syscalls", "sys_exit_accept", "owners of accepted sockets"),
+	HOOK("retransmit", "tcp", "tcp_retransmit_skb", "retransmits"),
+	HOOK("synack_retransmit", "tcp", "tcp_retransmit_synack", "SYN-ACK retransmits"),
+	HOOK("drop", "skb", "kfree_skb", "packet drops by reason"),
+	HOOK("exceed_buf", "sock", "sock_exceed_buf_limit", "socket memory limit hits"),
+	HOOK("rcvq_full", "sock", "sock_rcvqueue_full", "full receive queues"),
+	HOOK("send_reset", "tcp", "tcp_send_reset", "resets sent"),
+	HOOK("receive_reset", "tcp", "tcp_receive_reset", "resets received"),
+	HOOK("console", "printk", "console", "kernel verdict lines"),
+};
+#define HOOK_COUNT (sizeof(hook_table) / sizeof(hook_table[0]))
+#define MAX_ATTEMPTS 4
+
+static const char *const kind_suffix[] = { "__btf", "__raw", "__tp" };
+static const char *const kind_names[] = { "tp_btf", "raw_tp", "tracepoint", "none" };
+
+struct agent {
+	struct tcptriage_bpf *skel;
+	struct hook_status hooks[HOOK_COUNT];
+	struct bpf_link *links[HOOK_COUNT];
+	enum attach_kind plan[HOOK_COUNT];
+	const char *tracefs;
+};
+
+const char *attach_kind_name(enum attach_kind kind)
+{
+	return kind <= ATTACH_NONE ? kind_names[kind] : "?";
+}
+
+int attach_kind_parse(const char *s, enum attach_kind *kind)
+{
+	for (int k = ATTACH_BTF; k < ATTACH_NONE; k++) {
+		if (!strcmp(s, kind_names[k])) {
+			*kind = k;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static struct bpf_program *hook_prog(struct bpf_object *obj, const struct hook_status *h,
+				     enum attach_kind kind)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s", h->name, kind_suffix[kind]);
+	return bpf_object__find_program_by_name(obj, name);
+}
+
+/*
+ * Classic tracepoints need tracefs.  When it is not mounted, mount it in a
+ * mount namespace of our own so the host is left exactly as it was.
+ */
+static const char *ensure_tracefs(void)
+{
+	if (access(TRACEFS "/events", F_OK) == 0 || access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return "mounted";
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		return "unavailable";
+	return "mounted privately";
+}
+
+static bool tp_exists(const struct hook_status *h)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s", h->category, h->tp);
+	return access(path, F_OK) == 0;
+}
+
+static bool btf_tp_exists(const struct btf *vmlinux, const struct hook_status *h)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", h->tp);
+	return btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+}
+
+/* The first form at or after `from` that the kernel and the object offer. */
+static enum attach_kind usable_kind(struct agent *a, const struct btf *vmlinux, size_t i,
+				    enum attach_kind from)
+{
+	const struct hook_status *h = &a->hooks[i];
+
+	for (enum attach_kind k = from; k < ATTACH_NONE; k++) {
+		if (!hook_prog(a->skel->obj, h, k))
+			continue;
+		if (k == ATTACH_TP ? tp_exists(h) : btf_tp_exists(vmlinux, h))
+			return k;
+	}
+	return ATTACH_NONE;
+}
+
+static void set_autoload(struct agent *a, const struct btf *vmlinux)
+{
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		a->plan[i] = usable_kind(a, vmlinux, i, a->plan[i]);
+		for (enum attach_kind k = ATTACH_BTF; k < ATTACH_NONE; k++) {
+			struct bpf_program *p = hook_prog(a->skel->obj, &a->hooks[i], k);
+
+			if (p)
+				bpf_program__set_autoload(p, k == a->plan[i]);
+		}
+	}
+}
+
+static void detach_all(struct agent *a)
+{
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		bpf_link__destroy(a->links[i]);
+		a->links[i] = NULL;
+	}
+}
+
+/* Attach every planned hook; on failure demote it. Returns true if a retry is due. */
+static bool attach_planned(struct agent *a)
+{
+	bool retry = false;
+
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		struct hook_status *h = &a->hooks[i];
+		struct bpf_program *p;
+
+		if (a->plan[i] == ATTACH_NONE)
+			continue;
+		p = hook_prog(a->skel->obj, h, a->plan[i]);
+		a->links[i] = bpf_program__attach(p);
+		if (a->links[i]) {
+			h->attached = a->plan[i];
+			continue;
+		}
+		snprintf(h->error, sizeof(h->error), "%s attach: %s",
+			 attach_kind_name(a->plan[i]), strerror(errno));
+		a->plan[i]++;
+		retry = retry || a->plan[i] != ATTACH_NONE;
+	}
+	return retry;
+}
+
+static void note_unavailable(struct agent *a, const struct agent_opts *opts)
+{
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		struct hook_status *h = &a->hooks[i];
+
+		if (!a->links[i]) {
+			h->attached = ATTACH_NONE;
+			if (!h->error[0])
+				snprintf(h->error, sizeof(h->error), "tracepoint %s:%s not found",
+					 h->category, h->tp);
+		}
+		h->fell_back = a->links[i] && h->attached > opts->prefer &&
+			       hook_prog(a->skel->obj, h, opts->prefer);
+	}
+}
+
+static int try_load(struct agent *a, const struct btf *vmlinux, char *err, size_t errlen)
+{
+	int ret;
+
+	a->skel = tcptriage_bpf__open();
+	if (!a->skel) {
+		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	set_autoload(a, vmlinux);
+	ret = tcptriage_bpf__load(a->skel);
+	if (ret)
+		snprintf(err, errlen, "cannot load BPF programs: %s (run with -v for the verifier log)",
+			 strerror(-ret));
+	return ret;
+}
+
+static void reset_attempt(struct agent *a)
+{
+	detach_all(a);
+	tcptriage_bpf__destroy(a->skel);
+	a->skel = NULL;
+}
+
+static bool any_signal_attached(const struct agent *a)
+{
+	for (size_t i = 0; i < HOOK_COUNT; i++)
+		if (a->links[i] && strcmp(a->hooks[i].category, "syscalls"))
+			return true;
+	return false;
+}
+
+static int load_and_attach(struct agent *a, const struct agent_opts *opts, char *err,
+			   size_t errlen)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int ret = -ENOENT;
+
+	if (!vmlinux) {
+		snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): "
+			 "tcptriage needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < HOOK_COUNT; i++)
+		a->plan[i] = opts->prefer;
+	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+		ret = try_load(a, vmlinux, err, errlen);
+		if (ret) {
+			/* which program failed is only in libbpf's log: demote all */
+			for (size_t i = 0; i < HOOK_COUNT; i++)
+				a->plan[i] += a->plan[i] < ATTACH_TP;
+			reset_attempt(a);
+			continue;
+		}
+		if (!attach_planned(a))
+			break;
+		reset_attempt(a);
+		ret = -EAGAIN;
+		snprintf(err, errlen, "hooks kept failing to attach");
+	}
+	btf__free(vmlinux);
+	if (!a->skel)
+		return ret ? ret : -ENOENT;
+	note_unavailable(a, opts);
+	if (!any_signal_attached(a)) {
+		snprintf(err, errlen, "no tracepoint could be attached (is this a Linux kernel "
+			 "with BPF tracepoint support? run with -v for details)");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * Failed forms are expected (that is what the fallbacks are for) and reported
+ * per hook, so libbpf speaks only with -v.
+ */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level, (void)fmt, (void)args;
+	return 0;
+}
+
+static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, args);
+}
+
+int agent__open(const struct agent_opts *opts, struct agent **out, char *err, size_t errlen)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	int ret;
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(a->hooks, hook_table, sizeof(hook_table));
+	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
+	a->tracefs = ensure_tracefs();
+	ret = load_and_attach(a, opts, err, errlen);
+	if (ret) {
+		agent__destroy(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+void agent__destroy(struct agent *agent)
+{
+	if (!agent)
+		return;
+	detach_all(agent);
+	tcptriage_bpf__destroy(agent->skel);
+	free(agent);
+}
+
+struct tcptriage_bpf *agent__skel(struct agent *agent)
+{
+	return agent->skel;
+}
+
+const struct hook_status *agent__hooks(const struct agent *agent, size_t *count)
+{
+	*count = HOOK_COUNT;
+	return agent->hooks;
+}
+
+const char *agent__tracefs(const struct agent *agent)
+{
+	return agent->tracefs;
+}
+
+int agent__seed_owners(struct agent *agent)
+{
+	struct bpf_link *link;
+	char buf[256];
+	int fd, ret = 0;
+	ssize_t n;
+
+	link = bpf_program__attach_iter(agent->skel->progs.seed_owners, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+cleanup:
+	bpf_link__destroy(link);
+	return ret;
+}

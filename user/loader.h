@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Open, load and attach the BPF skeleton, each hook in the best form the kernel offers. */
+#ifndef __TT_LOADER_H
+#define __TT_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tcptriage_bpf;
+
+/* Ways to attach a hook, best first. */
+enum attach_kind {
+	ATTACH_BTF = 0, /* tp_btf */
+	ATTACH_RAW,     /* raw_tp */
+	ATTACH_TP,      /* classic tracepoint (needs tracefs) */
+	ATTACH_NONE,
+};
+
+struct hook_status {
+	const char *name;     /* program name stem, e.g. "retransmit" */
+	const char *category; /* tracepoint category, e.g. "tcp" */
+	const char *tp;       /* tracepoint name, e.g. "tcp_retransmit_skb" */
+	const char *purpose;  /* what the agent loses without it */
+	enum attach_kind attached; /* ATTACH_NONE when unavailable */
+	bool fell_back;       /* attached in a lesser form than the best one */
+	char error[96];       /* why the better forms or the hook failed */
+};
+
+struct agent_opts {
+	enum attach_kind prefer; /* start from this form (tests force fallbacks) */
+	bool verbose;            /* libbpf debug output */
+};
+
+struct agent;
+
+/* Returns 0, or -errno with a one-line reason in err (exit 1 material). */
+int agent__open(const struct agent_opts *opts, struct agent **out, char *err, size_t errlen);
+void agent__destroy(struct agent *agent);
+
+struct tcptriage_bpf *agent__skel(struct agent *agent);
+const struct hook_status *agent__hooks(const struct agent *agent, size_t *count);
+/* How tracefs was found: "mounted", "mounted privately", or "unavailable". */
+const char *agent__tracefs(const struct agent *agent);
+
+/* Learn the owners of every TCP socket open right now (iter/task_file). */
+int agent__seed_owners(struct agent *agent);
+
+const char *attach_kind_name(enum attach_kind kind);
+int attach_kind_parse(const char *s, enum attach_kind *kind);
+
+#endif /* __TT_LOADER_H */

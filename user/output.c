@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include "json.h"
+#include "output.h"
+#include "signals.h"
+#include "tcptriage.h"
+
+struct out {
+	FILE *f;
+	struct jw *jw; /* NULL for text */
+};
+
+static const char *const health_names[TT_H_MAX] = {
+	[TT_H_RINGBUF_FULL] = "ringbuf_full",
+	[TT_H_COUNTS_FULL] = "counts_map_full",
+	[TT_H_OWNERS_FULL] = "owners_map_full",
+	[TT_H_FLOWS_FULL] = "flows_map_full",
+	[TT_H_PROCS_FULL] = "procs_map_full",
+	[TT_H_EVENTS] = "events",
+};
+
+struct out *out_new(FILE *f, bool json)
+{
+	struct out *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->f = f;
+	if (json && !(o->jw = jw_new(f))) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void out_free(struct out *o)
+{
+	if (!o)
+		return;
+	jw_free(o->jw);
+	free(o);
+}
+
+bool out_is_json(const struct out *o)
+{
+	return o->jw != NULL;
+}
+
+/* Every JSON line starts {"v":1,"ts":...,"type":...} */
+static void line_begin(struct out *o, const char *type)
+{
+	char ts[RFC3339_MS_SIZE];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	format_rfc3339_ms(ts, now);
+	jw_obj_begin(o->jw);
+	jw_kv_u64(o->jw, "v", 1);
+	jw_kv_str(o->jw, "ts", ts);
+	jw_kv_str(o->jw, "type", type);
+}
+
+static void line_end(struct out *o)
+{
+	jw_obj_end(o->jw);
+	jw_line_end(o->jw);
+}
+
+/* Hostile text for a terminal. */
+static const char *safe(char *buf, size_t len, const char *s, size_t n)
+{
+	text_sanitize(buf, len, s ? s : "", s ? n : 0);
+	return buf;
+}
+
+static void start_json(struct out *o, const struct start_info *si, const struct utsname *u)
+{
+	line_begin(o, "start");
+	jw_kv_str(o->jw, "command", si->command);
+	jw_kv_str(o->jw, "host", u->nodename);
+	jw_kv_str(o->jw, "kernel", u->release);
+	jw_kv_u64(o->jw, "pid", getpid());
+	if (si->duration_s > 0)
+		jw_kv_double(o->jw, "duration_s", si->duration_s);
+	jw_kv_u64(o->jw, "owners_seeded", si->owners_seeded);
+	jw_key(o->jw, "capabilities");
+	jw_obj_begin(o->jw);
+	jw_kv_str(o->jw, "btf", "/sys/kernel/btf/vmlinux");
+	jw_kv_str(o->jw, "tracefs", si->tracefs);
+	jw_key(o->jw, "hooks");
+	jw_arr_begin(o->jw);
+	for (size_t i = 0; i < si->n_hooks; i++) {
+		const struct hook_status *h = &si->hooks[i];
+
+		jw_obj_begin(o->jw);
+		jw_key(o->jw, "tracepoint");
+		jw_obj_begin(o->jw);
+		jw_kv_str(o->jw, "category", h->category);
+		jw_kv_str(o->jw, "name", h->tp);
+		jw_obj_end(o->jw);
+		jw_kv_str(o->jw, "for", h->purpose);
+		jw_key(o->jw, "attached");
+		if (h->attached == ATTACH_NONE)
+			jw_null(o->jw);
+		else
+			jw_str(o->jw, attach_kind_name(h->attached));
+		jw_kv_bool(o->jw, "fallback", h->fell_back);
+		if (h->error[0])
+			jw_kv_str(o->jw, "error", h->error);
+		jw_obj_end(o->jw);
+	}
+	jw_arr_end(o->jw);
+	jw_obj_end(o->jw);
+	line_end(o);
+}
+
+static void start_text(struct out *o, const struct start_info *si, const struct utsname *u)
+{
+	size_t attached = 0;
+
+	for (size_t i = 0; i < si->n_hooks; i++)
+		attached += si->hooks[i].attached != ATTACH_NONE;
+	fprintf(o->f, "tcptriage %s on %s (Linux %s): %zu of %zu hooks attached",
+		si->command, u->nodename, u->release, attached, si->n_hooks);
+	if (si->duration_s > 0)
+		fprintf(o->f, ", watching for %.0f s", si->duration_s);
+	fprintf(o->f, "\n");
+	for (size_t i = 0; i < si->n_hooks; i++) {
+		const struct hook_status *h = &si->hooks[i];
+
+		if (h->attached == ATTACH_NONE || h->fell_back)
+			fprintf(o->f, "  %s:%s %s%s (%s)\n", h->category, h->tp,
+				h->attached == ATTACH_NONE ? "unavailable, no " : "fell back to ",
+				h->attached == ATTACH_NONE ? h->purpose : attach_kind_name(h->attached),
+				h->error);
+	}
+	fflush(o->f);
+}
+
+void out_start(struct out *o, const struct start_info *si)
+{
+	struct utsname u;
+
+	uname(&u);
+	if (o->jw)
+		start_json(o, si, &u);
+	else
+		start_text(o, si, &u);
+}
+
+void out_console_event(struct out *o, const char *verdict, const char *cause, uint32_t netns,
+		       const char *text, size_t len)
+{
+	char buf[512];
+
+	if (!o->jw) {
+		fprintf(o->f, "kernel: %s\n", safe(buf, sizeof(buf), text, len));
+		fflush(o->f);
+		return;
+	}
+	line_begin(o, "event");
+	jw_kv_str(o->jw, "event", "kernel_log");
+	jw_kv_str(o->jw, "verdict", verdict);
+	jw_kv_str(o->jw, "cause", cause);
+	if (netns)
+		jw_kv_u64(o->jw, "netns", netns);
+	jw_key(o->jw, "text");
+	jw_strn(o->jw, text, len);
+	line_end(o);
+}
+
+void out_reset_event(struct out *o, const char *reason, uint32_t tgid, const char *comm,
+		     uint64_t cgroup, uint32_t netns, const char *laddr, const char *raddr)
+{
+	char c[64];
+
+	if (!o->jw) {
+		fprintf(o->f, "reset (%s): %s -> %s, last owner pid %u (%s)\n", reason, laddr, raddr,
+			tgid, safe(c, sizeof(c), comm, strnlen(comm, 16)));
+		fflush(o->f);
+		return;
+	}
+	line_begin(o, "event");
+	jw_kv_str(o->jw, "event", "reset");
+	jw_kv_str(o->jw, "reason", reason);
+	jw_kv_u64(o->jw, "pid", tgid);
+	jw_key(o->jw, "comm");
+	jw_strn(o->jw, comm, strnlen(comm, 16));
+	jw_kv_u64(o->jw, "cgroup", cgroup);
+	jw_kv_u64(o->jw, "netns", netns);
+	jw_kv_str(o->jw, "laddr", laddr);
+	jw_kv_str(o->jw, "raddr", raddr);
+	line_end(o);
+}
+
+/* {"retransmits":N,"retransmit_segs":N,...} for one netns (ANY_NETNS = all). */
+static void counters_json(struct out *o, const struct count_table *t, uint32_t netns)
+{
+	jw_obj_begin(o->jw);
+	for (size_t i = 0; i < signal_count; i++) {
+		const struct signal_info *si = &signal_table[i];
+
+		jw_kv_u64(o->jw, si->events, counts_sum(t, si->signal, ANY_SUB, netns, false));
+		if (si->amount)
+			jw_kv_u64(o->jw, si->amount, counts_sum(t, si->signal, ANY_SUB, netns, true));
+	}
+	jw_obj_end(o->jw);
+}
+
+/* {"reason":count,...} of one signal with named subs. */
+static void by_sub_json(struct out *o, const struct count_table *t, uint32_t signal,
+			const struct kernel_names *kn)
+{
+	const struct signal_info *si = signal_find(signal);
+	uint32_t subs[256];
+	size_t n = 0;
+	char buf[32];
+
+	for (size_t i = 0; i < t->count && n < 256; i++) {
+		size_t k = 0;
+
+		if (t->rows[i].key.signal != signal)
+			continue;
+		while (k < n && subs[k] != t->rows[i].key.sub)
+			k++;
+		if (k == n)
+			subs[n++] = t->rows[i].key.sub;
+	}
+	jw_obj_begin(o->jw);
+	for (size_t k = 0; k < n; k++)
+		jw_kv_u64(o->jw, signal_sub_name(si, kn, subs[k], buf, sizeof(buf)),
+			  counts_sum(t, signal, subs[k], ANY_NETNS, false));
+	jw_obj_end(o->jw);
+}
+
+static void netns_json(struct out *o, const struct count_table *t)
+{
+	uint32_t ns[256];
+	size_t n = counts_netns_list(t, ns, 256);
+
+	jw_arr_begin(o->jw);
+	for (size_t i = 0; i < n; i++) {
+		jw_obj_begin(o->jw);
+		jw_kv_u64(o->jw, "netns", ns[i]);
+		jw_key(o->jw, "counters");
+		counters_json(o, t, ns[i]);
+		jw_obj_end(o->jw);
+	}
+	jw_arr_end(o->jw);
+}
+
+static void health_json(struct out *o, const struct agent_health *h)
+{
+	jw_obj_begin(o->jw);
+	for (int i = 0; i < TT_H_MAX; i++)
+		jw_kv_u64(o->jw, health_names[i], h->kernel[i]);
+	jw_kv_u64(o->jw, "records_malformed", h->records_malformed);
+	jw_kv_double(o->jw, "cpu_s", h->cpu_s);
+	jw_obj_end(o->jw);
+}
+
+static void totals_json(struct out *o, const struct count_table *t, const struct kernel_names *kn)
+{
+	jw_key(o->jw, "counters");
+	counters_json(o, t, ANY_NETNS);
+	jw_key(o->jw, "drops_by_reason");
+	by_sub_json(o, t, TT_SIG_DROP, kn);
+	jw_key(o->jw, "resets_sent_by_reason");
+	by_sub_json(o, t, TT_SIG_RST_SENT, kn);
+	jw_key(o->jw, "by_netns");
+	netns_json(o, t);
+}
+
+static uint64_t health_lost(const struct agent_health *h)
+{
+	uint64_t lost = h->records_malformed;
+
+	for (int i = 0; i < TT_H_MAX; i++)
+		if (i != TT_H_EVENTS)
+			lost += h->kernel[i];
+	return lost;
+}
+
+static void counters_text(struct out *o, const struct count_table *t)
+{
+	int printed = 0;
+
+	for (size_t i = 0; i < signal_count; i++) {
+		uint64_t n = counts_sum(t, signal_table[i].signal, ANY_SUB, ANY_NETNS, false);
+
+		if (n)
+			fprintf(o->f, "%s %s=%llu", printed++ ? "," : "", signal_table[i].events,
+				(unsigned long long)n);
+	}
+	if (!printed)
+		fprintf(o->f, " nothing notable");
+}
+
+void out_stats(struct out *o, double interval_s, const struct count_table *delta,
+	       const struct kernel_names *kn, const struct agent_health *h)
+{
+	if (!o->jw) {
+		fprintf(o->f, "[%4.1fs]", interval_s);
+		counters_text(o, delta);
+		if (health_lost(h))
+			fprintf(o->f, " (agent lost %llu records)", (unsigned long long)health_lost(h));
+		fprintf(o->f, "\n");
+		fflush(o->f);
+		return;
+	}
+	line_begin(o, "stats");
+	jw_kv_double(o->jw, "interval_s", interval_s);
+	totals_json(o, delta, kn);
+	jw_key(o->jw, "agent");
+	health_json(o, h);
+	line_end(o);
+}
+
+static void finding_json(struct out *o, const struct finding *f, bool final)
+{
+	line_begin(o, "finding");
+	jw_kv_str(o->jw, "cause", f->cause);
+	jw_kv_str(o->jw, "severity", severity_name(f->severity));
+	jw_kv_bool(o->jw, "final", final);
+	jw_kv_str(o->jw, "summary", f->summary);
+	jw_key(o->jw, "evidence");
+	jw_obj_begin(o->jw);
+	for (int i = 0; i < f->n_evidence; i++) {
+		if (f->evidence[i].is_text)
+			jw_kv_str(o->jw, f->evidence[i].name, f->evidence[i].text);
+		else
+			jw_kv_i64(o->jw, f->evidence[i].name, f->evidence[i].value);
+	}
+	jw_obj_end(o->jw);
+	jw_key(o->jw, "culprits");
+	jw_arr_begin(o->jw);
+	for (int i = 0; i < f->n_culprits; i++) {
+		const struct culprit *c = &f->culprits[i];
+
+		jw_obj_begin(o->jw);
+		jw_kv_u64(o->jw, "pid", c->pid);
+		jw_key(o->jw, "comm");
+		jw_strn(o->jw, c->comm, strnlen(c->comm, sizeof(c->comm)));
+		jw_kv_u64(o->jw, "cgroup", c->cgroup);
+		jw_kv_u64(o->jw, "netns", c->netns);
+		if (c->laddr[0])
+			jw_kv_str(o->jw, "laddr", c->laddr);
+		if (c->raddr[0])
+			jw_kv_str(o->jw, "raddr", c->raddr);
+		jw_kv_u64(o->jw, "count", c->count);
+		jw_kv_u64(o->jw, "bytes", c->bytes);
+		jw_kv_str(o->jw, "why", c->why);
+		jw_obj_end(o->jw);
+	}
+	jw_arr_end(o->jw);
+	jw_key(o->jw, "advice");
+	jw_arr_begin(o->jw);
+	for (int i = 0; i < f->n_advice; i++) {
+		const struct advice *a = &f->advice[i];
+
+		jw_obj_begin(o->jw);
+		jw_kv_str(o->jw, "action", a->action);
+		if (a->sysctl) {
+			jw_kv_str(o->jw, "sysctl", a->sysctl);
+			if (a->current[0])
+				jw_kv_str(o->jw, "current", a->current);
+			if (a->suggested[0])
+				jw_kv_str(o->jw, "suggested", a->suggested);
+		}
+		jw_kv_str(o->jw, "why", a->why);
+		jw_obj_end(o->jw);
+	}
+	jw_arr_end(o->jw);
+	line_end(o);
+}
+
+static void finding_text_out(struct out *o, const struct finding *f, bool final)
+{
+	char buf[512];
+
+	fprintf(o->f, "%s%s [%s]: %s\n", final ? "" : "FINDING ", f->cause,
+		severity_name(f->severity), f->summary);
+	if (!final) {
+		fflush(o->f);
+		return;
+	}
+	fprintf(o->f, "  evidence:");
+	for (int i = 0; i < f->n_evidence; i++) {
+		const struct evidence *e = &f->evidence[i];
+
+		if (e->is_text)
+			fprintf(o->f, " %s=\"%s\"", e->name,
+				safe(buf, sizeof(buf), e->text, strlen(e->text)));
+		else
+			fprintf(o->f, " %s=%lld", e->name, (long long)e->value);
+	}
+	fprintf(o->f, "\n");
+	for (int i = 0; i < f->n_culprits; i++) {
+		const struct culprit *c = &f->culprits[i];
+
+		fprintf(o->f, "  culprit: pid %u (%s) netns %u", c->pid,
+			c->pid ? safe(buf, sizeof(buf), c->comm, strnlen(c->comm, 16)) : "unknown owner",
+			c->netns);
+		if (c->raddr[0])
+			fprintf(o->f, " %s -> %s", c->laddr, c->raddr);
+		fprintf(o->f, ": %llu, %s\n", (unsigned long long)c->count, c->why);
+	}
+	for (int i = 0; i < f->n_advice; i++) {
+		const struct advice *a = &f->advice[i];
+
+		fprintf(o->f, "  advice %d: %s", i + 1, a->action);
+		if (a->sysctl)
+			fprintf(o->f, " [%s: now %s%s%s]", a->sysctl, a->current,
+				a->suggested[0] ? ", suggested " : "", a->suggested);
+		fprintf(o->f, " (%s)\n", a->why);
+	}
+	fflush(o->f);
+}
+
+void out_finding(struct out *o, const struct finding *f, bool final)
+{
+	if (o->jw)
+		finding_json(o, f, final);
+	else
+		finding_text_out(o, f, final);
+}
+
+void out_end(struct out *o, double duration_s, const struct count_table *totals,
+	     const struct kernel_names *kn, const struct agent_health *h, size_t n_findings)
+{
+	if (!o->jw) {
+		fprintf(o->f, "%.1f s watched:", duration_s);
+		counters_text(o, totals);
+		fprintf(o->f, "\n%zu finding%s; agent lost %llu records\n", n_findings,
+			n_findings == 1 ? "" : "s", (unsigned long long)health_lost(h));
+		fflush(o->f);
+		return;
+	}
+	line_begin(o, "end");
+	jw_kv_double(o->jw, "duration_s", duration_s);
+	jw_kv_u64(o->jw, "findings", n_findings);
+	totals_json(o, totals, kn);
+	jw_key(o->jw, "agent");
+	health_json(o, h);
+	line_end(o);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Everything the agent prints goes through here: each record type has a
+ * JSON Lines printer (contract v1, DESIGN.md section 3) and a plain-text one.
+ */
+#ifndef __TT_OUTPUT_H
+#define __TT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "counts.h"
+#include "finding.h"
+#include "kenum.h"
+#include "loader.h"
+
+struct out;
+
+struct out *out_new(FILE *f, bool json);
+void out_free(struct out *o);
+bool out_is_json(const struct out *o);
+
+struct start_info {
+	const char *command;
+	const struct hook_status *hooks;
+	size_t n_hooks;
+	const char *tracefs;
+	double duration_s; /* 0 when open-ended */
+	uint64_t owners_seeded;
+};
+
+/* The agent's own health over an interval or a run (indexes enum tt_health). */
+struct agent_health {
+	uint64_t kernel[TT_H_MAX];
+	uint64_t records_malformed;
+	double cpu_s;
+};
+
+void out_start(struct out *o, const struct start_info *si);
+void out_console_event(struct out *o, const char *verdict, const char *cause, uint32_t netns,
+		       const char *text, size_t len);
+void out_reset_event(struct out *o, const char *reason, uint32_t tgid, const char *comm,
+		     uint64_t cgroup, uint32_t netns, const char *laddr, const char *raddr);
+void out_stats(struct out *o, double interval_s, const struct count_table *delta,
+	       const struct kernel_names *kn, const struct agent_health *h);
+void out_finding(struct out *o, const struct finding *f, bool final);
+void out_end(struct out *o, double duration_s, const struct count_table *totals,
+	     const struct kernel_names *kn, const struct agent_health *h, size_t n_findings);
+
+#endif /* __TT_OUTPUT_H */

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "console.h"
+#include "counts.h"
+#include "kenum.h"
+#include "output.h"
+#include "procfs.h"
+#include "rules.h"
+#include "session.h"
+#include "tcptriage.h"
+#include "tcptriage.skel.h"
+
+#define MAX_RULES 32
+
+struct session {
+	struct session_opts opts;
+	struct agent *agent;
+	struct tcptriage_bpf *skel;
+	struct kernel_names names;
+	struct out *out;
+	struct ring_buffer *rb;
+	struct count_table prev; /* cumulative at the last tick */
+	struct agent_health health_prev;
+	struct verdict_seen verdicts[CV_COUNT];
+	struct finding findings[MAX_RULES];
+	bool fired[MAX_RULES];
+	uint64_t malformed;
+	struct timespec t0, last_tick;
+};
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+double session_elapsed(const struct session *s)
+{
+	return since(&s->t0);
+}
+
+/* "1.2.3.4:80" or "[::1]:80"; v4-mapped addresses print as IPv4. */
+static void format_endpoint(char *buf, size_t len, const __u8 addr[16], __u16 port)
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (!memcmp(addr, v4mapped, 12)) {
+		inet_ntop(AF_INET, addr + 12, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, port);
+	} else {
+		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, port);
+	}
+}
+
+static void comm_of(void *ctx, uint32_t tgid, char comm[16])
+{
+	struct session *s = ctx;
+	struct tt_proc proc;
+	char path[64], *text = NULL;
+	size_t len;
+
+	memset(comm, 0, 16);
+	if (!bpf_map__lookup_elem(s->skel->maps.procs, &tgid, sizeof(tgid), &proc, sizeof(proc), 0)) {
+		memcpy(comm, proc.comm, 16);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
+	if (read_file_all(path, &text, &len))
+		return;
+	text[strcspn(text, "\n")] = 0;
+	strncpy(comm, text, 15);
+	free(text);
+}
+
+static void on_console(struct session *s, const struct tt_rec_console *rec)
+{
+	size_t len = rec->len < TT_CONSOLE_LEN ? rec->len : TT_CONSOLE_LEN;
+	struct console_match m;
+	struct verdict_seen *v;
+
+	while (len && (rec->text[len - 1] == '\n' || rec->text[len - 1] == 0))
+		len--;
+	if (console_classify(rec->text, len, &m) == CV_NONE)
+		return;
+	v = &s->verdicts[m.verdict];
+	v->verdict = console_verdict_name(m.verdict);
+	v->cause = console_verdict_cause(m.verdict);
+	v->count++;
+	v->netns = m.netns;
+	snprintf(v->last, sizeof(v->last), "%.*s", (int)len, rec->text);
+	out_console_event(s->out, v->verdict, v->cause, m.netns, rec->text, len);
+}
+
+static void on_reset(struct session *s, const struct tt_rec_reset *rec)
+{
+	char laddr[64], raddr[64], buf[32];
+	const char *reason = kenum_name(s->names.rst_reason, rec->reason);
+
+	if (!reason) {
+		snprintf(buf, sizeof(buf), "%u", rec->reason);
+		reason = buf;
+	}
+	format_endpoint(laddr, sizeof(laddr), rec->flow.saddr, rec->flow.sport);
+	format_endpoint(raddr, sizeof(raddr), rec->flow.daddr, rec->flow.dport);
+	out_reset_event(s->out, reason, rec->owner.tgid, rec->owner.comm, rec->owner.cgroup,
+			rec->flow.netns, laddr, raddr);
+}
+
+/* Ring buffer records: check the size before trusting the layout. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	const struct tt_rec_hdr *hdr = data;
+	struct session *s = ctx;
+
+	if (size < sizeof(*hdr) || hdr->size > size) {
+		s->malformed++;
+		return 0;
+	}
+	if (hdr->type == TT_REC_CONSOLE && size >= sizeof(struct tt_rec_console))
+		on_console(s, data);
+	else if (hdr->type == TT_REC_RESET && size >= sizeof(struct tt_rec_reset))
+		on_reset(s, data);
+	else
+		s->malformed++;
+	return 0;
+}
+
+static void read_health(struct session *s, struct agent_health *h)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 vals[ncpus > 0 ? ncpus : 1];
+	struct rusage ru;
+
+	memset(h, 0, sizeof(*h));
+	for (__u32 i = 0; i < TT_H_MAX && ncpus > 0; i++) {
+		if (bpf_map__lookup_elem(s->skel->maps.health, &i, sizeof(i), vals,
+					 sizeof(__u64) * ncpus, 0))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			h->kernel[i] += vals[c];
+	}
+	h->records_malformed = s->malformed;
+	getrusage(RUSAGE_SELF, &ru);
+	h->cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void health_sub(struct agent_health *d, const struct agent_health *a,
+		       const struct agent_health *b)
+{
+	for (int i = 0; i < TT_H_MAX; i++)
+		d->kernel[i] = a->kernel[i] - b->kernel[i];
+	d->records_malformed = a->records_malformed - b->records_malformed;
+	d->cpu_s = a->cpu_s - b->cpu_s;
+}
+
+static int flow_cmp_desc(const void *a, const void *b)
+{
+	const struct flow_seen *x = a, *y = b;
+
+	return (x->segs < y->segs) - (x->segs > y->segs);
+}
+
+/* The flows with the most retransmitted segments, most first. */
+static size_t read_top_flows(struct session *s, struct flow_seen *out, size_t max)
+{
+	int fd = bpf_map__fd(s->skel->maps.flows);
+	struct tt_flow_key key, last;
+	struct tt_flow_val val;
+	struct flow_seen all[256];
+	bool have_last = false;
+	size_t n = 0;
+
+	while (n < 256 && !bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
+		last = key;
+		have_last = true;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		format_endpoint(all[n].laddr, sizeof(all[n].laddr), key.saddr, key.sport);
+		format_endpoint(all[n].raddr, sizeof(all[n].raddr), key.daddr, key.dport);
+		all[n].netns = key.netns;
+		all[n].tgid = val.tgid;
+		all[n].segs = val.retrans_segs;
+		n++;
+	}
+	qsort(all, n, sizeof(all[0]), flow_cmp_desc);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(*out));
+	return n;
+}
+
+static void read_host_memory(struct diag_input *in)
+{
+	struct sockstat ss;
+	char *text = NULL;
+	size_t len;
+
+	if (sysctl_read_longs("/proc/sys/net/ipv4/tcp_mem", in->tcp_mem, 3) != 3)
+		memset(in->tcp_mem, 0, sizeof(in->tcp_mem));
+	if (!sockstat_read("/proc/net/sockstat", &ss)) {
+		in->tcp_mem_used = ss.tcp_mem_pages;
+		in->orphans = ss.tcp_orphan;
+	}
+	if (!read_file_all("/proc/meminfo", &text, &len)) {
+		sscanf(text, "MemTotal: %ld", &in->mem_total_kb);
+		free(text);
+	}
+}
+
+static void evaluate_rules(struct session *s, const struct count_table *window)
+{
+	struct flow_seen flows[MAX_FLOWS];
+	struct diag_input in = {
+		.window = window,
+		.window_s = session_elapsed(s),
+		.names = &s->names,
+		.verdicts = s->verdicts,
+		.n_verdicts = CV_COUNT,
+		.comm_of = comm_of,
+		.comm_ctx = s,
+	};
+
+	in.flows = flows;
+	in.n_flows = read_top_flows(s, flows, MAX_FLOWS);
+	read_host_memory(&in);
+	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
+		struct finding f = { .cause = rule_table[i].cause };
+
+		if (!rule_table[i].eval(&in, &f))
+			continue;
+		if (!s->fired[i])
+			out_finding(s->out, &f, false);
+		s->fired[i] = true;
+		s->findings[i] = f; /* keep the latest evidence for the report */
+	}
+}
+
+int session_tick(struct session *s)
+{
+	struct agent_health h, dh;
+	struct count_table cur, delta;
+	int err;
+
+	err = counts_read(bpf_map__fd(s->skel->maps.counts), &cur);
+	if (err)
+		return err;
+	err = counts_delta(&s->prev, &cur, &delta);
+	if (err) {
+		counts_free(&cur);
+		return err;
+	}
+	read_health(s, &h);
+	health_sub(&dh, &h, &s->health_prev);
+	out_stats(s->out, since(&s->last_tick), &delta, &s->names, &dh);
+	clock_gettime(CLOCK_MONOTONIC, &s->last_tick);
+	evaluate_rules(s, &cur);
+	counts_free(&delta);
+	counts_free(&s->prev);
+	s->prev = cur;
+	s->health_prev = h;
+	return 0;
+}
+
+int session_poll(struct session *s, int timeout_ms)
+{
+	int err = ring_buffer__poll(s->rb, timeout_ms);
+
+	return err == -EINTR ? 0 : err < 0 ? err : 0;
+}
+
+void session_finish(struct session *s)
+{
+	struct agent_health h;
+	size_t n = 0;
+
+	ring_buffer__consume(s->rb);
+	session_tick(s);
+	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
+		if (!s->fired[i])
+			continue;
+		out_finding(s->out, &s->findings[i], true);
+		n++;
+	}
+	read_health(s, &h);
+	out_end(s->out, session_elapsed(s), &s->prev, &s->names, &h, n);
+}
+
+static uint64_t count_owners(struct session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.owners);
+	__u64 key, last;
+	bool have_last = false;
+	uint64_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
+		last = key;
+		have_last = true;
+		n++;
+	}
+	return n;
+}
+
+static void start_line(struct session *s)
+{
+	struct start_info si = {
+		.command = s->opts.command,
+		.tracefs = agent__tracefs(s->agent),
+		.duration_s = s->opts.duration_s,
+		.owners_seeded = count_owners(s),
+	};
+
+	si.hooks = agent__hooks(s->agent, &si.n_hooks);
+	out_start(s->out, &si);
+}
+
+int session_open(const struct session_opts *opts, struct session **out)
+{
+	struct agent_opts aopts = { .prefer = opts->prefer, .verbose = opts->verbose };
+	struct session *s = calloc(1, sizeof(*s));
+	char err[256];
+	int ret;
+
+	if (!s)
+		return cli_fail(EXIT_ENV, "out of memory");
+	s->opts = *opts;
+	ret = agent__open(&aopts, &s->agent, err, sizeof(err));
+	if (ret) {
+		free(s);
+		return cli_fail(EXIT_ENV, "%s", err);
+	}
+	s->skel = agent__skel(s->agent);
+	ret = agent__seed_owners(s->agent);
+	if (ret)
+		fprintf(stderr, "tcptriage: warning: cannot list existing sockets (%s): "
+			"their owners stay unknown\n", strerror(-ret));
+	kernel_names_load(&s->names);
+	s->out = out_new(opts->out, opts->json);
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
+	if (!s->out || !s->rb) {
+		session_close(s);
+		return cli_fail(EXIT_ENV, "cannot set up output or ring buffer: %s", strerror(errno));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->last_tick = s->t0;
+	start_line(s);
+	*out = s;
+	return 0;
+}
+
+void session_close(struct session *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	out_free(s->out);
+	kernel_names_free(&s->names);
+	counts_free(&s->prev);
+	agent__destroy(s->agent);
+	free(s);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A watch session: the attached agent, its ring buffer, the counters read
+ * each interval, the rules evaluated on them and the output they go to.
+ * Commands (diagnose, later run and top) drive it; it owns no signal state.
+ */
+#ifndef __TT_SESSION_H
+#define __TT_SESSION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "loader.h"
+
+struct session_opts {
+	const char *command;
+	double duration_s; /* 0: until stopped */
+	bool json;
+	bool verbose;
+	enum attach_kind prefer;
+	FILE *out;
+};
+
+struct session;
+
+/* 0 or an exit code (EXIT_ENV) after printing one line on stderr. */
+int session_open(const struct session_opts *opts, struct session **out);
+/* Wait up to timeout_ms for ring buffer records and print them. */
+int session_poll(struct session *s, int timeout_ms);
+/* Read counters, print a stats line, print findings that newly fire. */
+int session_tick(struct session *s);
+/* Final findings and the end line. */
+void session_finish(struct session *s);
+void session_close(struct session *s);
+double session_elapsed(const struct session *s);
+
+#endif /* __TT_SESSION_H */
