@@ -79,12 +79,16 @@ static __always_inline __u32 netns_of(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-static __always_inline bool sk_is_tcp(const struct sock *sk)
+static __always_inline bool sk_is_inet(const struct sock *sk)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
-	return (family == AF_INET || family == AF_INET6) &&
-	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+	return family == AF_INET || family == AF_INET6;
+}
+
+static __always_inline bool sk_is_tcp(const struct sock *sk)
+{
+	return sk_is_inet(sk) && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
 }
 
 /* Add to the counter of (owner of sk, signal, sub); sk may be NULL. */

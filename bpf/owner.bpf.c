@@ -93,7 +93,10 @@ int accept_exit__tp(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* Start-up seed: every TCP socket some task has open. Live records win. */
+/*
+ * Start-up seed: every inet socket some task has open (UDP too: drops on a
+ * UDP socket are charged to its owner as well). Live records win.
+ */
 SEC("iter/task_file")
 int seed_owners(struct bpf_iter__task_file *ctx)
 {
@@ -104,7 +107,7 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 	if (!task)
 		return 0;
 	sk = file_sock(ctx->file);
-	if (!sk || !sk_is_tcp(sk))
+	if (!sk || !sk_is_inet(sk))
 		return 0;
 	owner.tgid = BPF_CORE_READ(task, tgid);
 	owner.netns = netns_of(sk);

@@ -143,6 +143,56 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 	return 1;
 }
 
+/* The reset reason sent most often in the window. */
+static uint32_t top_reset_reason(const struct count_table *t, uint64_t *count)
+{
+	uint32_t best = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < t->count; i++) {
+		uint32_t sub = t->rows[i].key.sub;
+		uint64_t n;
+
+		if (t->rows[i].key.signal != TT_SIG_RST_SENT)
+			continue;
+		n = counts_sum(t, TT_SIG_RST_SENT, sub, ANY_NETNS, false);
+		if (n > *count) {
+			*count = n;
+			best = sub;
+		}
+	}
+	return best;
+}
+
+static int rule_reset_storm(const struct diag_input *in, struct finding *f)
+{
+	uint64_t sent = counts_sum(in->window, TT_SIG_RST_SENT, ANY_SUB, ANY_NETNS, false);
+	uint64_t received = counts_sum(in->window, TT_SIG_RST_RECV, ANY_SUB, ANY_NETNS, false);
+	double rate = in->window_s > 0 ? sent / in->window_s : 0;
+	uint64_t top_count;
+	uint32_t top = top_reset_reason(in->window, &top_count);
+	const char *reason = kenum_name(in->names->rst_reason, top);
+
+	if (sent < RESET_MIN_COUNT || rate < RESET_MIN_RATE)
+		return 0;
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "%llu TCP resets sent in %.0f s, most for reason %s", (unsigned long long)sent,
+		 in->window_s, reason ? reason : "unknown");
+	finding_num(f, "resets_sent", sent);
+	finding_num(f, "resets_received", received);
+	finding_text(f, "resets_sent_per_s", "%.1f", rate);
+	finding_text(f, "top_reason", "%s", reason ? reason : "unknown");
+	finding_num(f, "top_reason_count", top_count);
+	add_owner_culprits(in, f, TT_SIG_RST_SENT, ANY_SUB,
+			   "owns the sockets that sent resets (0: no socket, the kernel refused a connection)");
+	finding_advice(f, "see why connections are refused or aborted: the top reason names it "
+		       "(no_socket: clients reach a port nobody listens on; tcp_abort_on_linger / "
+		       "tcp_abort_on_close: the application closes with unread data or SO_LINGER 0)",
+		       NULL, "resets are decisions of the kernel or the application, not of a limit");
+	return 1;
+}
+
 static const struct verdict_seen *verdict_for(const struct diag_input *in, const char *cause)
 {
 	for (size_t i = 0; i < in->n_verdicts; i++)
@@ -234,5 +284,6 @@ const struct rule rule_table[] = {
 	{ "conntrack_full", rule_conntrack_full },
 	{ "socket_buffer_limit", rule_socket_buffer_limit },
 	{ "retransmit_storm", rule_retransmit_storm },
+	{ "reset_storm", rule_reset_storm },
 };
 const size_t rule_count = sizeof(rule_table) / sizeof(rule_table[0]);

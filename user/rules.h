@@ -66,5 +66,7 @@ extern const size_t rule_count;
 #define RETRANS_MIN_SEGS 50      /* in the window, per network namespace */
 #define RETRANS_MIN_RATE 2.0     /* segments per second */
 #define BUF_LIMIT_MIN_DROPS 10   /* receive-queue refusals before it is a finding */
+#define RESET_MIN_COUNT 50       /* resets sent in the window */
+#define RESET_MIN_RATE 5.0       /* resets sent per second */
 
 #endif /* __TT_RULES_H */

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install the Debian packages tcptriage needs to build and test.
+# Idempotent: only missing packages are installed (one apt-get update, one install).
+set -euo pipefail
+
+PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make gcc
+      libc6-dev iproute2 nftables conntrack jq libncurses-dev tmux)
+
+die() { echo "install-deps: error: $*" >&2; exit 1; }
+
+# A package counts as present only if `dpkg -s` reports "install ok installed"
+# (dpkg -s also succeeds for removed packages whose config files remain).
+is_installed() {
+    local out
+    out=$(dpkg -s "$1" 2>/dev/null) || return 1
+    [[ $'\n'"$out" == *$'\nStatus: install ok installed'* ]]
+}
+
+command -v dpkg >/dev/null 2>&1 || die "dpkg not found (this script supports Debian/Ubuntu only)"
+
+missing=()
+for p in "${PKGS[@]}"; do
+    if ! is_installed "$p"; then
+        missing+=("$p")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all dependencies present"
+    exit 0
+fi
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        die "not root and sudo is not available; missing packages: ${missing[*]}"
+    fi
+fi
+
+echo "install-deps: missing: ${missing[*]}"
+"${SUDO[@]}" apt-get update || die "apt-get update failed"
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}" \
+    || die "apt-get install failed for: ${missing[*]}"
+
+# Verify.
+still=()
+for p in "${missing[@]}"; do
+    is_installed "$p" || still+=("$p")
+done
+[[ ${#still[@]} -eq 0 ]] || die "still missing after install: ${still[*]}"
+
+echo "install-deps: installed: ${missing[*]}"
