@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 	char *end;
 
 	errno = 0;
-	if (!s || !*s || *s == '-' || *s == '+') {
+	if (!s || !isdigit((unsigned char)*s)) {
 		cli_fail(EXIT_USAGE, "%s needs a number, got '%s'", opt, s ? s : "");
 		return -EINVAL;
 	}

@@ -1,0 +1,102 @@
+// Counter tables: deltas between readings, sums, grouping by owner.
+#include <stdlib.h>
+#include <string.h>
+#include "counts.h"
+#include "test.h"
+
+static struct count_row row(uint32_t tgid, uint32_t netns, uint32_t signal, uint32_t sub,
+			    uint64_t events, uint64_t amount)
+{
+	struct count_row r = { .events = events, .amount = amount };
+
+	r.key.tgid = tgid;
+	r.key.netns = netns;
+	r.key.signal = signal;
+	r.key.sub = sub;
+	return r;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct tt_count_key));
+}
+
+/* A table as counts_read() returns it: sorted by key. */
+static struct count_table table(struct count_row *rows, size_t n)
+{
+	qsort(rows, n, sizeof(*rows), key_cmp);
+	return (struct count_table){ rows, n };
+}
+
+TEST(delta_subtracts_previous_and_keeps_new_keys)
+{
+	struct count_row prev_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
+	struct count_row cur_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 8, 12),
+					row(2, 10, TT_SIG_DROP, 6, 3, 300) };
+	struct count_table prev = table(prev_rows, 1), cur = table(cur_rows, 2), d;
+
+	if (!ASSERT_OK(counts_delta(&prev, &cur, &d)))
+		return;
+	ASSERT_EQ_INT(d.count, 2);
+	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, false), 3);
+	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, true), 5);
+	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_DROP, 6, 10, false), 3);
+	counts_free(&d);
+}
+
+TEST(delta_drops_unchanged_rows)
+{
+	struct count_row rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
+	struct count_row same[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
+	struct count_table a = table(rows, 1), b = table(same, 1), d;
+
+	if (!ASSERT_OK(counts_delta(&a, &b, &d)))
+		return;
+	ASSERT_EQ_INT(d.count, 0);
+	counts_free(&d);
+}
+
+TEST(sum_filters_by_sub_and_netns)
+{
+	struct count_row rows[] = {
+		row(1, 10, TT_SIG_DROP, 6, 2, 0), row(1, 11, TT_SIG_DROP, 6, 3, 0),
+		row(2, 10, TT_SIG_DROP, 20, 4, 0), row(2, 10, TT_SIG_RST_SENT, 1, 9, 0),
+	};
+	struct count_table tb = table(rows, 4);
+
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, ANY_SUB, ANY_NETNS, false), 9);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, 6, ANY_NETNS, false), 5);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, ANY_SUB, 10, false), 6);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, 6, 11, false), 3);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, false), 0);
+}
+
+TEST(by_owner_groups_and_orders_largest_first)
+{
+	struct count_row rows[] = {
+		row(7, 10, TT_SIG_RST_SENT, 1, 2, 0), row(7, 10, TT_SIG_RST_SENT, 12, 3, 0),
+		row(9, 10, TT_SIG_RST_SENT, 12, 40, 0), row(0, 10, TT_SIG_RST_SENT, 1, 1, 0),
+		row(9, 10, TT_SIG_DROP, 6, 100, 0),
+	};
+	struct count_table tb = table(rows, 5);
+	struct owner_total top[8];
+	size_t n = counts_by_owner(&tb, TT_SIG_RST_SENT, ANY_SUB, top, 8);
+
+	if (!ASSERT_EQ_INT(n, 3))
+		return;
+	ASSERT_EQ_INT(top[0].tgid, 9);
+	ASSERT_EQ_INT(top[0].events, 40);
+	ASSERT_EQ_INT(top[1].tgid, 7);
+	ASSERT_EQ_INT(top[1].events, 5);
+	ASSERT_EQ_INT(counts_by_owner(&tb, TT_SIG_RST_SENT, ANY_SUB, top, 1), 1);
+}
+
+TEST(netns_list_is_distinct_and_skips_unknown)
+{
+	struct count_row rows[] = { row(1, 10, TT_SIG_DROP, 0, 1, 0), row(2, 10, TT_SIG_DROP, 0, 1, 0),
+				    row(3, 0, TT_SIG_DROP, 0, 1, 0), row(4, 12, TT_SIG_DROP, 0, 1, 0) };
+	struct count_table tb = table(rows, 4);
+	uint32_t ns[4];
+
+	ASSERT_EQ_INT(counts_netns_list(&tb, ns, 4), 2);
+}

@@ -1,0 +1,198 @@
+// Diagnosis rules on synthetic evidence: each fires at its threshold and not below.
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "kenum.h"
+#include "rules.h"
+#include "test.h"
+
+#define DROP_RCVBUFF 6
+#define RST_NO_SOCKET 1
+#define RST_ABORT_ON_MEMORY 13
+
+/* Kernel enums as a tiny BTF, so the tests need no kernel. */
+static void fake_names(struct kernel_names *kn)
+{
+	struct btf *btf = btf__new_empty();
+	int id;
+
+	id = btf__add_enum(btf, "skb_drop_reason", 4);
+	btf__add_enum_value(btf, "SKB_DROP_REASON_SOCKET_RCVBUFF", DROP_RCVBUFF);
+	btf__add_enum_value(btf, "SKB_DROP_REASON_PROTO_MEM", 20);
+	id = btf__add_enum(btf, "sk_rst_reason", 4);
+	btf__add_enum_value(btf, "SK_RST_REASON_NO_SOCKET", RST_NO_SOCKET);
+	btf__add_enum_value(btf, "SK_RST_REASON_TCP_ABORT_ON_MEMORY", RST_ABORT_ON_MEMORY);
+	(void)id;
+	kn->drop_reason = kenum_load(btf, "skb_drop_reason", "SKB_DROP_REASON_");
+	kn->rst_reason = kenum_load(btf, "sk_rst_reason", "SK_RST_REASON_");
+	btf__free(btf);
+}
+
+static struct count_row row(uint32_t tgid, uint32_t signal, uint32_t sub, uint64_t events,
+			    uint64_t amount)
+{
+	struct count_row r = { .events = events, .amount = amount };
+
+	r.key.tgid = tgid;
+	r.key.netns = 4026531840u;
+	r.key.signal = signal;
+	r.key.sub = sub;
+	return r;
+}
+
+struct fixture {
+	struct kernel_names names;
+	struct count_row rows[8];
+	struct count_table table;
+	struct verdict_seen verdicts[2];
+	struct flow_seen flows[1];
+	struct diag_input in;
+};
+
+static void setup(struct fixture *fx)
+{
+	memset(fx, 0, sizeof(*fx));
+	fake_names(&fx->names);
+	fx->table.rows = fx->rows;
+	fx->in.window = &fx->table;
+	fx->in.window_s = 5;
+	fx->in.names = &fx->names;
+	fx->in.verdicts = fx->verdicts;
+	fx->in.n_verdicts = 2;
+	fx->in.flows = fx->flows;
+	fx->in.tcp_mem[0] = 100, fx->in.tcp_mem[1] = 200, fx->in.tcp_mem[2] = 300;
+}
+
+static void add(struct fixture *fx, struct count_row r)
+{
+	fx->rows[fx->table.count++] = r;
+}
+
+static const struct rule *rule_named(const char *cause)
+{
+	for (size_t i = 0; i < rule_count; i++)
+		if (!strcmp(rule_table[i].cause, cause))
+			return &rule_table[i];
+	return NULL;
+}
+
+static int eval(struct fixture *fx, const char *cause, struct finding *f)
+{
+	const struct rule *r = rule_named(cause);
+
+	memset(f, 0, sizeof(*f));
+	f->cause = cause;
+	return r ? r->eval(&fx->in, f) : -1;
+}
+
+TEST(healthy_window_fires_nothing)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	for (size_t i = 0; i < rule_count; i++)
+		test_check(t, eval(&fx, rule_table[i].cause, &f) == 0, __FILE__, __LINE__,
+			   "%s stays quiet on an empty window", rule_table[i].cause);
+	kernel_names_free(&fx.names);
+}
+
+TEST(retransmit_storm_threshold_and_culprit)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	add(&fx, row(42, TT_SIG_RETRANS, 0, 40, RETRANS_MIN_SEGS - 1));
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
+	fx.rows[0].amount = RETRANS_MIN_SEGS;
+	fx.flows[0] = (struct flow_seen){ "198.18.0.1:40000", "198.18.0.2:5001", 4026531840u, 42, 50 };
+	fx.in.n_flows = 1;
+	if (!ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		goto out;
+	ASSERT_EQ_INT(f.severity, SEV_WARNING);
+	ASSERT_EQ_INT(f.culprits[0].pid, 42);
+	ASSERT_EQ_STR(f.culprits[0].raddr, "198.18.0.2:5001");
+	ASSERT_TRUE(strstr(f.summary, "198.18.0.2:5001") != NULL);
+out:
+	kernel_names_free(&fx.names);
+}
+
+TEST(socket_buffer_limit_names_the_reader)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	add(&fx, row(77, TT_SIG_DROP, DROP_RCVBUFF, BUF_LIMIT_MIN_DROPS - 1, 1000));
+	ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 0);
+	fx.rows[0].events = BUF_LIMIT_MIN_DROPS;
+	if (!ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 1))
+		goto out;
+	ASSERT_EQ_INT(f.culprits[0].pid, 77);
+	ASSERT_EQ_INT(f.severity, SEV_WARNING);
+	ASSERT_TRUE(f.advice[0].sysctl == NULL); /* the application first */
+out:
+	kernel_names_free(&fx.names);
+}
+
+TEST(reset_storm_threshold_and_reason)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	add(&fx, row(5, TT_SIG_RST_SENT, RST_NO_SOCKET, RESET_MIN_COUNT - 1, 0));
+	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0);
+	fx.rows[0].events = RESET_MIN_COUNT;
+	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		goto out;
+	ASSERT_EQ_INT(f.culprits[0].pid, 5);
+	ASSERT_TRUE(strstr(f.summary, "no_socket") != NULL);
+out:
+	kernel_names_free(&fx.names);
+}
+
+TEST(tcp_mem_verdict_is_critical_and_names_aborted_owner)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	ASSERT_EQ_INT(eval(&fx, "tcp_mem_exhausted", &f), 0);
+	fx.verdicts[0] = (struct verdict_seen){ .verdict = "tcp_out_of_memory",
+						.cause = "tcp_mem_exhausted", .count = 3 };
+	strcpy(fx.verdicts[0].last, "TCP: out of memory -- consider tuning tcp_mem");
+	add(&fx, row(314, TT_SIG_RST_SENT, RST_ABORT_ON_MEMORY, 12, 0));
+	if (!ASSERT_EQ_INT(eval(&fx, "tcp_mem_exhausted", &f), 1))
+		goto out;
+	ASSERT_EQ_INT(f.severity, SEV_CRITICAL);
+	ASSERT_EQ_INT(f.culprits[0].pid, 314);
+	ASSERT_EQ_INT(f.culprits[0].count, 12);
+out:
+	kernel_names_free(&fx.names);
+}
+
+/* The folklore the seeds repeat must never come out of any rule. */
+TEST(no_rule_advises_tcp_tw_recycle)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fx.verdicts[0] = (struct verdict_seen){ .verdict = "v", .cause = "tcp_mem_exhausted", .count = 1 };
+	fx.verdicts[1] = (struct verdict_seen){ .verdict = "v", .cause = "orphan_sockets", .count = 1 };
+	add(&fx, row(1, TT_SIG_RETRANS, 0, 100, 100));
+	add(&fx, row(1, TT_SIG_DROP, DROP_RCVBUFF, 100, 100));
+	add(&fx, row(1, TT_SIG_EXCEED_BUF, 1, 100, 100));
+	add(&fx, row(1, TT_SIG_RST_SENT, RST_NO_SOCKET, 100, 0));
+	for (size_t i = 0; i < rule_count; i++) {
+		if (eval(&fx, rule_table[i].cause, &f) != 1)
+			continue;
+		for (int k = 0; k < f.n_advice; k++)
+			test_check(t, !strstr(f.advice[k].action, "tw_recycle") &&
+				   (!f.advice[k].sysctl || !strstr(f.advice[k].sysctl, "tw_recycle")),
+				   __FILE__, __LINE__, "%s advises no tcp_tw_recycle", f.cause);
+	}
+	kernel_names_free(&fx.names);
+}
