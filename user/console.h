@@ -10,17 +10,17 @@ enum console_verdict {
 	CV_NONE = 0,
 	CV_TCP_OOM,		/* "TCP: out of memory -- consider tuning tcp_mem" */
 	CV_TCP_ORPHANS,		/* "TCP: too many orphaned sockets" */
-	CV_CONNTRACK_FULL,	/* "nf_conntrack: table full[ in netns N], dropping packet" */
-	CV_SYN_FLOOD,		/* "TCP: request_sock_TCP: Possible SYN flooding on port ..." */
-	CV_TW_OVERFLOW,		/* "TCP: time wait bucket table overflow" (older kernels only) */
+	CV_CONNTRACK_FULL,	/* "nf_conntrack: table full in netns N, ..." */
+	CV_SYN_FLOOD,		/* "TCP: ...: Possible SYN flooding on port ..." */
+	CV_TW_OVERFLOW,		/* "TCP: time wait bucket table overflow" (old kernels) */
 	CV_COUNT,
 };
 
 struct console_match {
 	enum console_verdict verdict;
-	uint32_t netns;		/* from "in netns N"; 0 = initial namespace or unknown */
+	uint32_t netns;		/* "in netns N" inode; 0 = initial netns or unknown */
 	uint16_t port;		/* SYN flooding: listening port; 0 if unparsable */
-	bool syn_cookies;	/* SYN flooding: "Sending cookies" rather than "Dropping request" */
+	bool syn_cookies;	/* SYN flooding: cookies sent, not requests dropped */
 };
 
 /*

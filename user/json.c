@@ -137,18 +137,16 @@ static bool json_plain_byte(unsigned char c)
 static void jw_put_ascii_escape(struct jw *w, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const char *const short_form[0x80] = {
+		['"'] = "\\\"", ['\\'] = "\\\\", ['\b'] = "\\b",
+		['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+	};
 	char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
 
-	switch (c) {
-	case '"':  jw_put(w, "\\\"", 2); break;
-	case '\\': jw_put(w, "\\\\", 2); break;
-	case '\b': jw_put(w, "\\b", 2); break;
-	case '\f': jw_put(w, "\\f", 2); break;
-	case '\n': jw_put(w, "\\n", 2); break;
-	case '\r': jw_put(w, "\\r", 2); break;
-	case '\t': jw_put(w, "\\t", 2); break;
-	default:   jw_put(w, u, sizeof(u)); break;
-	}
+	if (c < 0x80 && short_form[c])
+		jw_put(w, short_form[c], 2);
+	else
+		jw_put(w, u, sizeof(u));
 }
 
 /* U+2028/U+2029 are valid JSON but end lines in JavaScript consumers. */

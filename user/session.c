@@ -14,6 +14,7 @@
 #include "kenum.h"
 #include "output.h"
 #include "procfs.h"
+#include "records.h"
 #include "rules.h"
 #include "session.h"
 #include "tcptriage.h"
@@ -85,14 +86,11 @@ static void comm_of(void *ctx, uint32_t tgid, char comm[16])
 	free(text);
 }
 
-static void on_console(struct session *s, const struct tt_rec_console *rec)
+static void on_console(struct session *s, const struct tt_rec_console *rec, size_t len)
 {
-	size_t len = rec->len < TT_CONSOLE_LEN ? rec->len : TT_CONSOLE_LEN;
 	struct console_match m;
 	struct verdict_seen *v;
 
-	while (len && (rec->text[len - 1] == '\n' || rec->text[len - 1] == 0))
-		len--;
 	if (console_classify(rec->text, len, &m) == CV_NONE)
 		return;
 	v = &s->verdicts[m.verdict];
@@ -119,22 +117,19 @@ static void on_reset(struct session *s, const struct tt_rec_reset *rec)
 			rec->flow.netns, laddr, raddr);
 }
 
-/* Ring buffer records: check the size before trusting the layout. */
 static int on_record(void *ctx, void *data, size_t size)
 {
-	const struct tt_rec_hdr *hdr = data;
 	struct session *s = ctx;
+	struct record_view r;
 
-	if (size < sizeof(*hdr) || hdr->size > size) {
+	if (record_decode(data, size, &r)) {
 		s->malformed++;
 		return 0;
 	}
-	if (hdr->type == TT_REC_CONSOLE && size >= sizeof(struct tt_rec_console))
-		on_console(s, data);
-	else if (hdr->type == TT_REC_RESET && size >= sizeof(struct tt_rec_reset))
-		on_reset(s, data);
-	else
-		s->malformed++;
+	if (r.type == TT_REC_CONSOLE)
+		on_console(s, r.console, r.text_len);
+	else if (r.type == TT_REC_RESET)
+		on_reset(s, r.reset);
 	return 0;
 }
 
