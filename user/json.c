@@ -30,8 +30,13 @@ struct jw {
 
 struct jw *jw_new(FILE *out)
 {
-	struct jw *w = calloc(1, sizeof(*w));
+	struct jw *w;
 
+	if (!out) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
 	w->out = out;

@@ -22,6 +22,7 @@
  */
 struct jw;
 
+/* NULL with errno set (EINVAL, ENOMEM) on failure. */
 struct jw *jw_new(FILE *out);
 void jw_free(struct jw *w);
 

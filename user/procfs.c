@@ -452,9 +452,9 @@ static int parse_sockstat_line(struct sockstat *ss, struct span prefix,
 	int err;
 
 	while (next_token(&rest, &key)) {
-		if (!next_token(&rest, &value))
-			return -EINVAL;
 		slot = sockstat_slot(ss, prefix, key);
+		if (!next_token(&rest, &value))
+			return slot ? -EINVAL : 0;	/* only our fields must be whole */
 		if (!slot)
 			continue;
 		err = parse_i64(value, slot);

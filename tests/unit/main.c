@@ -17,9 +17,15 @@ void test_register(struct test_case *tc)
 	registered = tc;
 }
 
+/* One line per failure, even when a value holds a newline. */
 static void report_failure(struct test_ctx *t, const char *file, int line,
-			   const char *msg)
+			   char *msg)
 {
+	char *p;
+
+	for (p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = '?';
 	t->failures++;
 	printf("FAIL %s (%s:%d): %s\n", t->name, file, line, msg);
 	fflush(stdout);
