@@ -91,6 +91,34 @@ int counts_delta(const struct count_table *prev, const struct count_table *cur,
 	return 0;
 }
 
+int counts_accumulate(struct count_table *acc, const struct count_table *add)
+{
+	struct count_table sum = {};
+	size_t i = 0, j = 0, cap = 0;
+	int err = 0;
+
+	while (!err && (i < acc->count || j < add->count)) {
+		int cmp = i == acc->count ? 1 : j == add->count ? -1 :
+			  key_cmp(&acc->rows[i].key, &add->rows[j].key);
+		struct count_row row = cmp <= 0 ? acc->rows[i] : add->rows[j];
+
+		if (cmp == 0) {
+			row.events += add->rows[j].events;
+			row.amount += add->rows[j].amount;
+		}
+		i += cmp <= 0;
+		j += cmp >= 0;
+		err = table_push(&sum, &cap, &row);
+	}
+	if (err) {
+		counts_free(&sum);
+		return err;
+	}
+	counts_free(acc);
+	*acc = sum;
+	return 0;
+}
+
 void counts_free(struct count_table *t)
 {
 	free(t->rows);

@@ -33,6 +33,8 @@ int counts_read(int map_fd, struct count_table *t);
 /* delta = cur - prev for every key (keys missing in prev count from zero). */
 int counts_delta(const struct count_table *prev, const struct count_table *cur,
 		 struct count_table *delta);
+/* acc += add, key by key (both sorted; acc stays sorted). */
+int counts_accumulate(struct count_table *acc, const struct count_table *add);
 void counts_free(struct count_table *t);
 
 /* Sum of events (or amounts) matching signal, sub (ANY_SUB) and netns (ANY_NETNS). */

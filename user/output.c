@@ -321,12 +321,15 @@ void out_stats(struct out *o, double interval_s, const struct count_table *delta
 	line_end(o);
 }
 
-static void finding_json(struct out *o, const struct finding *f, bool final)
+static const char *const state_names[] = { "firing", "cleared", "final" };
+
+static void finding_json(struct out *o, const struct finding *f, enum finding_state state)
 {
 	line_begin(o, "finding");
 	jw_kv_str(o->jw, "cause", f->cause);
 	jw_kv_str(o->jw, "severity", severity_name(f->severity));
-	jw_kv_bool(o->jw, "final", final);
+	jw_kv_str(o->jw, "state", state_names[state]);
+	jw_kv_bool(o->jw, "final", state == FINDING_FINAL);
 	jw_kv_str(o->jw, "summary", f->summary);
 	jw_key(o->jw, "evidence");
 	jw_obj_begin(o->jw);
@@ -379,13 +382,14 @@ static void finding_json(struct out *o, const struct finding *f, bool final)
 	line_end(o);
 }
 
-static void finding_text_out(struct out *o, const struct finding *f, bool final)
+static void finding_text_out(struct out *o, const struct finding *f, enum finding_state state)
 {
+	static const char *const prefix[] = { "FINDING ", "CLEARED ", "" };
 	char buf[512];
 
-	fprintf(o->f, "%s%s [%s]: %s\n", final ? "" : "FINDING ", f->cause,
-		severity_name(f->severity), f->summary);
-	if (!final) {
+	fprintf(o->f, "%s%s [%s]: %s\n", prefix[state], f->cause, severity_name(f->severity),
+		f->summary);
+	if (state != FINDING_FINAL) {
 		fflush(o->f);
 		return;
 	}
@@ -422,12 +426,12 @@ static void finding_text_out(struct out *o, const struct finding *f, bool final)
 	fflush(o->f);
 }
 
-void out_finding(struct out *o, const struct finding *f, bool final)
+void out_finding(struct out *o, const struct finding *f, enum finding_state state)
 {
 	if (o->jw)
-		finding_json(o, f, final);
+		finding_json(o, f, state);
 	else
-		finding_text_out(o, f, final);
+		finding_text_out(o, f, state);
 }
 
 void out_end(struct out *o, double duration_s, const struct count_table *totals,

@@ -43,7 +43,9 @@ void out_reset_event(struct out *o, const char *reason, uint32_t tgid, const cha
 		     uint64_t cgroup, uint32_t netns, const char *laddr, const char *raddr);
 void out_stats(struct out *o, double interval_s, const struct count_table *delta,
 	       const struct kernel_names *kn, const struct agent_health *h);
-void out_finding(struct out *o, const struct finding *f, bool final);
+/* firing: first seen; cleared: no longer seen in the window; final: the report at the end. */
+enum finding_state { FINDING_FIRING, FINDING_CLEARED, FINDING_FINAL };
+void out_finding(struct out *o, const struct finding *f, enum finding_state state);
 void out_end(struct out *o, double duration_s, const struct count_table *totals,
 	     const struct kernel_names *kn, const struct agent_health *h, size_t n_findings);
 

@@ -21,6 +21,18 @@
 #include "tcptriage.skel.h"
 
 #define MAX_RULES 32
+#define MAX_HISTORY 3600 /* ticks kept for a sliding window */
+
+struct rule_state {
+	bool active; /* fired at the last evaluation */
+	bool ever;   /* fired at least once: goes in the report */
+	struct finding finding; /* latest evidence */
+};
+
+struct tick_delta {
+	double at; /* seconds since start */
+	struct count_table delta;
+};
 
 struct session {
 	struct session_opts opts;
@@ -29,11 +41,13 @@ struct session {
 	struct kernel_names names;
 	struct out *out;
 	struct ring_buffer *rb;
-	struct count_table prev; /* cumulative at the last tick */
+	struct count_table totals; /* cumulative at the last tick */
+	struct count_table window; /* sum of history (sliding window only) */
+	struct tick_delta *history;
+	size_t history_len;
 	struct agent_health health_prev;
 	struct verdict_seen verdicts[CV_COUNT];
-	struct finding findings[MAX_RULES];
-	bool fired[MAX_RULES];
+	struct rule_state rules[MAX_RULES];
 	uint64_t malformed;
 	struct timespec t0, last_tick;
 };
@@ -216,12 +230,32 @@ static void read_host_memory(struct diag_input *in)
 	}
 }
 
-static void evaluate_rules(struct session *s, const struct count_table *window)
+static double window_span(const struct session *s)
+{
+	double elapsed = session_elapsed(s);
+
+	return s->opts.window_s > 0 && s->opts.window_s < elapsed ? s->opts.window_s : elapsed;
+}
+
+static void rule_update(struct session *s, struct rule_state *rs, const struct finding *f)
+{
+	if (f && !rs->active)
+		out_finding(s->out, f, FINDING_FIRING);
+	else if (!f && rs->active)
+		out_finding(s->out, &rs->finding, FINDING_CLEARED);
+	rs->active = f != NULL;
+	if (f) {
+		rs->ever = true;
+		rs->finding = *f;
+	}
+}
+
+static void evaluate_rules(struct session *s)
 {
 	struct flow_seen flows[MAX_FLOWS];
 	struct diag_input in = {
-		.window = window,
-		.window_s = session_elapsed(s),
+		.window = session_window(s),
+		.window_s = window_span(s),
 		.names = &s->names,
 		.verdicts = s->verdicts,
 		.n_verdicts = CV_COUNT,
@@ -235,13 +269,28 @@ static void evaluate_rules(struct session *s, const struct count_table *window)
 	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
 		struct finding f = { .cause = rule_table[i].cause };
 
-		if (!rule_table[i].eval(&in, &f))
-			continue;
-		if (!s->fired[i])
-			out_finding(s->out, &f, false);
-		s->fired[i] = true;
-		s->findings[i] = f; /* keep the latest evidence for the report */
+		rule_update(s, &s->rules[i], rule_table[i].eval(&in, &f) ? &f : NULL);
 	}
+}
+
+/* Keep delta in the history and rebuild the window from what is recent enough. */
+static int window_push(struct session *s, struct count_table *delta)
+{
+	double now = session_elapsed(s);
+	size_t drop = 0;
+	int err = 0;
+
+	while (drop < s->history_len && (s->history_len - drop >= MAX_HISTORY ||
+					 s->history[drop].at <= now - s->opts.window_s))
+		counts_free(&s->history[drop++].delta);
+	memmove(s->history, s->history + drop, (s->history_len - drop) * sizeof(*s->history));
+	s->history_len -= drop;
+	s->history[s->history_len++] = (struct tick_delta){ now, *delta };
+	*delta = (struct count_table){};
+	counts_free(&s->window);
+	for (size_t i = 0; i < s->history_len && !err; i++)
+		err = counts_accumulate(&s->window, &s->history[i].delta);
+	return err;
 }
 
 int session_tick(struct session *s)
@@ -253,7 +302,7 @@ int session_tick(struct session *s)
 	err = counts_read(bpf_map__fd(s->skel->maps.counts), &cur);
 	if (err)
 		return err;
-	err = counts_delta(&s->prev, &cur, &delta);
+	err = counts_delta(&s->totals, &cur, &delta);
 	if (err) {
 		counts_free(&cur);
 		return err;
@@ -262,12 +311,14 @@ int session_tick(struct session *s)
 	health_sub(&dh, &h, &s->health_prev);
 	out_stats(s->out, since(&s->last_tick), &delta, &s->names, &dh);
 	clock_gettime(CLOCK_MONOTONIC, &s->last_tick);
-	evaluate_rules(s, &cur);
-	counts_free(&delta);
-	counts_free(&s->prev);
-	s->prev = cur;
+	counts_free(&s->totals);
+	s->totals = cur;
 	s->health_prev = h;
-	return 0;
+	if (s->opts.window_s > 0)
+		err = window_push(s, &delta);
+	counts_free(&delta);
+	evaluate_rules(s);
+	return err;
 }
 
 int session_poll(struct session *s, int timeout_ms)
@@ -285,13 +336,46 @@ void session_finish(struct session *s)
 	ring_buffer__consume(s->rb);
 	session_tick(s);
 	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
-		if (!s->fired[i])
+		if (!s->rules[i].ever)
 			continue;
-		out_finding(s->out, &s->findings[i], true);
+		out_finding(s->out, &s->rules[i].finding, FINDING_FINAL);
 		n++;
 	}
 	read_health(s, &h);
-	out_end(s->out, session_elapsed(s), &s->prev, &s->names, &h, n);
+	out_end(s->out, session_elapsed(s), &s->totals, &s->names, &h, n);
+}
+
+const struct count_table *session_totals(const struct session *s)
+{
+	return &s->totals;
+}
+
+const struct count_table *session_window(const struct session *s)
+{
+	return s->opts.window_s > 0 ? &s->window : &s->totals;
+}
+
+const struct kernel_names *session_names(const struct session *s)
+{
+	return &s->names;
+}
+
+void session_health(struct session *s, struct agent_health *h)
+{
+	read_health(s, h);
+}
+
+void session_each_finding(const struct session *s,
+			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx)
+{
+	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++)
+		if (s->rules[i].ever)
+			fn(ctx, &s->rules[i].finding, s->rules[i].active);
+}
+
+int session_poll_fd(const struct session *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
 }
 
 static uint64_t count_owners(struct session *s)
@@ -345,7 +429,8 @@ int session_open(const struct session_opts *opts, struct session **out)
 	kernel_names_load(&s->names);
 	s->out = out_new(opts->out, opts->json);
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
-	if (!s->out || !s->rb) {
+	s->history = calloc(MAX_HISTORY, sizeof(*s->history));
+	if (!s->out || !s->rb || !s->history) {
 		session_close(s);
 		return cli_fail(EXIT_ENV, "cannot set up output or ring buffer: %s", strerror(errno));
 	}
@@ -363,7 +448,11 @@ void session_close(struct session *s)
 	ring_buffer__free(s->rb);
 	out_free(s->out);
 	kernel_names_free(&s->names);
-	counts_free(&s->prev);
+	counts_free(&s->totals);
+	counts_free(&s->window);
+	for (size_t i = 0; i < s->history_len; i++)
+		counts_free(&s->history[i].delta);
+	free(s->history);
 	agent__destroy(s->agent);
 	free(s);
 }

@@ -14,6 +14,7 @@
 struct session_opts {
 	const char *command;
 	double duration_s; /* 0: until stopped */
+	double window_s;   /* rules look back this far; 0: the whole run */
 	bool json;
 	bool verbose;
 	enum attach_kind prefer;
@@ -32,5 +33,20 @@ int session_tick(struct session *s);
 void session_finish(struct session *s);
 void session_close(struct session *s);
 double session_elapsed(const struct session *s);
+
+/* For other front ends (live view, metrics): read-only views of the state. */
+struct count_table;
+struct finding;
+struct kernel_names;
+struct agent_health;
+const struct count_table *session_totals(const struct session *s); /* since start */
+const struct count_table *session_window(const struct session *s); /* what rules saw */
+const struct kernel_names *session_names(const struct session *s);
+void session_health(struct session *s, struct agent_health *h);
+/* Call fn for every finding that fired (active: still firing now). */
+void session_each_finding(const struct session *s,
+			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx);
+/* The ring buffer's epoll fd, to wait on it together with other fds. */
+int session_poll_fd(const struct session *s);
 
 #endif /* __TT_SESSION_H */

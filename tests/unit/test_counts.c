@@ -100,3 +100,22 @@ TEST(netns_list_is_distinct_and_skips_unknown)
 
 	ASSERT_EQ_INT(counts_netns_list(&tb, ns, 4), 2);
 }
+
+TEST(accumulate_merges_sorted_tables)
+{
+	struct count_row a_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 1, 2), row(3, 10, TT_SIG_DROP, 6, 5, 0) };
+	struct count_row b_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 10, 20), row(2, 10, TT_SIG_DROP, 6, 7, 0) };
+	struct count_table b = table(b_rows, 2), acc = {};
+	struct count_table a = table(a_rows, 2);
+
+	if (!ASSERT_OK(counts_accumulate(&acc, &a)) || !ASSERT_OK(counts_accumulate(&acc, &b)))
+		goto out;
+	ASSERT_EQ_INT(acc.count, 3);
+	ASSERT_EQ_INT(counts_sum(&acc, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, false), 11);
+	ASSERT_EQ_INT(counts_sum(&acc, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, true), 22);
+	ASSERT_EQ_INT(counts_sum(&acc, TT_SIG_DROP, 6, 10, false), 12);
+	for (size_t i = 1; i < acc.count; i++)
+		ASSERT_TRUE(memcmp(&acc.rows[i - 1].key, &acc.rows[i].key, sizeof(acc.rows[i].key)) < 0);
+out:
+	counts_free(&acc);
+}
