@@ -159,16 +159,17 @@ static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_k
 	fk->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	fk->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	fk->netns = netns_of(sk);
+	/* bpf_core_read with explicit sizes: BPF_CORE_READ_INTO would copy sizeof(*dst) = 1 byte */
 	if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(fk->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(fk->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(fk->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(fk->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 		return;
 	}
 	/* v4-mapped ::ffff:a.b.c.d so userspace handles one address form */
 	fk->saddr[10] = fk->saddr[11] = 0xff;
 	fk->daddr[10] = fk->daddr[11] = 0xff;
-	BPF_CORE_READ_INTO(&fk->saddr[12], sk, __sk_common.skc_rcv_saddr);
-	BPF_CORE_READ_INTO(&fk->daddr[12], sk, __sk_common.skc_daddr);
+	bpf_core_read(&fk->saddr[12], 4, &sk->__sk_common.skc_rcv_saddr);
+	bpf_core_read(&fk->daddr[12], 4, &sk->__sk_common.skc_daddr);
 }
 
 /*

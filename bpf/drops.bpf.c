@@ -4,12 +4,21 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Queues purged when a socket closes are not lost packets: not worth a map update. */
+static __always_inline bool is_queue_purge(__u32 reason)
+{
+	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE);
+}
+
 static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
 				    const struct sock *rx_sk)
 {
 	const struct sock *sk = rx_sk;
 	__u32 netns;
 
+	if (is_queue_purge(reason))
+		return;
 	if (!sk)
 		sk = BPF_CORE_READ(skb, sk);
 	if (sk)

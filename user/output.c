@@ -214,7 +214,7 @@ static void counters_json(struct out *o, const struct count_table *t, uint32_t n
 
 /* {"reason":count,...} of one signal with named subs. */
 static void by_sub_json(struct out *o, const struct count_table *t, uint32_t signal,
-			const struct kernel_names *kn)
+			uint32_t netns, const struct kernel_names *kn)
 {
 	const struct signal_info *si = signal_find(signal);
 	uint32_t subs[256];
@@ -224,7 +224,8 @@ static void by_sub_json(struct out *o, const struct count_table *t, uint32_t sig
 	for (size_t i = 0; i < t->count && n < 256; i++) {
 		size_t k = 0;
 
-		if (t->rows[i].key.signal != signal)
+		if (t->rows[i].key.signal != signal ||
+		    (netns != ANY_NETNS && t->rows[i].key.netns != netns))
 			continue;
 		while (k < n && subs[k] != t->rows[i].key.sub)
 			k++;
@@ -234,11 +235,23 @@ static void by_sub_json(struct out *o, const struct count_table *t, uint32_t sig
 	jw_obj_begin(o->jw);
 	for (size_t k = 0; k < n; k++)
 		jw_kv_u64(o->jw, signal_sub_name(si, kn, subs[k], buf, sizeof(buf)),
-			  counts_sum(t, signal, subs[k], ANY_NETNS, false));
+			  counts_sum(t, signal, subs[k], netns, false));
 	jw_obj_end(o->jw);
 }
 
-static void netns_json(struct out *o, const struct count_table *t)
+/* Counters, then the reasons behind drops and resets, of one netns (ANY_NETNS = all). */
+static void breakdown_json(struct out *o, const struct count_table *t, uint32_t netns,
+			   const struct kernel_names *kn)
+{
+	jw_key(o->jw, "counters");
+	counters_json(o, t, netns);
+	jw_key(o->jw, "drops_by_reason");
+	by_sub_json(o, t, TT_SIG_DROP, netns, kn);
+	jw_key(o->jw, "resets_sent_by_reason");
+	by_sub_json(o, t, TT_SIG_RST_SENT, netns, kn);
+}
+
+static void netns_json(struct out *o, const struct count_table *t, const struct kernel_names *kn)
 {
 	uint32_t ns[256];
 	size_t n = counts_netns_list(t, ns, 256);
@@ -247,8 +260,7 @@ static void netns_json(struct out *o, const struct count_table *t)
 	for (size_t i = 0; i < n; i++) {
 		jw_obj_begin(o->jw);
 		jw_kv_u64(o->jw, "netns", ns[i]);
-		jw_key(o->jw, "counters");
-		counters_json(o, t, ns[i]);
+		breakdown_json(o, t, ns[i], kn);
 		jw_obj_end(o->jw);
 	}
 	jw_arr_end(o->jw);
@@ -266,14 +278,9 @@ static void health_json(struct out *o, const struct agent_health *h)
 
 static void totals_json(struct out *o, const struct count_table *t, const struct kernel_names *kn)
 {
-	jw_key(o->jw, "counters");
-	counters_json(o, t, ANY_NETNS);
-	jw_key(o->jw, "drops_by_reason");
-	by_sub_json(o, t, TT_SIG_DROP, kn);
-	jw_key(o->jw, "resets_sent_by_reason");
-	by_sub_json(o, t, TT_SIG_RST_SENT, kn);
+	breakdown_json(o, t, ANY_NETNS, kn);
 	jw_key(o->jw, "by_netns");
-	netns_json(o, t);
+	netns_json(o, t, kn);
 }
 
 static uint64_t health_lost(const struct agent_health *h)

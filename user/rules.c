@@ -4,6 +4,18 @@
 #include "rules.h"
 #include "tcptriage.h"
 
+/* Name the culprit's process; keep a cgroup already known from the counters. */
+static void name_culprit(const struct diag_input *in, struct culprit *c)
+{
+	uint64_t cgroup = 0;
+
+	if (!c->pid || !in->proc_of)
+		return;
+	in->proc_of(in->proc_ctx, c->pid, c->comm, &cgroup);
+	if (!c->cgroup)
+		c->cgroup = cgroup;
+}
+
 /* Add the top owners of one signal as culprits. */
 static void add_owner_culprits(const struct diag_input *in, struct finding *f, uint32_t signal,
 			       uint32_t sub, const char *why)
@@ -22,8 +34,7 @@ static void add_owner_culprits(const struct diag_input *in, struct finding *f, u
 		c->count = top[i].events;
 		c->bytes = top[i].amount;
 		c->why = why;
-		if (c->pid && in->comm_of)
-			in->comm_of(in->comm_ctx, c->pid, c->comm);
+		name_culprit(in, c);
 	}
 }
 
@@ -87,8 +98,7 @@ static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 		snprintf(c->raddr, sizeof(c->raddr), "%s", in->flows[i].raddr);
 		c->count = in->flows[i].segs;
 		c->why = "flow with the most retransmitted segments";
-		if (c->pid && in->comm_of)
-			in->comm_of(in->comm_ctx, c->pid, c->comm);
+		name_culprit(in, c);
 	}
 	add_owner_culprits(in, f, TT_SIG_RETRANS, ANY_SUB, "process owning the retransmitting sockets");
 	finding_advice(f, "find where packets to the peer are lost: interface errors and drops "

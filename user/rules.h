@@ -34,8 +34,8 @@ struct flow_seen {
 	uint64_t segs;
 };
 
-/* Who a tgid is, for naming culprits. */
-typedef void (*comm_lookup_fn)(void *ctx, uint32_t tgid, char comm[16]);
+/* Who a tgid is, for naming culprits: its comm and (when known) cgroup id. */
+typedef void (*proc_lookup_fn)(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup);
 
 struct diag_input {
 	const struct count_table *window; /* cumulative since the agent started */
@@ -49,8 +49,8 @@ struct diag_input {
 	int64_t tcp_mem_used; /* pages, /proc/net/sockstat */
 	int64_t orphans;
 	long mem_total_kb; /* MemTotal, for advice */
-	comm_lookup_fn comm_of;
-	void *comm_ctx;
+	proc_lookup_fn proc_of;
+	void *proc_ctx;
 };
 
 struct rule {

@@ -80,7 +80,8 @@ static void format_endpoint(char *buf, size_t len, const __u8 addr[16], __u16 po
 	}
 }
 
-static void comm_of(void *ctx, uint32_t tgid, char comm[16])
+/* comm and cgroup as the kernel side saw them, else /proc for the comm. */
+static void proc_of(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup)
 {
 	struct session *s = ctx;
 	struct tt_proc proc;
@@ -90,6 +91,7 @@ static void comm_of(void *ctx, uint32_t tgid, char comm[16])
 	memset(comm, 0, 16);
 	if (!bpf_map__lookup_elem(s->skel->maps.procs, &tgid, sizeof(tgid), &proc, sizeof(proc), 0)) {
 		memcpy(comm, proc.comm, 16);
+		*cgroup = proc.cgroup;
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
@@ -259,8 +261,8 @@ static void evaluate_rules(struct session *s)
 		.names = &s->names,
 		.verdicts = s->verdicts,
 		.n_verdicts = CV_COUNT,
-		.comm_of = comm_of,
-		.comm_ctx = s,
+		.proc_of = proc_of,
+		.proc_ctx = s,
 	};
 
 	in.flows = flows;

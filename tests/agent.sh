@@ -1,0 +1,103 @@
+# shellcheck shell=bash
+# tests/agent.sh - run the tcptriage agent from integration tests and read
+# its JSON Lines.  Source after tests/lib.sh and tt_init:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
+#   ta_require                              # build/tcptriage and jq present
+#   ta_start "$TT_TMP/agent.json" --duration 60 || tt_bail "agent start"
+#   ... traffic ...
+#   ta_stop || tt_bail "agent end"          # SIGINT, wait for the end line
+#   ta_ns_counter "$TT_TMP/agent.json" "$ino" retransmit_segs
+#   ta_findings "$TT_TMP/agent.json" retransmit_storm   # final:true lines
+#
+# The agent runs in its own process group via tt_bg, so the lib.sh cleanup
+# registry always kills it (TERM, then KILL) on every exit path.  Its stdout
+# (JSON) goes to FILE and stderr to FILE.err.
+
+TT_AGENT=${TT_AGENT:-$TT_ROOT/build/tcptriage}
+TA_PID=
+TA_OUT=
+
+ta_require() { # skip unless jq exists; bail unless the agent is built
+	tt_require jq
+	[[ -x $TT_AGENT ]] || tt_bail "agent not built: $TT_AGENT (run make)"
+}
+
+ta_start() { # FILE [DIAGNOSE-ARGS...] : start `diagnose --json`, wait for
+	#   the start line (default --duration 60: the test stops it with ta_stop)
+	local out=$1
+	shift
+	local -a args=("$@")
+	[[ " ${args[*]} " == *" --duration "* || " ${args[*]} " == *" -d "* ]] ||
+		args+=(--duration 60)
+	: >"$out"
+	TA_OUT=$out
+	# sh execs the agent in place: TA_PID is the agent itself.
+	# shellcheck disable=SC2016  # expanded by sh, not here
+	tt_bg -o "$out.err" sh -c 'out=$1; shift; exec "$@" >"$out"' _ "$out" \
+		"$TT_AGENT" diagnose --json "${args[@]}" >/dev/null
+	TA_PID=$TT_BG_PID
+	if ! tt_wait_for_line "$out" '"type":"start"' 20; then
+		tt_diag "agent did not print its start line; stderr:"
+		tt_diag_file "$out.err"
+		return 1
+	fi
+	return 0
+}
+
+ta_stop() { # [TIMEOUT] : SIGINT the agent, wait for its end line and exit
+	local t=${1:-10} i
+	[[ -n $TA_PID ]] || return 1
+	kill -INT "$TA_PID" 2>/dev/null
+	if ! tt_wait_for_line "$TA_OUT" '"type":"end"' "$t"; then
+		tt_diag "agent printed no end line ${t}s after SIGINT; stderr:"
+		tt_diag_file "$TA_OUT.err"
+		return 1
+	fi
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$TA_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$TA_PID" 2>/dev/null
+	TA_PID=
+	return 0
+}
+
+ta_end() { # FILE : the end line
+	jq -c 'select(.type == "end")' "$1" 2>/dev/null | tail -n 1
+}
+
+ta_ns_counter() { # FILE NETNS_INODE COUNTER : end-line total in one netns (0 if absent)
+	ta_end "$1" | jq -r --argjson ns "$2" --arg c "$3" \
+		'[.by_netns[]? | select(.netns == $ns) | .counters[$c] // 0] | add // 0'
+}
+
+ta_total() { # FILE COUNTER : end-line host-wide total
+	ta_end "$1" | jq -r --arg c "$2" '.counters[$c] // 0'
+}
+
+ta_drop_reason() { # FILE REASON : end-line drops_by_reason[REASON] (0 if absent)
+	ta_end "$1" | jq -r --arg r "$2" '.drops_by_reason[$r] // 0'
+}
+
+ta_reset_reason() { # FILE REASON : end-line resets_sent_by_reason[REASON]
+	ta_end "$1" | jq -r --arg r "$2" '.resets_sent_by_reason[$r] // 0'
+}
+
+ta_findings() { # FILE CAUSE : finding lines with final:true of CAUSE
+	jq -c --arg c "$2" 'select(.type == "finding" and .final == true and .cause == $c)' "$1" 2>/dev/null
+}
+
+ta_severe_findings() { # FILE : findings (any final) with severity warning/critical
+	jq -c 'select(.type == "finding" and (.severity == "warning" or .severity == "critical"))' "$1" 2>/dev/null
+}
+
+ta_show() { # FILE : print end line and findings as diagnostics
+	tt_diag "agent end: $(ta_end "$1" | cut -c1-1500)"
+	jq -c 'select(.type == "finding" and .final == true) | {cause, severity, summary, evidence, culprits}' "$1" 2>/dev/null |
+		while IFS= read -r l; do tt_diag "finding: ${l:0:1500}"; done
+}
+
+ta_bpf_progs() { # number of loaded BPF programs (bpftool prog show)
+	bpftool -j prog show 2>/dev/null | jq 'length'
+}

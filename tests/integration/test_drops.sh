@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Drops: a UDP sink in b with a tiny receive buffer that never reads, flooded
+# from a.  The agent's socket_rcvbuff drops must equal Udp.RcvbufErrors, and
+# socket_buffer_limit must name the sink (the socket's owner), not the flood
+# (the task on the CPU when the veth delivers).
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/agent.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
+
+tt_require ip awk setsid
+tt_init drops
+ta_require
+tt_ttload || tt_bail "build ttload"
+tt_netns_pair || tt_bail "create namespace pair"
+ino_a=$(tt_netns_inode "$NS_A")
+ino_b=$(tt_netns_inode "$NS_B")
+PORT=5301 COUNT=3000 SIZE=1000
+
+# The sink exists before the agent: its owner comes from the start-up iterator.
+tt_bg -o "$TT_TMP/sink.out" ip netns exec "$NS_B" "$TT_TTLOAD" udp-sink \
+	--bind "$IP_B" --port $PORT --rcvbuf 4096 --seconds 60 >/dev/null
+sink=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/sink.out" '^ready$' 5 || tt_bail "udp-sink ready"
+
+AG=$TT_TMP/agent.json
+ta_start "$AG" || tt_bail "agent start"
+
+e_a0=$(tt_nstat "$NS_A" Udp.RcvbufErrors)
+e_b0=$(tt_nstat "$NS_B" Udp.RcvbufErrors)
+e_i0=$(tt_nstat "" Udp.RcvbufErrors)
+
+tt_bg -o "$TT_TMP/flood.out" ip netns exec "$NS_A" "$TT_TTLOAD" udp-flood --host "$IP_B" \
+	--port $PORT --count $COUNT --size $SIZE --seconds 15 >/dev/null
+flood=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/flood.out" '^sent=' 18 || tt_diag "flood did not finish"
+tt_diag "flood (pid $flood): $(tail -n 1 "$TT_TMP/flood.out"); sink pid $sink"
+tt_sleep 1
+
+e_a1=$(tt_nstat "$NS_A" Udp.RcvbufErrors)
+e_b1=$(tt_nstat "$NS_B" Udp.RcvbufErrors)
+e_i1=$(tt_nstat "" Udp.RcvbufErrors)
+ta_stop || tt_bail "agent end line"
+ta_show "$AG"
+
+d_a=$((e_a1 - e_a0)) d_b=$((e_b1 - e_b0)) d_i=$((e_i1 - e_i0))
+rcvbuff=$(ta_drop_reason "$AG" socket_rcvbuff)
+drops_b=$(ta_ns_counter "$AG" "$ino_b" drops)
+tt_diag "kernel Udp.RcvbufErrors deltas: a=$d_a b=$d_b init=$d_i; agent drops_by_reason.socket_rcvbuff=$rcvbuff (host-wide), drops in netns b=$drops_b, in a=$(ta_ns_counter "$AG" "$ino_a" drops)"
+tt_assert_ge "$d_b" 100 "the flood overflowed the sink's buffer (RcvbufErrors in b)"
+
+# The end line has no per-namespace drops_by_reason: compare host-wide.
+if [[ $(ta_end "$AG" | jq '[.by_netns[]? | has("drops_by_reason")] | any') == true ]]; then
+	got=$(ta_end "$AG" | jq -r --argjson ns "$ino_b" '[.by_netns[] | select(.netns == $ns) | .drops_by_reason.socket_rcvbuff // 0] | add // 0')
+	tt_assert_eq "$got" "$d_b" "agent socket_rcvbuff drops in netns b == Udp.RcvbufErrors delta in b"
+else
+	tt_skip "by_netns has no drops_by_reason: comparing host-wide socket_rcvbuff instead"
+	tt_assert_eq "$rcvbuff" $((d_a + d_b + d_i)) "agent drops_by_reason.socket_rcvbuff == sum of Udp.RcvbufErrors deltas (a, b, initial)"
+fi
+tt_assert_ge "$drops_b" "$d_b" "agent drops in netns b >= Udp.RcvbufErrors delta in b"
+
+f=$(ta_findings "$AG" socket_buffer_limit | tail -n 1)
+tt_assert_true "[[ -n '${f:0:1}' ]]" "a final socket_buffer_limit finding"
+tt_assert_eq "$(jq -r '.evidence.drops_socket_rcvbuff // empty' <<<"$f")" "$rcvbuff" \
+	"finding evidence drops_socket_rcvbuff == end-line socket_rcvbuff"
+tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$sink" "first culprit is the udp-sink (pid $sink)"
+tt_assert_eq "$(jq -r '.culprits[0].netns // empty' <<<"$f")" "$ino_b" "first culprit's netns is b"
+tt_assert_true "jq -e --argjson p $flood 'any(.culprits[]?; .pid == \$p) | not' <<<\"\$f\" >/dev/null" \
+	"the flood (pid $flood) is not a culprit"
+
+tt_finish

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Resets, in one namespace over loopback:
+#  (a) connects to a closed port: the kernel answers each SYN with a RST that
+#      has no socket; resets_sent == Tcp.OutRsts, resets_received ==
+#      Tcp.AttemptFails (each refused connect fails in SYN_SENT).
+#  (b) a client that closes 80 connections with SO_LINGER 0: resets from the
+#      client's own sockets; reset_storm must name the client first.
+# Each phase has its own agent run, so each run's totals are that phase's.
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/agent.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
+
+tt_require ip awk setsid
+tt_init resets
+ta_require
+tt_ttload || tt_bail "build ttload"
+tt_netns_single rst || tt_bail "create namespace"
+NS=$TT_NS
+ino=$(tt_netns_inode "$NS")
+
+# ------------------------------------------------------- (a) closed port
+AG=$TT_TMP/agent-a.json
+ta_start "$AG" || tt_bail "agent start (a)"
+o0=$(tt_nstat "$NS" Tcp.OutRsts)
+f0=$(tt_nstat "$NS" Tcp.AttemptFails)
+out=$(ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port 9 --conns 60 \
+	--seconds 15 2>&1)
+tt_diag "client: $(tail -n 1 <<<"$out")"
+tt_sleep 0.5
+o1=$(tt_nstat "$NS" Tcp.OutRsts)
+f1=$(tt_nstat "$NS" Tcp.AttemptFails)
+ta_stop || tt_bail "agent end line (a)"
+ta_show "$AG"
+sent=$(ta_ns_counter "$AG" "$ino" resets_sent)
+recv=$(ta_ns_counter "$AG" "$ino" resets_received)
+tt_diag "(a) kernel OutRsts delta=$((o1 - o0)) AttemptFails delta=$((f1 - f0)); agent resets_sent=$sent resets_received=$recv no_socket=$(ta_reset_reason "$AG" no_socket)"
+tt_assert_eq "$(sed -n 's/^connected=\([0-9]*\) failed=\([0-9]*\) .*/\1 \2/p' <<<"$out")" "0 60" "(a) all 60 connects were refused"
+tt_assert_eq "$sent" $((o1 - o0)) "(a) agent resets_sent in netns == Tcp.OutRsts delta"
+tt_assert_ge "$(ta_reset_reason "$AG" no_socket)" 60 "(a) resets_sent_by_reason.no_socket >= 60"
+tt_assert_eq "$recv" $((f1 - f0)) "(a) agent resets_received in netns == Tcp.AttemptFails delta"
+tt_assert_ge "$recv" 60 "(a) agent saw >= 60 resets received"
+
+# ------------------------------------------------- (b) SO_LINGER 0 closes
+PORT=5401
+tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $PORT --seconds 60 >/dev/null
+tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+AG=$TT_TMP/agent-b.json
+ta_start "$AG" || tt_bail "agent start (b)"
+o0=$(tt_nstat "$NS" Tcp.OutRsts)
+a0=$(tt_nstat "$NS" TcpExt.TCPAbortOnData)
+tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+	--port $PORT --conns 80 --bytes 1 --linger0 --close --seconds 15 >/dev/null
+cli=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 18 || tt_diag "client did not finish"
+tt_diag "client (pid $cli): $(tail -n 1 "$TT_TMP/cli.out")"
+tt_sleep 0.5
+o1=$(tt_nstat "$NS" Tcp.OutRsts)
+a1=$(tt_nstat "$NS" TcpExt.TCPAbortOnData)
+ta_stop || tt_bail "agent end line (b)"
+ta_show "$AG"
+sent=$(ta_ns_counter "$AG" "$ino" resets_sent)
+tt_diag "(b) kernel OutRsts delta=$((o1 - o0)) TCPAbortOnData delta=$((a1 - a0)); agent resets_sent=$sent by reason $(ta_end "$AG" | jq -c .resets_sent_by_reason)"
+tt_assert_eq "$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")" 80 "(b) client connected 80 times"
+tt_assert_eq "$sent" $((o1 - o0)) "(b) agent resets_sent in netns == Tcp.OutRsts delta (whole run)"
+# close() with SO_LINGER 0 goes through tcp_disconnect(), which sends its RST
+# with SK_RST_REASON_TCP_STATE (and counts TcpExt.TCPAbortOnData) on 6.18;
+# TCP_ABORT_ON_LINGER is the tcp_linger2 < 0 path, not this one.
+tt_assert_eq "$(ta_reset_reason "$AG" tcp_state)" $((a1 - a0)) "(b) resets_sent_by_reason.tcp_state == TcpExt.TCPAbortOnData delta"
+tt_assert_ge "$((a1 - a0))" 80 "(b) TCPAbortOnData grew by >= 80"
+f=$(ta_findings "$AG" reset_storm | tail -n 1)
+tt_assert_true "[[ -n '${f:0:1}' ]]" "(b) a final reset_storm finding"
+tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$cli" "(b) reset_storm's first culprit is the client (pid $cli)"
+
+tt_finish
