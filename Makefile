@@ -11,7 +11,7 @@ CC       ?= cc
 BPFTOOL  ?= bpftool
 
 # One list of BPF signal families: bpf/<family>.bpf.c each.
-BPF_FAMILIES := owner retrans drops sockmem resets console
+BPF_FAMILIES := owner state syscalls retrans drops sockmem resets console
 USER_SRCS    := $(wildcard user/*.c)
 UNIT_SRCS    := $(wildcard tests/unit/*.c)
 

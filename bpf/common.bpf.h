@@ -55,6 +55,27 @@ struct {
 } memstate SEC(".maps") __weak;
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock address */
+	__type(value, struct tt_state_since);
+} state_since SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* listening struct sock address */
+	__type(value, __u32); /* backlog the application asked for in listen() */
+} listen_backlog SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tt_flow_key); /* destination only: saddr/sport zero */
+	__type(value, struct tt_connfail_val);
+} connfails SEC(".maps") __weak;
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TT_H_MAX);
 	__type(key, __u32);
@@ -91,12 +112,31 @@ static __always_inline bool sk_is_tcp(const struct sock *sk)
 	return sk_is_inet(sk) && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
 }
 
+static __always_inline void count_key_add(const struct tt_count_key *key, __u64 amount)
+{
+	struct tt_count_val *val, zero = {};
+
+	val = bpf_map_lookup_elem(&counts, key);
+	if (!val) {
+		if (bpf_map_update_elem(&counts, key, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&counts, key)) {
+			health_inc(TT_H_COUNTS_FULL);
+			return;
+		}
+		val = bpf_map_lookup_elem(&counts, key);
+		if (!val)
+			return;
+	}
+	val->events++;
+	val->amount += amount;
+	health_inc(TT_H_EVENTS);
+}
+
 /* Add to the counter of (owner of sk, signal, sub); sk may be NULL. */
 static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 signal,
 				      __u32 sub, __u64 amount)
 {
 	struct tt_count_key key = { .netns = netns, .signal = signal, .sub = sub };
-	struct tt_count_val *val, zero = {};
 	__u64 skaddr = (__u64)sk;
 	struct tt_owner *owner;
 
@@ -107,20 +147,53 @@ static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 
 			key.cgroup = owner->cgroup;
 		}
 	}
-	val = bpf_map_lookup_elem(&counts, &key);
-	if (!val) {
-		if (bpf_map_update_elem(&counts, &key, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&counts, &key)) {
-			health_inc(TT_H_COUNTS_FULL);
-			return;
-		}
-		val = bpf_map_lookup_elem(&counts, &key);
-		if (!val)
-			return;
-	}
-	val->events++;
-	val->amount += amount;
-	health_inc(TT_H_EVENTS);
+	count_key_add(&key, amount);
+}
+
+static __always_inline __u32 current_netns(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+}
+
+/* Add to the counter of the current task (process context: a syscall's caller). */
+static __always_inline void count_add_current(__u32 signal, __u32 sub, __u64 amount)
+{
+	struct tt_count_key key = { .signal = signal, .sub = sub };
+
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.cgroup = bpf_get_current_cgroup_id();
+	key.netns = current_netns();
+	count_key_add(&key, amount);
+}
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* The struct sock behind a file, or NULL when the file is not a socket. */
+static __always_inline struct sock *file_sock(struct file *file)
+{
+	struct socket *sock;
+
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/* The struct sock behind the current task's descriptor fd, or NULL. */
+static __always_inline struct sock *fd_sock(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+
+	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file_sock(file);
 }
 
 /* Remember owner as the owner of sk, and what its tgid is called. */

@@ -22,6 +22,10 @@ enum tt_signal {
 	TT_SIG_RCVQ_FULL,      /* sub 0; amount = truesize refused */
 	TT_SIG_RST_SENT,       /* sub = enum sk_rst_reason value */
 	TT_SIG_RST_RECV,       /* sub 0 */
+	TT_SIG_CONNECT,        /* new outgoing connection (SYN_SENT); sub 0 */
+	TT_SIG_ACTIVE_CLOSE,   /* application closed first (ESTABLISHED -> FIN_WAIT1);
+				* amount = bytes still unsent at that moment */
+	TT_SIG_CONNECT_FAIL,   /* connect() failed; sub = errno (e.g. EADDRNOTAVAIL) */
 	TT_SIG_MAX,
 };
 
@@ -70,6 +74,21 @@ struct tt_flow_val {
 	__u64 last_ns;
 	__u32 tgid;
 	__u32 pad;
+};
+
+/* When a socket entered a state worth ageing (CLOSE_WAIT, FIN_WAIT2), keyed by sk. */
+struct tt_state_since {
+	__u64 since_ns; /* CLOCK_MONOTONIC */
+	__u32 state;
+	__u32 pad;
+};
+
+/* A destination connect() could not reach for lack of a local port. */
+struct tt_connfail_val {
+	__u64 failures;
+	__u64 last_ns;
+	__u32 tgid;
+	__u32 err;
 };
 
 /* Last socket memory limit hit, as reported by sock_exceed_buf_limit. */

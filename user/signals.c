@@ -14,6 +14,9 @@ const struct signal_info signal_table[] = {
 	{ TT_SIG_RCVQ_FULL, "rcvq_full", "rcvq_full_bytes", SUB_NONE },
 	{ TT_SIG_RST_SENT, "resets_sent", NULL, SUB_RST_REASON },
 	{ TT_SIG_RST_RECV, "resets_received", NULL, SUB_NONE },
+	{ TT_SIG_CONNECT, "connects", NULL, SUB_NONE },
+	{ TT_SIG_ACTIVE_CLOSE, "active_closes", "active_close_unsent_bytes", SUB_NONE },
+	{ TT_SIG_CONNECT_FAIL, "connect_failures", NULL, SUB_ERRNO },
 };
 const size_t signal_count = sizeof(signal_table) / sizeof(signal_table[0]);
 

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP state changes: who opens connections and who closes first (TIME_WAIT
+ * and orphans land on the active closer), and since when a socket has sat
+ * in a state that leaks (CLOSE_WAIT, FIN_WAIT2).  connect() and listen()
+ * change state in the caller's context, so this is also where owners of
+ * outgoing and listening sockets are learned.
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Bytes the application wrote that the peer has not acknowledged yet. */
+static __always_inline __u64 unsent_bytes(const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	return BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+}
+
+static __always_inline void note_state_since(const struct sock *sk, int state)
+{
+	struct tt_state_since since = { .since_ns = bpf_ktime_get_ns(), .state = state };
+	__u64 skaddr = (__u64)sk;
+
+	bpf_map_update_elem(&state_since, &skaddr, &since, BPF_ANY);
+}
+
+static __always_inline void on_set_state(const struct sock *sk, int oldstate, int newstate)
+{
+	if (oldstate == TCP_CLOSE && (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN)) {
+		if (!sk_is_tcp(sk))
+			return;
+		owner_set_current(sk);
+		if (newstate == TCP_SYN_SENT)
+			count_add(sk, netns_of(sk), TT_SIG_CONNECT, 0, 1);
+		return;
+	}
+	if (oldstate == TCP_ESTABLISHED && newstate == TCP_FIN_WAIT1)
+		count_add(sk, netns_of(sk), TT_SIG_ACTIVE_CLOSE, 0, unsent_bytes(sk));
+	if (newstate == TCP_CLOSE_WAIT || newstate == TCP_FIN_WAIT2)
+		note_state_since(sk, newstate);
+}
+
+TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state", on_set_state(sk, oldstate, newstate),
+		const struct sock *sk, const int oldstate, const int newstate)
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int set_state__tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol == IPPROTO_TCP)
+		on_set_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
+	return 0;
+}
