@@ -2,7 +2,8 @@
 /*
  * Who a cgroup and a network namespace are, in the words an operator uses:
  * cgroup v2 id -> path -> container id (docker, containerd/CRI, cri-o,
- * podman), systemd unit, Kubernetes pod UID; netns inode -> `ip netns` name.
+ * podman), systemd unit, Kubernetes pod UID.  (netns inode -> `ip netns`
+ * name is netns_list_all() in netns.h.)
  */
 #ifndef __TT_CONTAINER_H
 #define __TT_CONTAINER_H
@@ -42,22 +43,5 @@ struct cgroup_cache *cgroup_cache_new(const char *root);
 void cgroup_cache_free(struct cgroup_cache *c);
 /* 0, -ENOENT (no such cgroup, or no cgroup2 mounted) or -ENOMEM. */
 int cgroup_cache_path(struct cgroup_cache *c, uint64_t id, char *buf, size_t len);
-
-/* Names of network namespaces by inode, from the bind mounts in a directory. */
-struct netns_entry {
-	uint64_t inode;
-	char name[64];
-};
-
-struct netns_names {
-	struct netns_entry *e;
-	size_t n;
-};
-
-/* dir: NULL for /run/netns. A missing directory gives an empty list. 0 or -ENOMEM. */
-int netns_names_load(struct netns_names *nn, const char *dir);
-/* The name, or NULL. */
-const char *netns_names_find(const struct netns_names *nn, uint64_t inode);
-void netns_names_free(struct netns_names *nn);
 
 #endif /* __TT_CONTAINER_H */

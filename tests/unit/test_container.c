@@ -1,6 +1,5 @@
-// Container attribution: cgroup v2 path forms of real runtimes, the cgroup id cache, netns names.
+// Container attribution: cgroup v2 path forms of real runtimes, the cgroup id cache.
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,31 +208,4 @@ out:
 	rmdir(b);
 	rmdir(a);
 	rmdir(root);
-}
-
-TEST(netns_names_by_inode_of_the_entries)
-{
-	char dir[] = "/tmp/tt-unit-ns.XXXXXX", f[64];
-	struct netns_names nn;
-	uint64_t ino;
-	int fd;
-
-	if (!ASSERT_TRUE(mkdtemp(dir)))
-		return;
-	snprintf(f, sizeof(f), "%s/blue", dir);
-	fd = open(f, O_CREAT | O_WRONLY, 0600);
-	if (fd >= 0)
-		close(fd);
-	ino = inode_of(f);
-	if (ASSERT_OK(netns_names_load(&nn, dir))) {
-		ASSERT_EQ_INT(nn.n, 1);
-		ASSERT_EQ_STR(netns_names_find(&nn, ino), "blue");
-		ASSERT_TRUE(netns_names_find(&nn, ino + 1) == NULL);
-		netns_names_free(&nn);
-	}
-	unlink(f);
-	rmdir(dir);
-	if (ASSERT_OK(netns_names_load(&nn, "/nonexistent/tt-netns")))
-		ASSERT_EQ_INT(nn.n, 0);
-	netns_names_free(&nn);
 }
