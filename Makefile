@@ -11,7 +11,7 @@ CC       ?= cc
 BPFTOOL  ?= bpftool
 
 # One list of BPF signal families: bpf/<family>.bpf.c each.
-BPF_FAMILIES := owner state syscalls retrans drops sockmem resets console
+BPF_FAMILIES := owner state syscalls retrans drops sockmem resets console snapshot
 USER_SRCS    := $(wildcard user/*.c)
 UNIT_SRCS    := $(wildcard tests/unit/*.c)
 
@@ -56,7 +56,7 @@ $(OUT)/.deps:
 	$(Q)touch $@
 deps: $(OUT)/.deps
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h include/tcptriage.h | $(OUT)/.deps
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h $(wildcard include/*.h) | $(OUT)/.deps
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -70,7 +70,7 @@ $(SKEL): $(OUT)/tcptriage.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcptriage_bpf > $@
 
-$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/tcptriage.h $(SKEL) | $(OUT)/.deps
+$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKEL) | $(OUT)/.deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@

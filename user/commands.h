@@ -5,5 +5,6 @@
 
 int cmd_diagnose(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif /* __TT_COMMANDS_H */

@@ -187,7 +187,17 @@ static void note_unavailable(struct agent *a, const struct agent_opts *opts)
 	}
 }
 
-static int try_load(struct agent *a, const struct btf *vmlinux, char *err, size_t errlen)
+/* Iterators run on demand; every other program is a hook: leave it out. */
+static void autoload_iterators_only(struct agent *a)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, a->skel->obj)
+		bpf_program__set_autoload(p, bpf_program__expected_attach_type(p) == BPF_TRACE_ITER);
+}
+
+static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,
+		    size_t errlen)
 {
 	int ret;
 
@@ -196,7 +206,10 @@ static int try_load(struct agent *a, const struct btf *vmlinux, char *err, size_
 		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
 		return -errno;
 	}
-	set_autoload(a, vmlinux);
+	if (iterators_only)
+		autoload_iterators_only(a);
+	else
+		set_autoload(a, vmlinux);
 	ret = tcptriage_bpf__load(a->skel);
 	if (ret)
 		snprintf(err, errlen, "cannot load BPF programs: %s (run with -v for the verifier log)",
@@ -233,7 +246,7 @@ static int load_and_attach(struct agent *a, const struct agent_opts *opts, char 
 	for (size_t i = 0; i < HOOK_COUNT; i++)
 		a->plan[i] = opts->prefer;
 	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		ret = try_load(a, vmlinux, err, errlen);
+		ret = try_load(a, vmlinux, false, err, errlen);
 		if (ret) {
 			/* which program failed is only in libbpf's log: demote all */
 			for (size_t i = 0; i < HOOK_COUNT; i++)
@@ -275,6 +288,16 @@ static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_lis
 	return vfprintf(stderr, fmt, args);
 }
 
+/* No hooks, so no fallbacks and no tracefs: one load, nothing attached. */
+static int load_iterators(struct agent *a, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		a->hooks[i].attached = ATTACH_NONE;
+		snprintf(a->hooks[i].error, sizeof(a->hooks[i].error), "not attached (iterators only)");
+	}
+	return try_load(a, NULL, true, err, errlen);
+}
+
 int agent__open(const struct agent_opts *opts, struct agent **out, char *err, size_t errlen)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -286,8 +309,13 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 	}
 	memcpy(a->hooks, hook_table, sizeof(hook_table));
 	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
-	a->tracefs = ensure_tracefs();
-	ret = load_and_attach(a, opts, err, errlen);
+	if (opts->iterators_only) {
+		a->tracefs = "unused";
+		ret = load_iterators(a, err, errlen);
+	} else {
+		a->tracefs = ensure_tracefs();
+		ret = load_and_attach(a, opts, err, errlen);
+	}
 	if (ret) {
 		agent__destroy(a);
 		return ret;

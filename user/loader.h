@@ -29,6 +29,7 @@ struct hook_status {
 struct agent_opts {
 	enum attach_kind prefer; /* start from this form (tests force fallbacks) */
 	bool verbose;            /* libbpf debug output */
+	bool iterators_only;     /* load only iter/ programs, attach no hook (snapshot) */
 };
 
 struct agent;
