@@ -65,8 +65,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64); /* listening struct sock address */
-	__type(value, __u32); /* backlog the application asked for in listen() */
-} listen_backlog SEC(".maps") __weak;
+	__type(value, struct tt_listener);
+} listeners SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -17,6 +17,7 @@ static __always_inline void on_destroy(const struct sock *sk)
 
 	bpf_map_delete_elem(&owners, &skaddr);
 	bpf_map_delete_elem(&state_since, &skaddr);
+	bpf_map_delete_elem(&listeners, &skaddr);
 }
 
 TT_HOOK_BTF_RAW(destroy_sock, "tcp_destroy_sock", on_destroy(sk), struct sock *sk)

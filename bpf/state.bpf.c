@@ -38,8 +38,13 @@ static __always_inline void on_set_state(const struct sock *sk, int oldstate, in
 	}
 	if (oldstate == TCP_ESTABLISHED && newstate == TCP_FIN_WAIT1)
 		count_add(sk, netns_of(sk), TT_SIG_ACTIVE_CLOSE, 0, unsent_bytes(sk));
-	if (newstate == TCP_CLOSE_WAIT || newstate == TCP_FIN_WAIT2)
+	if (newstate == TCP_CLOSE_WAIT || newstate == TCP_FIN_WAIT2) {
 		note_state_since(sk, newstate);
+	} else if (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_FIN_WAIT2) {
+		__u64 skaddr = (__u64)sk;
+
+		bpf_map_delete_elem(&state_since, &skaddr);
+	}
 }
 
 TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state", on_set_state(sk, oldstate, newstate),

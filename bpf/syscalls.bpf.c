@@ -51,11 +51,16 @@ SEC("tracepoint/syscalls/sys_enter_listen")
 int listen_enter__tp(struct trace_event_raw_sys_enter *ctx)
 {
 	struct sock *sk = fd_sock(ctx->args[0]);
-	__u32 backlog = ctx->args[1];
+	struct tt_listener l = { .backlog = ctx->args[1] };
 	__u64 skaddr = (__u64)sk;
 
-	if (sk && sk_is_tcp(sk))
-		bpf_map_update_elem(&listen_backlog, &skaddr, &backlog, BPF_ANY);
+	if (!sk || !sk_is_tcp(sk))
+		return 0;
+	l.tgid = bpf_get_current_pid_tgid() >> 32;
+	l.netns = netns_of(sk);
+	l.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	l.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	bpf_map_update_elem(&listeners, &skaddr, &l, BPF_ANY);
 	return 0;
 }
 

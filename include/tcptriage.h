@@ -83,6 +83,15 @@ struct tt_state_since {
 	__u32 pad;
 };
 
+/* A listening socket as listen() set it up (value of `listeners`, keyed by sk). */
+struct tt_listener {
+	__u32 backlog; /* what the application asked for */
+	__u32 tgid;
+	__u32 netns;
+	__u16 port;
+	__u16 family;
+};
+
 /* A destination connect() could not reach for lack of a local port. */
 struct tt_connfail_val {
 	__u64 failures;

@@ -163,6 +163,12 @@ static struct owner_total *owner_find(struct owner_total *all, size_t n, const s
 size_t counts_by_owner(const struct count_table *t, uint32_t signal, uint32_t sub,
 		       struct owner_total *out, size_t max)
 {
+	return counts_by_owner_in(t, signal, sub, ANY_NETNS, out, max);
+}
+
+size_t counts_by_owner_in(const struct count_table *t, uint32_t signal, uint32_t sub,
+			  uint32_t netns, struct owner_total *out, size_t max)
+{
 	struct owner_total *all = calloc(t->count ? t->count : 1, sizeof(*all));
 	size_t n = 0;
 
@@ -172,7 +178,7 @@ size_t counts_by_owner(const struct count_table *t, uint32_t signal, uint32_t su
 		const struct count_row *r = &t->rows[i];
 		struct owner_total *o;
 
-		if (!row_matches(r, signal, sub, ANY_NETNS))
+		if (!row_matches(r, signal, sub, netns))
 			continue;
 		o = owner_find(all, n, &r->key);
 		if (!o) {

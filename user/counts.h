@@ -53,6 +53,9 @@ struct owner_total {
 /* Group matching rows by owner, largest events first; returns how many were written. */
 size_t counts_by_owner(const struct count_table *t, uint32_t signal, uint32_t sub,
 		       struct owner_total *out, size_t max);
+/* The same within one netns (ANY_NETNS: all). */
+size_t counts_by_owner_in(const struct count_table *t, uint32_t signal, uint32_t sub,
+			  uint32_t netns, struct owner_total *out, size_t max);
 
 /* Distinct netns (non-zero) that appear in t, written to out; returns count. */
 size_t counts_netns_list(const struct count_table *t, uint32_t *out, size_t max);

@@ -375,13 +375,12 @@ static void finding_json(struct out *o, const struct finding *f, enum finding_st
 
 		jw_obj_begin(o->jw);
 		jw_kv_str(o->jw, "action", a->action);
-		if (a->sysctl) {
+		if (a->sysctl)
 			jw_kv_str(o->jw, "sysctl", a->sysctl);
-			if (a->current[0])
-				jw_kv_str(o->jw, "current", a->current);
-			if (a->suggested[0])
-				jw_kv_str(o->jw, "suggested", a->suggested);
-		}
+		if (a->current[0])
+			jw_kv_str(o->jw, "current", a->current);
+		if (a->suggested[0])
+			jw_kv_str(o->jw, "suggested", a->suggested);
 		jw_kv_str(o->jw, "why", a->why);
 		jw_obj_end(o->jw);
 	}
@@ -425,9 +424,9 @@ static void finding_text_out(struct out *o, const struct finding *f, enum findin
 		const struct advice *a = &f->advice[i];
 
 		fprintf(o->f, "  advice %d: %s", i + 1, a->action);
-		if (a->sysctl)
-			fprintf(o->f, " [%s: now %s%s%s]", a->sysctl, a->current,
-				a->suggested[0] ? ", suggested " : "", a->suggested);
+		if (a->current[0])
+			fprintf(o->f, " [%s%snow %s%s%s]", a->sysctl ? a->sysctl : "", a->sysctl ? ": " : "",
+				a->current, a->suggested[0] ? ", suggested " : "", a->suggested);
 		fprintf(o->f, " (%s)\n", a->why);
 	}
 	fflush(o->f);

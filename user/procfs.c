@@ -360,6 +360,12 @@ void counters_reset(struct counter_set *cs)
 	cs->len = 0;
 }
 
+int counters_copy(struct counter_set *dst, const struct counter_set *src)
+{
+	counters_reset(dst);
+	return counters_merge(dst, src);
+}
+
 void counters_free(struct counter_set *cs)
 {
 	free(cs->items);

@@ -34,6 +34,8 @@ struct counter_set {
 int counters_parse(struct counter_set *cs, const char *text);
 int counters_get(const struct counter_set *cs, const char *name, int64_t *out);
 void counters_reset(struct counter_set *cs);	/* empty, keeps memory */
+/* dst becomes a copy of src (dst's memory reused). 0 or -ENOMEM. */
+int counters_copy(struct counter_set *dst, const struct counter_set *src);
 void counters_free(struct counter_set *cs);
 int counters_read_file(struct counter_set *cs, const char *path);
 /* "<dir>/netstat" + "<dir>/snmp", dir like "/proc/self/net", "/proc/42/net". */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include "rules.h"
@@ -16,12 +17,12 @@ static void name_culprit(const struct diag_input *in, struct culprit *c)
 		c->cgroup = cgroup;
 }
 
-/* Add the top owners of one signal as culprits. */
-static void add_owner_culprits(const struct diag_input *in, struct finding *f, uint32_t signal,
-			       uint32_t sub, const char *why)
+/* Add the top owners of one signal in one netns (ANY_NETNS: all) as culprits. */
+static void add_owner_culprits_in(const struct diag_input *in, struct finding *f, uint32_t signal,
+				  uint32_t sub, uint32_t netns, const char *why)
 {
 	struct owner_total top[4];
-	size_t n = counts_by_owner(in->window, signal, sub, top, 4);
+	size_t n = counts_by_owner_in(in->window, signal, sub, netns, top, 4);
 
 	for (size_t i = 0; i < n; i++) {
 		struct culprit *c = finding_culprit(f);
@@ -36,6 +37,12 @@ static void add_owner_culprits(const struct diag_input *in, struct finding *f, u
 		c->why = why;
 		name_culprit(in, c);
 	}
+}
+
+static void add_owner_culprits(const struct diag_input *in, struct finding *f, uint32_t signal,
+			       uint32_t sub, const char *why)
+{
+	add_owner_culprits_in(in, f, signal, sub, ANY_NETNS, why);
 }
 
 static uint32_t drop_reason(const struct diag_input *in, const char *name)
@@ -223,13 +230,17 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 	uint32_t abort_reason;
 	struct advice *a;
 
-	if (!v)
+	if (!v && in->mem.max_since_s < 0)
 		return 0;
 	f->severity = SEV_CRITICAL;
 	snprintf(f->summary, sizeof(f->summary),
 		 "TCP ran out of memory (tcp_mem): the kernel is refusing socket memory and "
 		 "killing orphaned connections");
-	verdict_evidence(v, f);
+	if (v)
+		verdict_evidence(v, f);
+	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
+	if (in->mem.max_since_s >= 0)
+		finding_text(f, "over_max_since_s", "%.1f", in->mem.max_since_s);
 	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
 	finding_num(f, "orphans", in->orphans);
@@ -266,6 +277,349 @@ static int rule_from_verdict(const struct diag_input *in, struct finding *f, con
 	return 1;
 }
 
+/* The namespace where counter grew most over the window, or NULL if nowhere. */
+static const struct ns_state *worst_ns(const struct diag_input *in, const char *counter,
+				       int64_t *delta)
+{
+	const struct ns_state *worst = NULL;
+
+	*delta = 0;
+	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
+		int64_t d = ns_delta(&in->ns->items[i], counter);
+
+		if (d > *delta) {
+			*delta = d;
+			worst = &in->ns->items[i];
+		}
+	}
+	return worst;
+}
+
+static void ns_evidence(struct finding *f, const struct ns_state *ns)
+{
+	finding_num(f, "netns", ns->inode);
+	if (ns->name[0])
+		finding_text(f, "netns_name", "%s", ns->name);
+}
+
+static struct advice *sysctl_advice(struct finding *f, const char *action, const char *sysctl,
+				    long current, long suggested, const char *why)
+{
+	struct advice *a = finding_advice(f, action, sysctl, why);
+
+	if (a) {
+		snprintf(a->current, sizeof(a->current), "%ld", current);
+		snprintf(a->suggested, sizeof(a->suggested), "%ld", suggested);
+	}
+	return a;
+}
+
+static long at_least(long v, long floor)
+{
+	return v > floor ? v : floor;
+}
+
+static int rule_timewait_overflow(const struct diag_input *in, struct finding *f)
+{
+	int64_t overflows;
+	const struct ns_state *ns = worst_ns(in, "TcpExt.TCPTimeWaitOverflow", &overflows);
+	long max;
+
+	if (!ns)
+		return 0;
+	max = ns->cur.limits.tw_buckets_max;
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "TIME_WAIT table full in network namespace %u: %lld closing connections skipped "
+		 "TIME_WAIT (tcp_max_tw_buckets %ld)", ns->inode, (long long)overflows, max);
+	ns_evidence(f, ns);
+	finding_num(f, "timewait_overflows", overflows);
+	finding_num(f, "timewait_sockets", ns->cur.sockstat.tcp_tw);
+	finding_num(f, "tcp_max_tw_buckets", max);
+	add_owner_culprits_in(in, f, TT_SIG_ACTIVE_CLOSE, ANY_SUB, ns->inode,
+			      "closes connections first, so their TIME_WAIT lands on this host");
+	finding_advice(f, "reuse connections in the processes above (keep-alive, pooling) instead "
+		       "of one connection per request", NULL,
+		       "each actively closed connection holds a TIME_WAIT entry for 60 s");
+	if (ns->cur.limits.tw_reuse >= 0 && ns->cur.limits.tw_reuse != 1)
+		sysctl_advice(f, "for outgoing connections, let new connects reuse TIME_WAIT ports",
+			      "net.ipv4.tcp_tw_reuse", ns->cur.limits.tw_reuse, 1,
+			      "safe with timestamps on; unlike tcp_tw_recycle (removed in 4.12), it "
+			      "does not break clients behind NAT");
+	sysctl_advice(f, "raise the TIME_WAIT table to what the churn needs", "net.ipv4.tcp_max_tw_buckets",
+		      max, at_least(2 * max, ns->cur.sockstat.tcp_tw + 2 * overflows),
+		      "overflowing entries skip TIME_WAIT, risking stray old segments");
+	return 1;
+}
+
+static int rule_ephemeral_ports(const struct diag_input *in, struct finding *f)
+{
+	const struct connfail_seen *top = in->n_connfails ? &in->connfails[0] : NULL;
+	const struct ns_state *ns;
+	long lo, hi;
+	uint64_t fails = counts_sum(in->window, TT_SIG_CONNECT_FAIL, 99 /* EADDRNOTAVAIL */,
+				    ANY_NETNS, false);
+
+	if (!fails)
+		return 0;
+	ns = top ? ns_table_find(in->ns, top->netns) : NULL;
+	lo = ns ? ns->cur.limits.port_range[0] : -1;
+	hi = ns ? ns->cur.limits.port_range[1] : -1;
+	f->severity = SEV_CRITICAL;
+	snprintf(f->summary, sizeof(f->summary),
+		 "local ports exhausted: %llu connect() calls failed with EADDRNOTAVAIL%s%s",
+		 (unsigned long long)fails, top ? " towards " : "", top ? top->raddr : "");
+	finding_num(f, "connect_eaddrnotavail", fails);
+	if (ns)
+		ns_evidence(f, ns);
+	finding_text(f, "ip_local_port_range", "%ld %ld", lo, hi);
+	finding_num(f, "ports_available", lo >= 0 ? hi - lo + 1 : -1);
+	for (size_t i = 0; i < in->n_connfails && i < 3; i++) {
+		struct culprit *c = finding_culprit(f);
+
+		if (!c)
+			break;
+		c->pid = in->connfails[i].tgid;
+		c->netns = in->connfails[i].netns;
+		snprintf(c->raddr, sizeof(c->raddr), "%s", in->connfails[i].raddr);
+		c->count = in->connfails[i].failures;
+		c->why = "its connect() to this destination found no free local port";
+		name_culprit(in, c);
+	}
+	finding_advice(f, "reuse connections to that destination in the process above (pooling, "
+		       "keep-alive): every port is held by an open or TIME_WAIT connection", NULL,
+		       "a wider range only delays exhaustion when connections are not reused");
+	if (lo >= 0) {
+		struct advice *a = finding_advice(f, "widen the local port range if the connection count is "
+						  "legitimate (keep listening ports out of it)",
+						  "net.ipv4.ip_local_port_range",
+						  "more local ports per destination");
+		if (a) {
+			snprintf(a->current, sizeof(a->current), "%ld %ld", lo, hi);
+			snprintf(a->suggested, sizeof(a->suggested), "%ld %ld", lo < 1024 ? lo : 1024L, 65535L);
+		}
+	}
+	return 1;
+}
+
+/* The listener most likely overflowing in ns: the one its application asked least for. */
+static const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns)
+{
+	const struct listener_seen *best = NULL;
+
+	for (size_t i = 0; i < in->n_listeners; i++)
+		if (in->listeners[i].netns == netns &&
+		    (!best || in->listeners[i].backlog < best->backlog))
+			best = &in->listeners[i];
+	return best;
+}
+
+static void listener_culprit(const struct diag_input *in, struct finding *f,
+			     const struct listener_seen *l, uint64_t count, const char *why)
+{
+	struct culprit *c = finding_culprit(f);
+
+	if (!c)
+		return;
+	c->pid = l->tgid;
+	c->netns = l->netns;
+	snprintf(c->laddr, sizeof(c->laddr), "*:%u", l->port);
+	c->count = count;
+	c->why = why;
+	name_culprit(in, c);
+}
+
+static int rule_listen_overflow(const struct diag_input *in, struct finding *f)
+{
+	int64_t overflows, drops;
+	const struct ns_state *ns = worst_ns(in, "TcpExt.ListenOverflows", &overflows);
+	const struct listener_seen *l;
+	long somaxconn;
+
+	if (!ns)
+		return 0;
+	drops = ns_delta(ns, "TcpExt.ListenDrops");
+	somaxconn = ns->cur.limits.somaxconn;
+	l = listener_in(in, ns->inode);
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "accept queue overflow in network namespace %u: %lld connection attempts dropped "
+		 "because %s did not accept fast enough", ns->inode, (long long)overflows,
+		 l ? "the listener" : "a listener");
+	ns_evidence(f, ns);
+	finding_num(f, "listen_overflows", overflows);
+	finding_num(f, "listen_drops", drops);
+	finding_num(f, "somaxconn", somaxconn);
+	if (l) {
+		finding_num(f, "backlog_asked", l->backlog);
+		finding_num(f, "port", l->port);
+		listener_culprit(in, f, l, overflows, "listens here and leaves its accept queue full");
+	}
+	finding_advice(f, "make the listening process accept faster (more accept threads or workers, "
+		       "no blocking work before accept())", NULL,
+		       "a full accept queue means the application is behind, not the kernel");
+	if (l && l->backlog < (uint32_t)at_least(somaxconn, 0))
+		sysctl_advice(f, "ask listen() for a larger backlog in the application (current and "
+			      "suggested are the listen() argument)", NULL, l->backlog,
+			      at_least(somaxconn, 128), "the queue is the smaller of backlog and somaxconn");
+	else
+		sysctl_advice(f, "raise somaxconn together with the application's listen() backlog",
+			      "net.core.somaxconn", somaxconn, at_least(2 * somaxconn, 4096),
+			      "the queue is the smaller of backlog and somaxconn");
+	return 1;
+}
+
+static int rule_syn_backlog(const struct diag_input *in, struct finding *f)
+{
+	const struct verdict_seen *v = verdict_for(in, "syn_backlog_overflow");
+	int64_t full_drops;
+	const struct ns_state *ns = worst_ns(in, "TcpExt.TCPReqQFullDrop", &full_drops);
+	int64_t cookies = 0, cookie_full = 0;
+	const struct listener_seen *l;
+
+	if (!ns)
+		ns = worst_ns(in, "TcpExt.TCPReqQFullDoCookies", &cookie_full);
+	if (!ns && !v)
+		return 0;
+	f->severity = full_drops ? SEV_CRITICAL : SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "SYN queue full: half-open connections exceed the backlog%s",
+		 full_drops ? " and SYNs are dropped" : ", answered with SYN cookies");
+	if (v)
+		verdict_evidence(v, f);
+	if (ns) {
+		cookies = ns_delta(ns, "TcpExt.SyncookiesSent");
+		ns_evidence(f, ns);
+		finding_num(f, "reqq_full_drops", ns_delta(ns, "TcpExt.TCPReqQFullDrop"));
+		finding_num(f, "reqq_full_cookies", ns_delta(ns, "TcpExt.TCPReqQFullDoCookies"));
+		finding_num(f, "syncookies_sent", cookies);
+		finding_num(f, "tcp_max_syn_backlog", ns->cur.limits.max_syn_backlog);
+		finding_num(f, "tcp_syncookies", ns->cur.limits.syncookies);
+		l = listener_in(in, ns->inode);
+		if (l)
+			listener_culprit(in, f, l, full_drops + cookie_full, "the listener whose SYN queue is full");
+	}
+	finding_num(f, "synack_retransmits",
+		    counts_sum(in->window, TT_SIG_SYNACK_RETRANS, ANY_SUB, ANY_NETNS, false));
+	finding_advice(f, "check whether the SYNs are legitimate (a flood from few sources, or "
+		       "clients that never complete the handshake)", NULL,
+		       "a bigger queue only helps legitimate load");
+	if (ns)
+		sysctl_advice(f, "raise the SYN backlog for legitimate bursts", "net.ipv4.tcp_max_syn_backlog",
+			      ns->cur.limits.max_syn_backlog, at_least(2 * ns->cur.limits.max_syn_backlog, 4096),
+			      "half-open connections beyond it are dropped or need cookies");
+	return 1;
+}
+
+/* The owner with the most sockets sitting in state (CLOSE_WAIT, FIN_WAIT2) long enough. */
+static const struct state_seen *worst_state(const struct diag_input *in, uint32_t state)
+{
+	const struct state_seen *worst = NULL;
+
+	for (size_t i = 0; i < in->n_states; i++) {
+		const struct state_seen *st = &in->states[i];
+
+		if (st->state != state || st->count < LEAK_MIN_SOCKETS || st->oldest_s < LEAK_MIN_AGE_S)
+			continue;
+		if (!worst || st->count > worst->count)
+			worst = st;
+	}
+	return worst;
+}
+
+static void state_culprits(const struct diag_input *in, struct finding *f, uint32_t state,
+			   const char *why)
+{
+	for (size_t i = 0; i < in->n_states; i++) {
+		const struct state_seen *st = &in->states[i];
+		struct culprit *c;
+
+		if (st->state != state || st->count < LEAK_MIN_SOCKETS)
+			continue;
+		c = finding_culprit(f);
+		if (!c)
+			return;
+		c->pid = st->tgid;
+		c->netns = st->netns;
+		c->count = st->count;
+		c->why = why;
+		name_culprit(in, c);
+	}
+}
+
+static int rule_close_wait_leak(const struct diag_input *in, struct finding *f)
+{
+	const struct state_seen *st = worst_state(in, TCP_CLOSE_WAIT);
+
+	if (!st)
+		return 0;
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "process %u holds %llu connections in CLOSE_WAIT, the oldest for %.0f s: the peer "
+		 "closed and the application never closed its side", st->tgid,
+		 (unsigned long long)st->count, st->oldest_s);
+	finding_num(f, "close_wait_sockets", st->count);
+	finding_text(f, "oldest_s", "%.1f", st->oldest_s);
+	finding_num(f, "netns", st->netns);
+	state_culprits(in, f, TCP_CLOSE_WAIT, "does not close sockets its peers have closed");
+	finding_advice(f, "fix the application: close() the socket when read() returns 0 "
+		       "(a leaked descriptor on an error path, or a pool that never drops dead connections)",
+		       NULL, "no kernel setting expires CLOSE_WAIT: only the application can close it");
+	return 1;
+}
+
+static int rule_fin_wait2(const struct diag_input *in, struct finding *f)
+{
+	const struct state_seen *st = worst_state(in, TCP_FIN_WAIT2);
+	const struct ns_state *ns;
+
+	if (!st)
+		return 0;
+	ns = ns_table_find(in->ns, st->netns);
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "process %u has %llu connections in FIN_WAIT2, the oldest for %.0f s: it closed, "
+		 "its peers never did", st->tgid, (unsigned long long)st->count, st->oldest_s);
+	finding_num(f, "fin_wait2_sockets", st->count);
+	finding_text(f, "oldest_s", "%.1f", st->oldest_s);
+	finding_num(f, "netns", st->netns);
+	if (ns)
+		finding_num(f, "tcp_fin_timeout", ns->cur.limits.fin_timeout);
+	state_culprits(in, f, TCP_FIN_WAIT2, "closed these connections first; the peers keep them half-open");
+	finding_advice(f, "find the peers that do not close (their addresses are in ss -tn state "
+		       "fin-wait-2) and fix them, or have this process shutdown() and close() fully",
+		       NULL, "tcp_fin_timeout only applies once the socket is orphaned; cutting it "
+		       "blanket-wide does not fix half-closed connections the application still holds");
+	return 1;
+}
+
+static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
+{
+	int64_t pressures;
+	const struct ns_state *ns = worst_ns(in, "TcpExt.TCPMemoryPressures", &pressures);
+
+	if (in->mem.pressure_since_s < 0 && !ns)
+		return 0;
+	if (in->mem.max_since_s >= 0 || verdict_for(in, "tcp_mem_exhausted"))
+		return 0; /* tcp_mem_exhausted reports it */
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "TCP memory under pressure: %lld pages in use (peak %lld) against the pressure "
+		 "threshold of %ld: sockets are being trimmed", (long long)in->mem.now,
+		 (long long)in->mem.peak, in->tcp_mem[1]);
+	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
+	finding_num(f, "tcp_mem_used_pages", in->mem.now);
+	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
+	finding_text(f, "growth_pages_per_s", "%.1f", in->mem.rate);
+	finding_text(f, "pressure_since_s", "%.1f", in->mem.pressure_since_s);
+	finding_num(f, "memory_pressures", pressures);
+	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB, "was refused socket memory");
+	finding_advice(f, "find who holds TCP memory (tcptriage snapshot): non-reading receivers, "
+		       "peers with a zero window, orphans with unsent data; fix that application",
+		       NULL, "pressure trims every socket's buffers, slowing all connections on the host");
+	return 1;
+}
+
 static int rule_orphan_sockets(const struct diag_input *in, struct finding *f)
 {
 	if (!rule_from_verdict(in, f, "orphan_sockets", SEV_CRITICAL,
@@ -278,13 +632,49 @@ static int rule_orphan_sockets(const struct diag_input *in, struct finding *f)
 	return 1;
 }
 
+/* The namespace a conntrack verdict names (none named: the initial one). */
+static const struct ns_state *verdict_ns(const struct diag_input *in, const struct verdict_seen *v)
+{
+	const struct ns_state *ns = v->netns ? ns_table_find(in->ns, v->netns) : NULL;
+
+	if (!ns && in->ns && in->ns->count)
+		ns = &in->ns->items[0]; /* the agent's own, listed first */
+	return ns;
+}
+
 static int rule_conntrack_full(const struct diag_input *in, struct finding *f)
 {
+	const struct verdict_seen *v = verdict_for(in, "conntrack_full");
+	const struct ns_state *ns;
+	long count, max;
+	uint32_t nf_drop = drop_reason(in, "netfilter_drop");
+
 	if (!rule_from_verdict(in, f, "conntrack_full", SEV_CRITICAL,
 			       "the connection tracking table is full: new connections are dropped"))
 		return 0;
-	finding_advice(f, "find who creates the most new connections in that namespace", NULL,
+	ns = verdict_ns(in, v);
+	if (ns) {
+		count = ns->cur.limits.conntrack_count;
+		max = ns->cur.limits.conntrack_max;
+		if (!v->netns)
+			ns_evidence(f, ns);
+		finding_num(f, "nf_conntrack_count", count);
+		finding_num(f, "nf_conntrack_max", max);
+		finding_num(f, "stat_drop", ns_conntrack_delta(ns, "drop"));
+		finding_num(f, "stat_early_drop", ns_conntrack_delta(ns, "early_drop"));
+		finding_num(f, "stat_insert_failed", ns_conntrack_delta(ns, "insert_failed"));
+		finding_num(f, "netfilter_drops", counts_sum(in->window, TT_SIG_DROP, nf_drop, ns->inode, false));
+		add_owner_culprits_in(in, f, TT_SIG_CONNECT, ANY_SUB, ns->inode,
+				      "opens the most new connections in that namespace");
+	}
+	finding_advice(f, "find who creates the most new connections in that namespace and make "
+		       "it reuse them", NULL,
 		       "a table sized for the load only fills when something churns connections");
+	if (ns && ns->cur.limits.conntrack_max > 0)
+		sysctl_advice(f, "raise the table if the load is legitimate (global, set from the host)",
+			      "net.netfilter.nf_conntrack_max", ns->cur.limits.conntrack_max,
+			      at_least(2 * ns->cur.limits.conntrack_max, 2 * ns->cur.limits.conntrack_count),
+			      "each entry costs ~300 bytes of kernel memory");
 	return 1;
 }
 
@@ -295,5 +685,12 @@ const struct rule rule_table[] = {
 	{ "socket_buffer_limit", rule_socket_buffer_limit },
 	{ "retransmit_storm", rule_retransmit_storm },
 	{ "reset_storm", rule_reset_storm },
+	{ "tcp_mem_pressure", rule_tcp_mem_pressure },
+	{ "timewait_overflow", rule_timewait_overflow },
+	{ "ephemeral_ports_exhausted", rule_ephemeral_ports },
+	{ "listen_overflow", rule_listen_overflow },
+	{ "syn_backlog_overflow", rule_syn_backlog },
+	{ "close_wait_leak", rule_close_wait_leak },
+	{ "fin_wait2_accumulation", rule_fin_wait2 },
 };
 const size_t rule_count = sizeof(rule_table) / sizeof(rule_table[0]);

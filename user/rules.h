@@ -11,6 +11,7 @@
 #include "counts.h"
 #include "finding.h"
 #include "kenum.h"
+#include "nsstate.h"
 
 #define VERDICT_TEXT_LEN 240
 #define MAX_VERDICTS 8
@@ -34,6 +35,40 @@ struct flow_seen {
 	uint64_t segs;
 };
 
+/* Sockets one owner has sitting in CLOSE_WAIT or FIN_WAIT2 (since the agent started). */
+struct state_seen {
+	uint32_t tgid;
+	uint32_t netns;
+	uint32_t state; /* TCP_CLOSE_WAIT or TCP_FIN_WAIT2 */
+	uint64_t count;
+	double oldest_s;
+};
+
+/* connect() failures for lack of a local port, by caller and destination. */
+struct connfail_seen {
+	uint32_t tgid;
+	uint32_t netns;
+	char raddr[64];
+	uint64_t failures;
+};
+
+/* A listening socket and what its application asked listen() for. */
+struct listener_seen {
+	uint32_t tgid;
+	uint32_t netns;
+	uint16_t port;
+	uint32_t backlog;
+};
+
+/* Host TCP memory over the window (pages, /proc/net/sockstat "mem"). */
+struct tcp_mem_trend {
+	int64_t now;
+	int64_t peak;
+	double rate;              /* pages per second over the last tick */
+	double pressure_since_s;  /* first tick at or above tcp_mem[1]; < 0 never */
+	double max_since_s;       /* first tick at or above tcp_mem[2]; < 0 never */
+};
+
 /* Who a tgid is, for naming culprits: its comm and (when known) cgroup id. */
 typedef void (*proc_lookup_fn)(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup);
 
@@ -45,6 +80,14 @@ struct diag_input {
 	size_t n_verdicts;
 	const struct flow_seen *flows; /* most retransmits first */
 	size_t n_flows;
+	const struct ns_table *ns; /* each namespace's own counters and limits */
+	const struct state_seen *states;
+	size_t n_states;
+	const struct connfail_seen *connfails;
+	size_t n_connfails;
+	const struct listener_seen *listeners;
+	size_t n_listeners;
+	struct tcp_mem_trend mem;
 	long tcp_mem[3];   /* pages: min, pressure, max */
 	int64_t tcp_mem_used; /* pages, /proc/net/sockstat */
 	int64_t orphans;
@@ -68,5 +111,8 @@ extern const size_t rule_count;
 #define BUF_LIMIT_MIN_DROPS 10   /* receive-queue refusals before it is a finding */
 #define RESET_MIN_COUNT 50       /* resets sent in the window */
 #define RESET_MIN_RATE 5.0       /* resets sent per second */
+#define LEAK_MIN_SOCKETS 10      /* CLOSE_WAIT / FIN_WAIT2 sockets of one process */
+#define LEAK_MIN_AGE_S 3.0       /* ... the oldest of them at least this old */
+#define CONNTRACK_NEAR_FULL 0.95 /* nf_conntrack_count / nf_conntrack_max */
 
 #endif /* __TT_RULES_H */

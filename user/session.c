@@ -13,6 +13,7 @@
 #include "counts.h"
 #include "kenum.h"
 #include "output.h"
+#include "nsstate.h"
 #include "procfs.h"
 #include "records.h"
 #include "rules.h"
@@ -21,6 +22,7 @@
 #include "tcptriage.skel.h"
 
 #define MAX_RULES 32
+#define MAX_SEEN 64 /* owners or destinations handed to the rules per kind */
 #define MAX_HISTORY 3600 /* ticks kept for a sliding window */
 
 struct rule_state {
@@ -48,6 +50,9 @@ struct session {
 	struct agent_health health_prev;
 	struct verdict_seen verdicts[CV_COUNT];
 	struct rule_state rules[MAX_RULES];
+	struct ns_table ns;
+	struct tcp_mem_trend mem;
+	double mem_at; /* when mem.now was read */
 	uint64_t malformed;
 	struct timespec t0, last_tick;
 };
@@ -232,6 +237,108 @@ static void read_host_memory(struct diag_input *in)
 	}
 }
 
+/* Follow TCP memory from tick to tick: peak, growth, when each threshold was crossed. */
+static void track_tcp_mem(struct session *s, const struct diag_input *in)
+{
+	struct tcp_mem_trend *m = &s->mem;
+	double now = session_elapsed(s);
+
+	if (s->mem_at > 0 && now > s->mem_at)
+		m->rate = (in->tcp_mem_used - m->now) / (now - s->mem_at);
+	s->mem_at = now;
+	m->now = in->tcp_mem_used;
+	if (m->now > m->peak)
+		m->peak = m->now;
+	if (in->tcp_mem[1] > 0 && m->now >= in->tcp_mem[1] && m->pressure_since_s < 0)
+		m->pressure_since_s = now;
+	if (in->tcp_mem[2] > 0 && m->now >= in->tcp_mem[2] && m->max_since_s < 0)
+		m->max_since_s = now;
+}
+
+/* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state. */
+static size_t read_states(struct session *s, struct state_seen *out, size_t max)
+{
+	int fd = bpf_map__fd(s->skel->maps.state_since);
+	struct timespec ts;
+	__u64 key, last, now_ns;
+	struct tt_state_since val;
+	bool have_last = false;
+	size_t n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	while (!bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
+		struct tt_owner owner = {};
+		double age;
+		size_t i;
+
+		last = key;
+		have_last = true;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		bpf_map__lookup_elem(s->skel->maps.owners, &key, sizeof(key), &owner, sizeof(owner), 0);
+		age = (now_ns - val.since_ns) / 1e9;
+		for (i = 0; i < n; i++)
+			if (out[i].tgid == owner.tgid && out[i].state == val.state)
+				break;
+		if (i == n && n == max)
+			continue;
+		if (i == n)
+			out[n++] = (struct state_seen){ owner.tgid, owner.netns, val.state, 0, 0 };
+		out[i].count++;
+		if (age > out[i].oldest_s)
+			out[i].oldest_s = age;
+	}
+	return n;
+}
+
+static int connfail_cmp_desc(const void *a, const void *b)
+{
+	const struct connfail_seen *x = a, *y = b;
+
+	return (x->failures < y->failures) - (x->failures > y->failures);
+}
+
+/* Destinations connect() failed to reach for lack of ports, most failures first. */
+static size_t read_connfails(struct session *s, struct connfail_seen *out, size_t max)
+{
+	int fd = bpf_map__fd(s->skel->maps.connfails);
+	struct tt_flow_key key, last;
+	struct tt_connfail_val val;
+	bool have_last = false;
+	size_t n = 0;
+
+	while (n < max && !bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
+		last = key;
+		have_last = true;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		out[n] = (struct connfail_seen){ .tgid = val.tgid, .netns = key.netns,
+						 .failures = val.failures };
+		format_endpoint(out[n].raddr, sizeof(out[n].raddr), key.daddr, key.dport);
+		n++;
+	}
+	qsort(out, n, sizeof(*out), connfail_cmp_desc);
+	return n;
+}
+
+static size_t read_listeners(struct session *s, struct listener_seen *out, size_t max)
+{
+	int fd = bpf_map__fd(s->skel->maps.listeners);
+	__u64 key, last;
+	struct tt_listener val;
+	bool have_last = false;
+	size_t n = 0;
+
+	while (n < max && !bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
+		last = key;
+		have_last = true;
+		if (!bpf_map_lookup_elem(fd, &key, &val))
+			out[n++] = (struct listener_seen){ val.tgid, val.netns, val.port, val.backlog };
+	}
+	return n;
+}
+
 static double window_span(const struct session *s)
 {
 	double elapsed = session_elapsed(s);
@@ -239,12 +346,19 @@ static double window_span(const struct session *s)
 	return s->opts.window_s > 0 && s->opts.window_s < elapsed ? s->opts.window_s : elapsed;
 }
 
+static void finding_changed(struct session *s, const struct finding *f, bool firing)
+{
+	out_finding(s->out, f, firing ? FINDING_FIRING : FINDING_CLEARED);
+	if (s->opts.on_change)
+		s->opts.on_change(s->opts.on_change_ctx, f, firing);
+}
+
 static void rule_update(struct session *s, struct rule_state *rs, const struct finding *f)
 {
 	if (f && !rs->active)
-		out_finding(s->out, f, FINDING_FIRING);
+		finding_changed(s, f, true);
 	else if (!f && rs->active)
-		out_finding(s->out, &rs->finding, FINDING_CLEARED);
+		finding_changed(s, &rs->finding, false);
 	rs->active = f != NULL;
 	if (f) {
 		rs->ever = true;
@@ -255,19 +369,32 @@ static void rule_update(struct session *s, struct rule_state *rs, const struct f
 static void evaluate_rules(struct session *s)
 {
 	struct flow_seen flows[MAX_FLOWS];
+	struct state_seen states[MAX_SEEN];
+	struct connfail_seen connfails[MAX_SEEN];
+	struct listener_seen listeners[MAX_SEEN];
 	struct diag_input in = {
 		.window = session_window(s),
 		.window_s = window_span(s),
 		.names = &s->names,
 		.verdicts = s->verdicts,
 		.n_verdicts = CV_COUNT,
+		.ns = &s->ns,
+		.states = states,
+		.connfails = connfails,
+		.listeners = listeners,
 		.proc_of = proc_of,
 		.proc_ctx = s,
 	};
 
 	in.flows = flows;
 	in.n_flows = read_top_flows(s, flows, MAX_FLOWS);
+	in.n_states = read_states(s, states, MAX_SEEN);
+	in.n_connfails = read_connfails(s, connfails, MAX_SEEN);
+	in.n_listeners = read_listeners(s, listeners, MAX_SEEN);
+	ns_table_refresh(&s->ns, session_elapsed(s), s->opts.window_s);
 	read_host_memory(&in);
+	track_tcp_mem(s, &in);
+	in.mem = s->mem;
 	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
 		struct finding f = { .cause = rule_table[i].cause };
 
@@ -438,6 +565,8 @@ int session_open(const struct session_opts *opts, struct session **out)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->last_tick = s->t0;
+	s->mem.pressure_since_s = s->mem.max_since_s = -1;
+	ns_table_refresh(&s->ns, 0, s->opts.window_s); /* baselines before anything happens */
 	start_line(s);
 	*out = s;
 	return 0;
@@ -452,6 +581,7 @@ void session_close(struct session *s)
 	kernel_names_free(&s->names);
 	counts_free(&s->totals);
 	counts_free(&s->window);
+	ns_table_free(&s->ns);
 	for (size_t i = 0; i < s->history_len; i++)
 		counts_free(&s->history[i].delta);
 	free(s->history);

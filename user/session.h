@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include "loader.h"
 
+struct finding;
+
 struct session_opts {
 	const char *command;
 	double duration_s; /* 0: until stopped */
@@ -19,6 +21,9 @@ struct session_opts {
 	bool verbose;
 	enum attach_kind prefer;
 	FILE *out;
+	/* Optional: told of each finding when it fires or clears, after it is printed. */
+	void (*on_change)(void *ctx, const struct finding *f, bool firing);
+	void *on_change_ctx;
 };
 
 struct session;

@@ -1,6 +1,8 @@
 // Diagnosis rules on synthetic evidence: each fires at its threshold and not below.
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
 #include <bpf/btf.h>
 #include "kenum.h"
 #include "rules.h"
@@ -46,8 +48,37 @@ struct fixture {
 	struct count_table table;
 	struct verdict_seen verdicts[2];
 	struct flow_seen flows[1];
+	struct ns_state ns[1];
+	struct ns_table ns_table;
 	struct diag_input in;
 };
+
+/* One namespace whose counter `name` grew by delta; limits all -1 but those set. */
+static struct ns_state *fake_ns(struct fixture *fx, const char *name, int64_t delta)
+{
+	struct ns_state *ns = &fx->ns[0];
+	char text[256];
+
+	memset(ns, 0, sizeof(*ns));
+	memset(&ns->cur.limits, 0xff, sizeof(ns->cur.limits));
+	ns->inode = 4026532000u;
+	snprintf(text, sizeof(text), "TcpExt: %s\nTcpExt: 0\n", strchr(name, '.') + 1);
+	counters_parse(&ns->base.counters, text);
+	snprintf(text, sizeof(text), "TcpExt: %s\nTcpExt: %lld\n", strchr(name, '.') + 1,
+		 (long long)delta);
+	counters_parse(&ns->cur.counters, text);
+	fx->ns_table = (struct ns_table){ ns, 1 };
+	return ns;
+}
+
+static void free_fixture(struct fixture *fx)
+{
+	for (size_t i = 0; i < fx->ns_table.count; i++) {
+		ns_reading_free(&fx->ns[i].base);
+		ns_reading_free(&fx->ns[i].cur);
+	}
+	kernel_names_free(&fx->names);
+}
 
 static void setup(struct fixture *fx)
 {
@@ -61,6 +92,8 @@ static void setup(struct fixture *fx)
 	fx->in.n_verdicts = 2;
 	fx->in.flows = fx->flows;
 	fx->in.tcp_mem[0] = 100, fx->in.tcp_mem[1] = 200, fx->in.tcp_mem[2] = 300;
+	fx->in.mem.pressure_since_s = fx->in.mem.max_since_s = -1; /* never crossed */
+	fx->in.ns = &fx->ns_table;
 }
 
 static void add(struct fixture *fx, struct count_row r)
@@ -94,7 +127,7 @@ TEST(healthy_window_fires_nothing)
 	for (size_t i = 0; i < rule_count; i++)
 		test_check(t, eval(&fx, rule_table[i].cause, &f) == 0, __FILE__, __LINE__,
 			   "%s stays quiet on an empty window", rule_table[i].cause);
-	kernel_names_free(&fx.names);
+	free_fixture(&fx);
 }
 
 TEST(retransmit_storm_threshold_and_culprit)
@@ -115,7 +148,7 @@ TEST(retransmit_storm_threshold_and_culprit)
 	ASSERT_EQ_STR(f.culprits[0].raddr, "198.18.0.2:5001");
 	ASSERT_TRUE(strstr(f.summary, "198.18.0.2:5001") != NULL);
 out:
-	kernel_names_free(&fx.names);
+	free_fixture(&fx);
 }
 
 TEST(socket_buffer_limit_names_the_reader)
@@ -133,7 +166,7 @@ TEST(socket_buffer_limit_names_the_reader)
 	ASSERT_EQ_INT(f.severity, SEV_WARNING);
 	ASSERT_TRUE(f.advice[0].sysctl == NULL); /* the application first */
 out:
-	kernel_names_free(&fx.names);
+	free_fixture(&fx);
 }
 
 TEST(reset_storm_threshold_and_reason)
@@ -150,7 +183,7 @@ TEST(reset_storm_threshold_and_reason)
 	ASSERT_EQ_INT(f.culprits[0].pid, 5);
 	ASSERT_TRUE(strstr(f.summary, "no_socket") != NULL);
 out:
-	kernel_names_free(&fx.names);
+	free_fixture(&fx);
 }
 
 TEST(tcp_mem_verdict_is_critical_and_names_aborted_owner)
@@ -170,7 +203,7 @@ TEST(tcp_mem_verdict_is_critical_and_names_aborted_owner)
 	ASSERT_EQ_INT(f.culprits[0].pid, 314);
 	ASSERT_EQ_INT(f.culprits[0].count, 12);
 out:
-	kernel_names_free(&fx.names);
+	free_fixture(&fx);
 }
 
 /* The folklore the seeds repeat must never come out of any rule. */
@@ -194,5 +227,73 @@ TEST(no_rule_advises_tcp_tw_recycle)
 				   (!f.advice[k].sysctl || !strstr(f.advice[k].sysctl, "tw_recycle")),
 				   __FILE__, __LINE__, "%s advises no tcp_tw_recycle", f.cause);
 	}
-	kernel_names_free(&fx.names);
+	free_fixture(&fx);
+}
+
+TEST(timewait_overflow_uses_namespace_counter)
+{
+	struct fixture fx;
+	struct finding f;
+	struct ns_state *ns;
+
+	setup(&fx);
+	ASSERT_EQ_INT(eval(&fx, "timewait_overflow", &f), 0);
+	ns = fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 321);
+	ns->cur.limits.tw_buckets_max = 10;
+	ns->cur.sockstat.tcp_tw = 10;
+	ns->cur.limits.tw_reuse = 2;
+	add(&fx, row(9, TT_SIG_ACTIVE_CLOSE, 0, 400, 0));
+	fx.rows[0].key.netns = ns->inode;
+	if (!ASSERT_EQ_INT(eval(&fx, "timewait_overflow", &f), 1))
+		goto out;
+	ASSERT_EQ_INT(f.evidence[1].value, 321); /* after netns */
+	ASSERT_EQ_INT(f.culprits[0].pid, 9);
+	ASSERT_TRUE(f.advice[0].sysctl == NULL);
+	ASSERT_EQ_STR(f.advice[1].sysctl, "net.ipv4.tcp_tw_reuse");
+out:
+	free_fixture(&fx);
+}
+
+TEST(ephemeral_ports_names_caller_and_destination)
+{
+	struct fixture fx;
+	struct finding f;
+	struct connfail_seen cf = { .tgid = 55, .netns = 4026532000u, .raddr = "10.9.8.7:443",
+				    .failures = 4 };
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.ListenOverflows", 0)->cur.limits.port_range[0] = 40000;
+	fx.ns[0].cur.limits.port_range[1] = 40009;
+	ASSERT_EQ_INT(eval(&fx, "ephemeral_ports_exhausted", &f), 0);
+	add(&fx, row(55, TT_SIG_CONNECT_FAIL, 99, 4, 0));
+	fx.in.connfails = &cf;
+	fx.in.n_connfails = 1;
+	if (!ASSERT_EQ_INT(eval(&fx, "ephemeral_ports_exhausted", &f), 1))
+		goto out;
+	ASSERT_EQ_INT(f.severity, SEV_CRITICAL);
+	ASSERT_EQ_INT(f.culprits[0].pid, 55);
+	ASSERT_EQ_STR(f.culprits[0].raddr, "10.9.8.7:443");
+	ASSERT_EQ_STR(f.advice[1].current, "40000 40009");
+out:
+	free_fixture(&fx);
+}
+
+TEST(close_wait_needs_count_and_age)
+{
+	struct fixture fx;
+	struct finding f;
+	struct state_seen st = { 77, 4026531840u, TCP_CLOSE_WAIT, LEAK_MIN_SOCKETS, LEAK_MIN_AGE_S - 1 };
+
+	setup(&fx);
+	fx.in.states = &st;
+	fx.in.n_states = 1;
+	ASSERT_EQ_INT(eval(&fx, "close_wait_leak", &f), 0);
+	st.oldest_s = LEAK_MIN_AGE_S;
+	st.count = LEAK_MIN_SOCKETS - 1;
+	ASSERT_EQ_INT(eval(&fx, "close_wait_leak", &f), 0);
+	st.count = LEAK_MIN_SOCKETS;
+	if (ASSERT_EQ_INT(eval(&fx, "close_wait_leak", &f), 1))
+		ASSERT_EQ_INT(f.culprits[0].pid, 77);
+	ASSERT_EQ_INT(eval(&fx, "fin_wait2_accumulation", &f), 0); /* other state */
+	free_fixture(&fx);
 }

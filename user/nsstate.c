@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nsstate.h"
+
+#define PROC_NET "/proc/thread-self/net" /* the namespace this thread is in now */
+
+static long sysctl_long(const char *path)
+{
+	long v;
+
+	return sysctl_read_longs(path, &v, 1) == 1 ? v : -1;
+}
+
+static void read_limits(struct ns_limits *l)
+{
+	l->tw_buckets_max = sysctl_long("/proc/sys/net/ipv4/tcp_max_tw_buckets");
+	if (sysctl_read_longs("/proc/sys/net/ipv4/ip_local_port_range", l->port_range, 2) != 2)
+		l->port_range[0] = l->port_range[1] = -1;
+	l->somaxconn = sysctl_long("/proc/sys/net/core/somaxconn");
+	l->max_syn_backlog = sysctl_long("/proc/sys/net/ipv4/tcp_max_syn_backlog");
+	l->fin_timeout = sysctl_long("/proc/sys/net/ipv4/tcp_fin_timeout");
+	l->syncookies = sysctl_long("/proc/sys/net/ipv4/tcp_syncookies");
+	l->tw_reuse = sysctl_long("/proc/sys/net/ipv4/tcp_tw_reuse");
+	l->conntrack_count = sysctl_long("/proc/sys/net/netfilter/nf_conntrack_count");
+	l->conntrack_max = sysctl_long("/proc/sys/net/netfilter/nf_conntrack_max");
+}
+
+int ns_read_current(struct ns_reading *r)
+{
+	int err;
+
+	counters_reset(&r->counters);
+	counters_reset(&r->conntrack);
+	err = counters_read_netns(&r->counters, PROC_NET);
+	if (err)
+		return err;
+	conntrack_stat_read(PROC_NET "/stat/nf_conntrack", &r->conntrack); /* absent: no conntrack */
+	if (sockstat_read(PROC_NET "/sockstat", &r->sockstat))
+		memset(&r->sockstat, 0xff, sizeof(r->sockstat)); /* -1: unknown */
+	read_limits(&r->limits);
+	return 0;
+}
+
+void ns_reading_free(struct ns_reading *r)
+{
+	counters_free(&r->counters);
+	counters_free(&r->conntrack);
+}
+
+static int read_in_ns(void *ctx)
+{
+	return ns_read_current(ctx);
+}
+
+static struct ns_state *find_mut(struct ns_table *t, uint32_t inode)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (t->items[i].inode == inode)
+			return &t->items[i];
+	return NULL;
+}
+
+const struct ns_state *ns_table_find(const struct ns_table *t, uint32_t inode)
+{
+	return find_mut((struct ns_table *)t, inode);
+}
+
+static struct ns_state *add(struct ns_table *t, const struct netns_entry *e)
+{
+	struct ns_state *n = realloc(t->items, (t->count + 1) * sizeof(*n));
+
+	if (!n)
+		return NULL;
+	t->items = n;
+	n = &t->items[t->count++];
+	memset(n, 0, sizeof(*n));
+	n->inode = e->inode;
+	return n;
+}
+
+/* Copy a reading's values into dst, keeping dst's allocations. */
+static int reading_copy(struct ns_reading *dst, const struct ns_reading *src)
+{
+	if (counters_copy(&dst->counters, &src->counters) ||
+	    counters_copy(&dst->conntrack, &src->conntrack))
+		return -ENOMEM;
+	dst->sockstat = src->sockstat;
+	dst->limits = src->limits;
+	return 0;
+}
+
+static int refresh_one(struct ns_state *ns, const struct netns_entry *e, double now,
+		       double window_s, bool initial)
+{
+	bool take_base = (initial && !ns->has_base) ||
+			 (ns->has_base && window_s > 0 && now - ns->base_at >= window_s);
+	int err;
+
+	ns->pid = e->pid;
+	memcpy(ns->name, e->name, sizeof(ns->name));
+	err = netns_run_in(e, read_in_ns, &ns->cur);
+	if (err)
+		return err;
+	ns->seen = true;
+	if (!take_base && ns->has_base)
+		return 0;
+	ns->base_at = now;
+	ns->has_base = true;
+	if (!take_base)
+		return 0; /* new since the start: an empty baseline, counters from zero */
+	return reading_copy(&ns->base, &ns->cur);
+}
+
+int ns_table_refresh(struct ns_table *t, double now, double window_s)
+{
+	struct netns_list list;
+	bool initial = t->count == 0;
+	int err = netns_list_all(&list);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < t->count; i++)
+		t->items[i].seen = false;
+	for (size_t i = 0; i < list.count; i++) {
+		struct ns_state *ns = find_mut(t, list.items[i].inode);
+
+		if (!ns && !(ns = add(t, &list.items[i]))) {
+			err = -ENOMEM;
+			break;
+		}
+		refresh_one(ns, &list.items[i], now, window_s, initial); /* vanished: not seen */
+	}
+	netns_list_free(&list);
+	return err;
+}
+
+void ns_table_free(struct ns_table *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		ns_reading_free(&t->items[i].base);
+		ns_reading_free(&t->items[i].cur);
+	}
+	free(t->items);
+	t->items = NULL;
+	t->count = 0;
+}
+
+static int64_t set_delta(const struct counter_set *cur, const struct counter_set *base,
+			 const char *name)
+{
+	int64_t a = 0, b = 0;
+
+	if (counters_get(cur, name, &a))
+		return 0;
+	counters_get(base, name, &b);
+	return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
+int64_t ns_delta(const struct ns_state *ns, const char *counter)
+{
+	return set_delta(&ns->cur.counters, &ns->base.counters, counter);
+}
+
+int64_t ns_conntrack_delta(const struct ns_state *ns, const char *counter)
+{
+	return set_delta(&ns->cur.conntrack, &ns->base.conntrack, counter);
+}

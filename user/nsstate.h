@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What each network namespace's kernel says about itself: its own counters
+ * (netstat, snmp, conntrack stats), socket counts and the limits that apply
+ * to it (per-namespace sysctls), read from inside it every tick.  A baseline
+ * per namespace turns counters into deltas over the rules' window.
+ */
+#ifndef __TT_NSSTATE_H
+#define __TT_NSSTATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "netns.h"
+#include "procfs.h"
+
+/* A limit is -1 when this kernel or namespace does not have it. */
+struct ns_limits {
+	long tw_buckets_max;    /* net.ipv4.tcp_max_tw_buckets */
+	long port_range[2];     /* net.ipv4.ip_local_port_range */
+	long somaxconn;         /* net.core.somaxconn */
+	long max_syn_backlog;   /* net.ipv4.tcp_max_syn_backlog */
+	long fin_timeout;       /* net.ipv4.tcp_fin_timeout */
+	long syncookies;        /* net.ipv4.tcp_syncookies */
+	long tw_reuse;          /* net.ipv4.tcp_tw_reuse */
+	long conntrack_count;   /* net.netfilter.nf_conntrack_count */
+	long conntrack_max;     /* net.netfilter.nf_conntrack_max */
+};
+
+struct ns_reading {
+	struct counter_set counters; /* "TcpExt.ListenOverflows", "Tcp.RetransSegs", ... */
+	struct counter_set conntrack; /* "drop", "early_drop", "insert_failed", ... */
+	struct sockstat sockstat;
+	struct ns_limits limits;
+};
+
+struct ns_state {
+	uint32_t inode;
+	char name[64];
+	pid_t pid;
+	bool seen;          /* found at the last refresh */
+	bool has_base;      /* false: born after the agent started, so its counters began at 0 */
+	double base_at;     /* seconds since start of the baseline */
+	struct ns_reading base, cur;
+};
+
+struct ns_table {
+	struct ns_state *items;
+	size_t count;
+};
+
+/*
+ * Read every namespace now.  At the first refresh every namespace takes its
+ * reading as baseline; one that appears later was created since, so its
+ * counters count from zero.  With window_s > 0, a baseline older than that
+ * is replaced by the current reading (a tumbling window).
+ */
+int ns_table_refresh(struct ns_table *t, double now, double window_s);
+void ns_table_free(struct ns_table *t);
+const struct ns_state *ns_table_find(const struct ns_table *t, uint32_t inode);
+
+/* cur - base of a counter (0 when absent); conntrack stats with ns_conntrack_delta. */
+int64_t ns_delta(const struct ns_state *ns, const char *counter);
+int64_t ns_conntrack_delta(const struct ns_state *ns, const char *counter);
+
+/* Read one namespace's reading from inside it (the caller has entered it). */
+int ns_read_current(struct ns_reading *r);
+void ns_reading_free(struct ns_reading *r);
+
+#endif /* __TT_NSSTATE_H */
