@@ -18,6 +18,7 @@
 #endif
 
 volatile sig_atomic_t cli_stop;
+volatile sig_atomic_t cli_reopen;
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -103,4 +104,18 @@ void cli_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	cli_reopen = 1;
+}
+
+void cli_install_reopen(void)
+{
+	struct sigaction sa = { .sa_handler = on_hup };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 }

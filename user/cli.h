@@ -35,4 +35,8 @@ int cli_require_bpf_privileges(void);
 extern volatile sig_atomic_t cli_stop;
 void cli_install_signals(void);
 
+/* SIGHUP sets the flag: reopen the output file (after logrotate moved it). */
+extern volatile sig_atomic_t cli_reopen;
+void cli_install_reopen(void);
+
 #endif /* __TT_CLI_H */

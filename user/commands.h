@@ -5,6 +5,7 @@
 
 int cmd_diagnose(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 
 #endif /* __TT_COMMANDS_H */

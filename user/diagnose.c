@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "session.h"
+#include "watch_opts.h"
 
 static const char diagnose_usage[] =
 	"Usage: tcptriage diagnose [--duration S] [--interval S] [--json] [--attach MODE] [-v]\n"
@@ -17,9 +18,7 @@ static const char diagnose_usage[] =
 	"  -d, --duration S   seconds to watch, 1-86400 (default 10)\n"
 	"  -i, --interval S   seconds between counter readings, 1-3600 (default 1)\n"
 	"  -j, --json         JSON Lines (contract v1) instead of text\n"
-	"      --attach MODE  best attach form to try first: tp_btf (default), raw_tp,\n"
-	"                     tracepoint; each hook falls back to the next form\n"
-	"  -v, --verbose      libbpf debug output on stderr\n"
+	WATCH_USAGE
 	"  -h, --help         this help\n"
 	"\n"
 	"Ctrl-C ends early with the report; a second Ctrl-C kills.\n";
@@ -34,43 +33,33 @@ static int parse_args(int argc, char **argv, struct diagnose_args *a)
 {
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "attach", required_argument, NULL, 'A' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		WATCH_LONGOPTS,
 		{}
 	};
-	int c;
+	int c, ret;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:i:jvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:jh" WATCH_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (cli_parse_u64("--duration", optarg, 1, 86400, &a->duration))
 				return EXIT_USAGE;
 			break;
-		case 'i':
-			if (cli_parse_u64("--interval", optarg, 1, 3600, &a->interval))
-				return EXIT_USAGE;
-			break;
 		case 'j':
 			a->sopts.json = true;
-			break;
-		case 'A':
-			if (attach_kind_parse(optarg, &a->sopts.prefer))
-				return cli_fail(EXIT_USAGE, "--attach must be tp_btf, raw_tp or tracepoint, got '%s'",
-						optarg);
-			break;
-		case 'v':
-			a->sopts.verbose = true;
 			break;
 		case 'h':
 			fputs(diagnose_usage, stdout);
 			return -1;
 		default:
-			return cli_option_error(argv, c);
+			ret = watch_opt_parse(c, optarg, &a->interval, &a->sopts);
+			if (ret < 0)
+				return cli_option_error(argv, c);
+			if (ret)
+				return ret;
 		}
 	}
 	if (optind < argc)

@@ -8,6 +8,7 @@
 static const struct cmd commands[] = {
 	{ "diagnose", cmd_diagnose, "watch for S seconds, print findings and a report" },
 	{ "check", cmd_check, "what this kernel supports and what the agent will see" },
+	{ "run", cmd_run, "always-on probe: JSON Lines, metrics endpoint, syslog" },
 	{ "snapshot", cmd_snapshot, "who holds TCP memory now: sockets by process, cgroup, netns" },
 	{}
 };

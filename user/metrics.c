@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "counts.h"
+#include "json.h"
+#include "metrics.h"
+#include "output.h"
+#include "signals.h"
+#include "tcptriage.h"
+
+/* One counter family per signal's events and, where it means something, its amount. */
+struct counter_def {
+	uint32_t signal;
+	bool amount;
+	const char *name; /* family name; samples end in _total */
+	const char *help;
+};
+
+static const struct counter_def counter_defs[] = {
+	{ TT_SIG_RETRANS, false, "tcptriage_retransmits",
+	  "Retransmit events (tcp:tcp_retransmit_skb), by network namespace" },
+	{ TT_SIG_RETRANS, true, "tcptriage_retransmit_segments",
+	  "Segments retransmitted (as Tcp RetransSegs), by network namespace" },
+	{ TT_SIG_RETRANS_FAIL, false, "tcptriage_retransmit_failures",
+	  "Retransmits that failed locally, by error and network namespace" },
+	{ TT_SIG_SYNACK_RETRANS, false, "tcptriage_synack_retransmits",
+	  "SYN-ACK retransmits, by network namespace" },
+	{ TT_SIG_DROP, false, "tcptriage_drops",
+	  "Packets dropped by the kernel (skb:kfree_skb), by drop reason and network namespace" },
+	{ TT_SIG_DROP, true, "tcptriage_drop_bytes",
+	  "Bytes of packets dropped, by drop reason and network namespace" },
+	{ TT_SIG_EXCEED_BUF, false, "tcptriage_mem_limit_hits",
+	  "Socket memory allocations refused by tcp_mem or cgroup limits, by kind and network namespace" },
+	{ TT_SIG_RCVQ_FULL, false, "tcptriage_rcvq_full",
+	  "Packets refused by a full socket receive queue, by network namespace" },
+	{ TT_SIG_RCVQ_FULL, true, "tcptriage_rcvq_full_bytes",
+	  "Bytes refused by full socket receive queues, by network namespace" },
+	{ TT_SIG_RST_SENT, false, "tcptriage_resets_sent",
+	  "TCP resets sent, by kernel reason and network namespace" },
+	{ TT_SIG_RST_RECV, false, "tcptriage_resets_received",
+	  "TCP resets received, by network namespace" },
+	{ TT_SIG_CONNECT, false, "tcptriage_connects",
+	  "Outgoing connections started (SYN_SENT), by network namespace" },
+	{ TT_SIG_ACTIVE_CLOSE, false, "tcptriage_active_closes",
+	  "Connections the application closed first, by network namespace" },
+	{ TT_SIG_ACTIVE_CLOSE, true, "tcptriage_active_close_unsent_bytes",
+	  "Bytes still unsent when the application closed, by network namespace" },
+	{ TT_SIG_CONNECT_FAIL, false, "tcptriage_connect_failures",
+	  "connect() calls that failed, by error and network namespace" },
+};
+
+/* What a counter's sub field is called as a label. */
+static const char *const sub_labels[] = {
+	[SUB_NONE] = NULL,
+	[SUB_DROP_REASON] = "reason",
+	[SUB_RST_REASON] = "reason",
+	[SUB_ERRNO] = "error",
+	[SUB_MEM_KIND] = "kind",
+};
+
+/* Maps whose fullness the kernel side counts (enum tt_health). */
+static const char *const full_maps[TT_H_MAX] = {
+	[TT_H_COUNTS_FULL] = "counts",
+	[TT_H_OWNERS_FULL] = "owners",
+	[TT_H_FLOWS_FULL] = "flows",
+	[TT_H_PROCS_FULL] = "procs",
+};
+
+struct label {
+	const char *name;
+	const char *value;
+};
+
+/* One labelled sample of a counter family, summed over owners. */
+struct series {
+	uint32_t netns;
+	uint32_t sub;
+	uint64_t value;
+};
+
+enum metrics_format metrics_negotiate(const char *accept)
+{
+	return accept && strcasestr(accept, "application/openmetrics-text") ? METRICS_OPENMETRICS
+									      : METRICS_PROMETHEUS;
+}
+
+const char *metrics_content_type(enum metrics_format fmt)
+{
+	return fmt == METRICS_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+					  : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+size_t metrics_escape_label(char *dst, size_t dstsz, const char *src)
+{
+	char clean[256];
+	/* Room to escape every byte of the clean text, so nothing is cut below. */
+	size_t cap = (dstsz - 1) / 2 + 1, out = 0;
+
+	if (!dstsz)
+		return 0;
+	text_sanitize(clean, cap < sizeof(clean) ? cap : sizeof(clean), src ? src : "",
+		      src ? strlen(src) : 0);
+	for (const char *p = clean; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			dst[out++] = '\\';
+		dst[out++] = *p;
+	}
+	dst[out] = '\0';
+	return out;
+}
+
+/* Prometheus text names a counter by its sample (_total), OpenMetrics by its family. */
+static void family(FILE *f, enum metrics_format fmt, const char *name, const char *type,
+		   const char *help)
+{
+	const char *suffix = !strcmp(type, "counter") && fmt == METRICS_PROMETHEUS ? "_total" : "";
+
+	fprintf(f, "# HELP %s%s %s\n", name, suffix, help);
+	fprintf(f, "# TYPE %s%s %s\n", name, suffix, type);
+}
+
+/* "name_suffix{a="x",b="y"} " — the value follows. */
+static void sample_begin(FILE *f, const char *name, const char *suffix, const struct label *l,
+			 size_t n)
+{
+	char esc[512];
+
+	fprintf(f, "%s%s", name, suffix);
+	for (size_t i = 0; i < n; i++) {
+		metrics_escape_label(esc, sizeof(esc), l[i].value);
+		fprintf(f, "%c%s=\"%s\"", i ? ',' : '{', l[i].name, esc);
+	}
+	fputs(n ? "} " : " ", f);
+}
+
+static void sample_u64(FILE *f, const char *name, const char *suffix, const struct label *l,
+		       size_t n, uint64_t v)
+{
+	sample_begin(f, name, suffix, l, n);
+	fprintf(f, "%llu\n", (unsigned long long)v);
+}
+
+static int series_cmp(const void *a, const void *b)
+{
+	const struct series *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return (x->sub > y->sub) - (x->sub < y->sub);
+}
+
+/* Sum the rows of one signal by (netns, sub), sorted; NULL when there are none. */
+static struct series *series_collect(const struct count_table *t, const struct counter_def *d,
+				     bool by_sub, size_t *count)
+{
+	struct series *s = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->count; i++) {
+		const struct count_row *r = &t->rows[i];
+		uint32_t sub = by_sub ? r->key.sub : 0;
+		size_t k = 0;
+
+		if (r->key.signal != d->signal)
+			continue;
+		while (k < n && (s[k].netns != r->key.netns || s[k].sub != sub))
+			k++;
+		if (k == n) {
+			struct series *grown = realloc(s, (n + 1) * sizeof(*s));
+
+			if (!grown)
+				break;
+			s = grown;
+			s[n++] = (struct series){ r->key.netns, sub, 0 };
+		}
+		s[k].value += d->amount ? r->amount : r->events;
+	}
+	if (n)
+		qsort(s, n, sizeof(*s), series_cmp);
+	*count = n;
+	return s;
+}
+
+static void counter_family(FILE *f, enum metrics_format fmt, const struct metrics_input *in,
+			   const struct signal_info *si, const struct counter_def *d)
+{
+	const char *sub_label = sub_labels[si->sub];
+	struct series *s;
+	size_t n;
+
+	family(f, fmt, d->name, "counter", d->help);
+	s = series_collect(in->totals, d, sub_label != NULL, &n);
+	for (size_t i = 0; i < n; i++) {
+		char netns[16], subname[64];
+		struct label l[2];
+		size_t nl = 0;
+
+		if (sub_label)
+			l[nl++] = (struct label){
+				sub_label, signal_sub_name(si, in->names, s[i].sub, subname,
+							   sizeof(subname))
+			};
+		snprintf(netns, sizeof(netns), "%u", s[i].netns);
+		l[nl++] = (struct label){ "netns", netns };
+		sample_u64(f, d->name, "_total", l, nl, s[i].value);
+	}
+	free(s);
+}
+
+static void findings_family(FILE *f, enum metrics_format fmt, const struct metrics_input *in)
+{
+	family(f, fmt, "tcptriage_findings_active", "gauge",
+	       "Diagnosed causes: 1 while the finding fires, 0 once it cleared");
+	for (size_t i = 0; i < in->n_findings; i++) {
+		const struct metrics_finding *mf = &in->findings[i];
+		struct label l[] = { { "cause", mf->cause }, { "severity", mf->severity } };
+
+		sample_u64(f, "tcptriage_findings_active", "", l, 2, mf->active);
+	}
+}
+
+static void tcp_memory_families(FILE *f, enum metrics_format fmt, const struct metrics_input *in)
+{
+	static const char *const levels[3] = { "min", "pressure", "max" };
+
+	family(f, fmt, "tcptriage_tcp_memory_pages", "gauge",
+	       "Pages held by TCP sockets host-wide (/proc/net/sockstat TCP mem)");
+	if (in->tcp_mem_pages >= 0)
+		sample_u64(f, "tcptriage_tcp_memory_pages", "", NULL, 0, in->tcp_mem_pages);
+	family(f, fmt, "tcptriage_tcp_mem_threshold_pages", "gauge",
+	       "net.ipv4.tcp_mem thresholds in pages: min, pressure, max");
+	for (int i = 0; i < 3; i++) {
+		struct label l = { "level", levels[i] };
+
+		if (in->tcp_mem[i] > 0)
+			sample_u64(f, "tcptriage_tcp_mem_threshold_pages", "", &l, 1, in->tcp_mem[i]);
+	}
+}
+
+static void agent_counter(FILE *f, enum metrics_format fmt, const char *name, const char *help,
+			  uint64_t v)
+{
+	family(f, fmt, name, "counter", help);
+	sample_u64(f, name, "_total", NULL, 0, v);
+}
+
+static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_health *h)
+{
+	agent_counter(f, fmt, "tcptriage_agent_events", "BPF program runs that did work",
+		      h->kernel[TT_H_EVENTS]);
+	agent_counter(f, fmt, "tcptriage_agent_ringbuf_full",
+		      "Notable events lost because the ring buffer was full", h->kernel[TT_H_RINGBUF_FULL]);
+	family(f, fmt, "tcptriage_agent_map_full", "counter",
+	       "Updates lost because a BPF map was full, by map");
+	for (int i = 0; i < TT_H_MAX; i++) {
+		struct label l = { "map", full_maps[i] };
+
+		if (full_maps[i])
+			sample_u64(f, "tcptriage_agent_map_full", "_total", &l, 1, h->kernel[i]);
+	}
+	agent_counter(f, fmt, "tcptriage_agent_records_malformed",
+		      "Ring buffer records dropped as malformed", h->records_malformed);
+	family(f, fmt, "tcptriage_agent_cpu_seconds", "counter",
+	       "CPU time the agent process used (user + system)");
+	sample_begin(f, "tcptriage_agent_cpu_seconds", "_total", NULL, 0);
+	fprintf(f, "%.6f\n", h->cpu_s);
+}
+
+/* The family of a signal's events or amount; one named after its JSON key if not listed. */
+static const struct counter_def *counter_def_of(const struct signal_info *si, bool amount,
+						struct counter_def *derived, char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(counter_defs) / sizeof(counter_defs[0]); i++)
+		if (counter_defs[i].signal == si->signal && counter_defs[i].amount == amount)
+			return &counter_defs[i];
+	snprintf(name, len, "tcptriage_%s", amount ? si->amount : si->events);
+	*derived = (struct counter_def){ si->signal, amount, name,
+					 "As the counter of the same name in the JSON stats lines" };
+	return derived;
+}
+
+static void signal_families(FILE *f, enum metrics_format fmt, const struct metrics_input *in)
+{
+	for (size_t i = 0; i < signal_count; i++) {
+		const struct signal_info *si = &signal_table[i];
+		struct counter_def derived;
+		char name[96];
+
+		counter_family(f, fmt, in, si, counter_def_of(si, false, &derived, name, sizeof(name)));
+		if (si->amount)
+			counter_family(f, fmt, in, si,
+				       counter_def_of(si, true, &derived, name, sizeof(name)));
+	}
+}
+
+int metrics_render(FILE *f, const struct metrics_input *in, enum metrics_format fmt)
+{
+	signal_families(f, fmt, in);
+	findings_family(f, fmt, in);
+	tcp_memory_families(f, fmt, in);
+	agent_families(f, fmt, in->health);
+	if (fmt == METRICS_OPENMETRICS)
+		fputs("# EOF\n", f);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include "cli.h"
+#include "watch_opts.h"
+
+int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_opts *so)
+{
+	switch (c) {
+	case 'i':
+		return cli_parse_u64("--interval", arg, 1, 3600, interval) ? EXIT_USAGE : 0;
+	case 'A':
+		if (attach_kind_parse(arg, &so->prefer))
+			return cli_fail(EXIT_USAGE,
+					"--attach must be tp_btf, raw_tp or tracepoint, got '%s'", arg);
+		return 0;
+	case 'v':
+		so->verbose = true;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Options every command that watches the host takes (diagnose, run): one parser, one help text. */
+#ifndef __TT_WATCH_OPTS_H
+#define __TT_WATCH_OPTS_H
+
+#include <stdint.h>
+#include "session.h"
+
+/* Entries for a command's getopt_long table, before its {} terminator. */
+#define WATCH_LONGOPTS                                        \
+	{ "interval", required_argument, NULL, 'i' },         \
+	{ "attach", required_argument, NULL, 'A' },           \
+	{ "verbose", no_argument, NULL, 'v' }
+#define WATCH_SHORTOPTS "i:v"
+
+/* Help lines for --attach and -v (--interval's default differs per command). */
+#define WATCH_USAGE                                                                  \
+	"      --attach MODE  best attach form to try first: tp_btf (default), raw_tp,\n" \
+	"                     tracepoint; each hook falls back to the next form\n"         \
+	"  -v, --verbose      libbpf debug output on stderr\n"
+
+/*
+ * Handle getopt's result c (argument arg) if it is a watch option:
+ * 0 when handled, EXIT_USAGE after a one-line error, -ENOENT when c is not one.
+ */
+int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_opts *so);
+
+#endif /* __TT_WATCH_OPTS_H */
