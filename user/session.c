@@ -15,9 +15,11 @@
 #include "output.h"
 #include "nsstate.h"
 #include "procfs.h"
+#include "enrich.h"
 #include "records.h"
 #include "rules.h"
 #include "session.h"
+#include "snapshot.h"
 #include "tcptriage.h"
 #include "tcptriage.skel.h"
 
@@ -29,6 +31,7 @@ struct rule_state {
 	bool active; /* fired at the last evaluation */
 	bool ever;   /* fired at least once: goes in the report */
 	struct finding finding; /* latest evidence */
+	struct snapshot *snap;  /* sockets when it last began firing (enrich.h) */
 };
 
 struct tick_delta {
@@ -353,8 +356,26 @@ static void finding_changed(struct session *s, const struct finding *f, bool fir
 		s->opts.on_change(s->opts.on_change_ctx, f, firing);
 }
 
-static void rule_update(struct session *s, struct rule_state *rs, const struct finding *f)
+/* A finding about held resources names the holders as they were when it began firing. */
+static void rule_enrich(struct session *s, struct rule_state *rs, struct finding *f)
 {
+	struct snapshot_opts all = { 0 };
+
+	if (!enrich_wants_snapshot(f->cause))
+		return;
+	if (!rs->active) {
+		snapshot_free(rs->snap);
+		rs->snap = NULL;
+		if (snapshot_take(s->skel, &all, &rs->snap))
+			rs->snap = NULL; /* the counters' culprits stay */
+	}
+	enrich_finding(f, rs->snap);
+}
+
+static void rule_update(struct session *s, struct rule_state *rs, struct finding *f)
+{
+	if (f)
+		rule_enrich(s, rs, f);
 	if (f && !rs->active)
 		finding_changed(s, f, true);
 	else if (!f && rs->active)
@@ -507,6 +528,13 @@ int session_poll_fd(const struct session *s)
 	return ring_buffer__epoll_fd(s->rb);
 }
 
+void session_comm(struct session *s, uint32_t tgid, char comm[16])
+{
+	uint64_t cgroup;
+
+	proc_of(s, tgid, comm, &cgroup);
+}
+
 static uint64_t count_owners(struct session *s)
 {
 	int fd = bpf_map__fd(s->skel->maps.owners);
@@ -582,6 +610,8 @@ void session_close(struct session *s)
 	counts_free(&s->totals);
 	counts_free(&s->window);
 	ns_table_free(&s->ns);
+	for (size_t i = 0; i < MAX_RULES; i++)
+		snapshot_free(s->rules[i].snap);
 	for (size_t i = 0; i < s->history_len; i++)
 		counts_free(&s->history[i].delta);
 	free(s->history);
