@@ -82,13 +82,29 @@ __u64 snapshot_sock_bytes(const struct tt_snap_sock *r)
 	return b > 0 ? b : 0;
 }
 
+/* Data bytes in the send queue: a SYN and a FIN take a sequence number each. */
+static __u32 send_q_data(const struct tt_snap_sock *r)
+{
+	switch (r->state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+		return 0; /* and snd_wnd is not the peer's yet */
+	case TCP_FIN_WAIT1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return r->send_q ? r->send_q - 1 : 0;
+	default:
+		return r->send_q;
+	}
+}
+
 enum snap_reason snapshot_sock_reason(const struct tt_snap_sock *r)
 {
 	if (r->kind != TT_SNAP_FULL || r->state == TCP_LISTEN)
 		return SNAP_REASON_NONE;
-	if ((r->flags & TT_SNAP_F_ORPHAN) && r->send_q > 0)
+	if ((r->flags & TT_SNAP_F_ORPHAN) && send_q_data(r) > 0)
 		return SNAP_REASON_ORPHAN_UNSENT;
-	if (r->snd_wnd == 0 && r->send_q > 0)
+	if (r->snd_wnd == 0 && send_q_data(r) > 0)
 		return SNAP_REASON_ZERO_WINDOW;
 	if (r->recv_q >= SNAP_UNREAD_RECV_BYTES)
 		return SNAP_REASON_UNREAD_RECV;
@@ -540,8 +556,6 @@ static void read_host_context(struct snapshot *s)
 {
 	long rsv;
 
-	if (sockstat_read("/proc/net/sockstat", &s->sockstat))
-		s->sockstat.tcp_mem_pages = -1;
 	s->page_size = sysconf(_SC_PAGESIZE);
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus < 1)
@@ -551,9 +565,22 @@ static void read_host_context(struct snapshot *s)
 	clock_gettime(CLOCK_REALTIME, &s->taken);
 }
 
-/* Socket records of every namespace (or one), then every socket file. */
-static int read_records(struct tcptriage_bpf *skel, __u32 only, struct recbuf *socks,
-			struct recbuf *files, struct netns_counts *counts)
+/* What is read from the kernel in one go, before it is joined. */
+struct reading {
+	struct recbuf socks, files;
+	struct netns_counts netns;
+	struct sockstat sockstat;
+};
+
+/* Right after the socket walks, so that both readings are as close as can be. */
+static void read_tcp_memory(struct reading *r)
+{
+	if (sockstat_read("/proc/net/sockstat", &r->sockstat))
+		r->sockstat.tcp_mem_pages = -1;
+}
+
+/* Socket records of every namespace (or one), TCP memory, then every socket file. */
+static int read_records(struct tcptriage_bpf *skel, __u32 only, struct reading *r)
 {
 	struct bpf_link *tcp, *task;
 	int ret;
@@ -566,14 +593,15 @@ static int read_records(struct tcptriage_bpf *skel, __u32 only, struct recbuf *s
 		ret = -errno;
 		goto cleanup;
 	}
-	ret = read_all_socks(tcp, only, socks, counts);
+	ret = read_all_socks(tcp, only, &r->socks, &r->netns);
+	read_tcp_memory(r);
 	if (!ret)
-		ret = read_iter(task, files);
+		ret = read_iter(task, &r->files);
 	if (!ret)
-		ret = snapshot_check_records(socks->data, socks->len, TT_SNAP_SOCK,
+		ret = snapshot_check_records(r->socks.data, r->socks.len, TT_SNAP_SOCK,
 					     sizeof(struct tt_snap_sock));
 	if (!ret)
-		ret = snapshot_check_records(files->data, files->len, TT_SNAP_FILE,
+		ret = snapshot_check_records(r->files.data, r->files.len, TT_SNAP_FILE,
 					     sizeof(struct tt_snap_file));
 	bpf_link__destroy(task);
 cleanup:
@@ -584,27 +612,28 @@ cleanup:
 int snapshot_take(struct tcptriage_bpf *skel, const struct snapshot_opts *opts,
 		  struct snapshot **out)
 {
-	struct recbuf socks = {}, files = {};
-	struct netns_counts counts = {};
+	struct reading r = {};
 	struct snapshot *s = NULL;
 	int ret;
 
-	ret = read_records(skel, opts->netns, &socks, &files, &counts);
+	ret = read_records(skel, opts->netns, &r);
 	if (!ret)
-		ret = snapshot_from_records((void *)socks.data, socks.len / sizeof(struct tt_snap_sock),
-					    (void *)files.data, files.len / sizeof(struct tt_snap_file),
-					    &s);
+		ret = snapshot_from_records((void *)r.socks.data,
+					    r.socks.len / sizeof(struct tt_snap_sock),
+					    (void *)r.files.data,
+					    r.files.len / sizeof(struct tt_snap_file), &s);
 	if (!ret)
 		ret = add_remembered_owners(s, skel->maps.owners);
-	free(socks.data);
-	free(files.data);
+	free(r.socks.data);
+	free(r.files.data);
 	if (ret) {
 		snapshot_free(s);
 		return ret;
 	}
-	s->netns_read = counts.read;
-	s->netns_vanished = counts.vanished;
+	s->netns_read = r.netns.read;
+	s->netns_vanished = r.netns.vanished;
 	s->partial = opts->netns != 0;
+	s->sockstat = r.sockstat;
 	read_host_context(s);
 	*out = s;
 	return 0;

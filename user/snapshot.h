@@ -26,7 +26,11 @@ struct tcptriage_bpf;
 #define SNAP_TCP_STATES 13 /* TCP_ESTABLISHED (1) .. TCP_NEW_SYN_RECV (12) */
 /* A receive queue at least this long is "unread" (well beyond one window in flight). */
 #define SNAP_UNREAD_RECV_BYTES (64 * 1024)
-/* sockstat "mem" is read without the per-CPU caches: up to this many pages per CPU. */
+/*
+ * sockstat "mem" leaves out per-CPU batches of up to this many pages per CPU
+ * (net.core.mem_pcpu_rsv).  The per-CPU counter is not readable from BPF on
+ * kernels without CONFIG_KALLSYMS_ALL, so the difference is bounded, not exact.
+ */
 #define SNAP_PCPU_RESERVE_PAGES 256
 /* fd of a files entry that is an owner remembered by the agent, not an open file */
 #define SNAP_FD_CLOSED UINT32_MAX
@@ -95,7 +99,7 @@ struct snap_totals {
 	__u32 requests;
 	__s64 sockstat_bytes;    /* -1 when unknown */
 	__s64 difference_bytes;  /* sockstat_bytes - all.bytes */
-	__s64 tolerance_bytes;   /* per-CPU batching of the global counter */
+	__s64 tolerance_bytes;   /* |difference| that per-CPU batching alone explains */
 };
 
 /*

@@ -197,8 +197,8 @@ static const char *human(char buf[16], __s64 v)
 	return buf;
 }
 
-/* "ESTAB 1000, LISTEN 1" - the three largest states, then "+N more". */
-static void states_text(char *buf, size_t len, const __u32 states[SNAP_TCP_STATES])
+/* "ESTAB 1000, LISTEN 1": the `show` largest states, then "+N more". */
+static void states_text(char *buf, size_t len, const __u32 states[SNAP_TCP_STATES], size_t show)
 {
 	__u32 left[SNAP_TCP_STATES];
 	size_t off = 0, shown = 0, more = 0;
@@ -213,7 +213,7 @@ static void states_text(char *buf, size_t len, const __u32 states[SNAP_TCP_STATE
 				best = st;
 		if (!left[best])
 			break;
-		if (shown++ < 3 && off < len)
+		if (shown++ < show && off < len)
 			off += snprintf(buf + off, len - off, "%s%s %u", off ? ", " : "",
 					snap_state_ss(best), left[best]);
 		else
@@ -228,7 +228,7 @@ static void text_memory(const struct snap_holder *h)
 {
 	char st[96], r[16], w[16], f[16], b[16];
 
-	states_text(st, sizeof(st), h->states);
+	states_text(st, sizeof(st), h->states, 2);
 	printf("%6u  %-34s %7s %7s %7s %7s  %s\n", h->sockets, st, human(r, h->rmem_alloc),
 	       human(w, h->wmem_queued), human(f, h->forward_alloc), human(b, h->bytes),
 	       snap_reason_text(h->reason));
@@ -269,7 +269,7 @@ static void text_totals(const struct snapshot *s, const struct snap_totals *t)
 	char st[160], r[16], w[16], f[16], b[16], k[16], d[16];
 	long pages = s->page_size;
 
-	states_text(st, sizeof(st), t->all.states);
+	states_text(st, sizeof(st), t->all.states, SNAP_TCP_STATES);
 	printf("\nTotals: %u sockets (%s), %u processes, %u orphans\n", t->all.sockets, st,
 	       t->processes, t->all.orphans);
 	printf("  rmem_alloc %s + wmem_queued %s + forward_alloc %s = %s (%llu pages)\n",
@@ -280,9 +280,9 @@ static void text_totals(const struct snapshot *s, const struct snap_totals *t)
 		puts("  /proc/net/sockstat: unreadable, no reconciliation");
 		return;
 	}
-	printf("  /proc/net/sockstat TCP mem %lld pages (%s, all namespaces): difference %+lld pages "
-	       "(%s); per-CPU batching alone allows +-%lld\n",
-	       (long long)s->sockstat.tcp_mem_pages, human(k, t->sockstat_bytes),
+	printf("  /proc/net/sockstat TCP mem %lld pages (%s, all namespaces)",
+	       (long long)s->sockstat.tcp_mem_pages, human(k, t->sockstat_bytes));
+	printf(": difference %+lld pages (%s); per-CPU batching alone allows +-%lld\n",
 	       (long long)(t->difference_bytes / pages), human(d, t->difference_bytes),
 	       (long long)(t->tolerance_bytes / pages));
 	if (s->partial)

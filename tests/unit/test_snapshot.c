@@ -83,6 +83,24 @@ TEST(snapshot_sock_reason_classes)
 	ASSERT_EQ_INT(snapshot_sock_reason(&r), SNAP_REASON_NONE);
 }
 
+/* A SYN or a FIN in the send queue is not data. */
+TEST(snapshot_sock_reason_ignores_syn_and_fin)
+{
+	struct tt_snap_sock r = sock(1, TCP_SYN_SENT, NS_A);
+
+	r.snd_wnd = 0, r.send_q = 1;
+	ASSERT_EQ_INT(snapshot_sock_reason(&r), SNAP_REASON_NONE);
+	r.state = TCP_FIN_WAIT1;
+	r.flags = TT_SNAP_F_ORPHAN;
+	ASSERT_EQ_INT(snapshot_sock_reason(&r), SNAP_REASON_NONE);
+	r.send_q = 2;
+	ASSERT_EQ_INT(snapshot_sock_reason(&r), SNAP_REASON_ORPHAN_UNSENT);
+	r.flags = 0;
+	ASSERT_EQ_INT(snapshot_sock_reason(&r), SNAP_REASON_ZERO_WINDOW);
+	r.state = TCP_LAST_ACK, r.send_q = 1;
+	ASSERT_EQ_INT(snapshot_sock_reason(&r), SNAP_REASON_NONE);
+}
+
 TEST(snapshot_sock_bytes_is_what_tcp_memory_is_charged)
 {
 	struct tt_snap_sock r = sock(1, TCP_ESTABLISHED, NS_A);
