@@ -43,7 +43,7 @@ USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -Iinclude -Iuser -I$(OUT) $(LIBBPF_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL  = $(LIBBPF_LIBS) -lm $(EXTRA_LDFLAGS)
 
-.PHONY: all deps test unit run check install clean bench
+.PHONY: all deps test unit unit-asan fuzz fuzz-build run check install clean bench
 all: $(BIN)
 
 # Install build and test dependencies when a tool is missing (fresh machine).
@@ -51,7 +51,8 @@ $(OUT)/.deps:
 	$(Q)mkdir -p $(OUT)
 	$(Q)if ! command -v $(CLANG) >/dev/null || ! command -v $(BPFTOOL) >/dev/null || \
 	     ! command -v pkg-config >/dev/null || ! pkg-config --exists libbpf || \
-	     ! command -v nft >/dev/null || ! command -v jq >/dev/null; then \
+	     ! command -v nft >/dev/null || ! command -v jq >/dev/null || \
+	     ! test -e "$$($(CLANG) -print-file-name=libclang_rt.fuzzer-$(ARCH).a)"; then \
 		scripts/install-deps.sh; fi
 	$(Q)touch $@
 deps: $(OUT)/.deps
@@ -95,8 +96,62 @@ $(OUT)/ttload: tests/tools/ttload.c | $(OUT)/.deps
 unit: $(OUT)/unit-tests
 	$(Q)$(OUT)/unit-tests
 
+# The unit tests once more under ASan + UBSan (+ LeakSanitizer), built by clang
+# (runtime: libclang-rt-14-dev). Any report aborts the run: -fno-sanitize-recover.
+SAN_FLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OUT      := $(OUT)/asan
+ASAN_LIB_OBJS := $(patsubst $(OUT)/user/%,$(ASAN_OUT)/user/%,$(LIB_OBJS))
+ASAN_UNIT_OBJS := $(patsubst $(OUT)/unit/%,$(ASAN_OUT)/unit/%,$(UNIT_OBJS))
+
+$(ASAN_OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/tcptriage.h $(SKEL) | $(OUT)/.deps
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_OUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) | $(OUT)/.deps
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_OUT)/unit-tests: $(ASAN_UNIT_OBJS) $(ASAN_LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS_ALL) -o $@
+
+unit-asan: $(ASAN_OUT)/unit-tests
+	$(Q)$(ASAN_OUT)/unit-tests
+
+# libFuzzer targets, one per parser: tests/fuzz/fuzz_<target>.c. The parsers
+# are built with coverage instrumentation; tests/fuzz/run.sh runs each for
+# FUZZ_SECONDS from its seed corpus tests/fuzz/corpus/<target>/.
+FUZZ_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OUT      := $(OUT)/fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_BINS     := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/lib/%.o,procfs console records json json_valid)
+.SECONDARY: $(FUZZ_LIB_OBJS) # shared by every target: keep them
+
+$(FUZZ_OUT)/lib/%.o: user/%.c $(wildcard user/*.h) include/tcptriage.h | $(OUT)/.deps
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/lib/%.o: tests/unit/%.c tests/unit/%.h | $(OUT)/.deps
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(USER_CFLAGS) -Itests/unit $(FUZZ_FLAGS) -fsanitize=fuzzer $< \
+		$(FUZZ_LIB_OBJS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # Unit tests (no root) then integration tests against the real kernel (root).
-test: $(BIN) $(OUT)/unit-tests $(OUT)/ttload
+test: $(BIN) $(OUT)/unit-tests $(ASAN_OUT)/unit-tests $(FUZZ_BINS) $(OUT)/ttload
 	$(Q)tests/run.sh
 
 # The main job: watch this host and report (the live view replaces this later).

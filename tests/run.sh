@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run all tests: build/unit-tests (its last line is "N passed, N failed"),
-# then tests/run-integration.sh when root.  Prints one final line
+# the same under ASan+UBSan (build/asan/unit-tests), each fuzz target for
+# TT_FUZZ_SECONDS (default 3; one pass/fail each), then
+# tests/run-integration.sh when root.  Prints one final line
 # "N passed, N failed" with the totals; exits 1 if anything failed.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -27,17 +29,31 @@ add_summary() {
 	total_fail=$((total_fail + f))
 }
 
-echo "# unit tests"
-if [[ -x build/unit-tests ]]; then
-	out=$(timeout -k 5 "${TT_UNIT_TIMEOUT:-300}" build/unit-tests 2>&1)
+# run_suite LABEL CMD...: run a suite (no root needed) whose last line is
+# "N passed, N failed"; show its other lines and add the summary to the totals.
+run_suite() {
+	local label=$1 out rc
+	shift
+	echo "# $label"
+	if [[ ! -x $1 ]]; then
+		echo "not ok - $1 missing (run make first)"
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	out=$(timeout -k 5 "${TT_UNIT_TIMEOUT:-300}" "$@" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -Ev '^[0-9]+ passed, [0-9]+ failed$'
-	add_summary "$out" "$rc" "unit tests"
-	echo "# unit: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n 1)"
-else
-	echo "not ok - build/unit-tests missing (run make first)"
-	total_fail=$((total_fail + 1))
-fi
+	add_summary "$out" "$rc" "$label"
+	echo "# $label: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n 1)"
+}
+
+# Every sanitizer report ends the run with a non-zero exit (a failure),
+# leaks included; -fno-sanitize-recover=all makes UBSan's reports fatal.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+run_suite unit build/unit-tests
+run_suite unit-asan build/asan/unit-tests
+run_suite fuzz tests/fuzz/run.sh "${TT_FUZZ_SECONDS:-3}"
 
 if [[ $(id -u) -eq 0 ]]; then
 	echo "# integration tests"

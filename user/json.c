@@ -500,15 +500,18 @@ static void utc_time_or_epoch(time_t sec, struct tm *tm)
 
 void format_rfc3339_ms(char buf[RFC3339_MS_SIZE], struct timespec ts)
 {
-	time_t sec = ts.tv_sec + ts.tv_nsec / 1000000000L;
-	long nsec = ts.tv_nsec % 1000000000L;
+	long carry = ts.tv_nsec / 1000000000L, nsec = ts.tv_nsec % 1000000000L;
+	time_t sec;
 	struct tm tm;
 	int n;
 
 	if (nsec < 0) {
 		nsec += 1000000000L;
-		sec--;
+		carry--;
 	}
+	/* A tv_sec near the limits must not overflow (UB): print the epoch. */
+	if (__builtin_add_overflow(ts.tv_sec, carry, &sec))
+		sec = 0;
 	utc_time_or_epoch(sec, &tm);
 	n = snprintf(buf, RFC3339_MS_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
