@@ -4,24 +4,31 @@
  *
  *   ttload tcp-server --bind ADDR --port P [--backlog N] [--no-accept]
  *                     [--no-read] [--rcvbuf BYTES] [--close-after-accept]
- *                     [--max-conns N] [--seconds S]
+ *                     [--max-conns N] [--hold-open] [--seconds S]
  *   ttload tcp-client --host ADDR --port P [--conns N] [--bytes B]
  *                     [--hold SECONDS] [--close] [--linger0]
- *                     [--sndbuf BYTES] [--seconds S]
+ *                     [--sndbuf BYTES] [--parallel] [--shutdown]
+ *                     [--seconds S]
  *   ttload churn      --host ADDR --port P [--seconds S] [--conns-max N]
  *   ttload udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--seconds S]
  *   ttload udp-flood  --host ADDR --port P [--count N] [--size S] [--seconds S]
  *
  * tcp-server prints "ready" once listening and, at the end,
  *   "accepted=N closed=N bytes=B".  --max-conns (default 65536) caps the
- *   sockets it holds.
+ *   sockets it holds.  --hold-open: a connection the peer closed (read()
+ *   returns 0) is not closed, so it stays in CLOSE_WAIT until the server
+ *   exits; the end line then also says "eof=N" (connections the peer closed).
  * tcp-client connects --conns times sequentially (non-blocking connect, 3 s
  *   timeout each), then writes --bytes on all of them concurrently (a socket
  *   that accepts nothing for 1 s is given up), prints "holding connected=N",
  *   holds for --hold seconds, closes explicitly if --close (with --linger0:
  *   RST), and prints "connected=N failed=M eaddrnotavail=K bytes=B"
  *   (eaddrnotavail is a subset of failed; connections not attempted because
- *   the time limit ran out count as failed).
+ *   the time limit ran out count as failed).  --parallel starts all --conns
+ *   connects at once (non-blocking) and waits up to 3 s for all of them
+ *   together.  --shutdown: after writing, shutdown(SHUT_WR) every connection
+ *   and keep its descriptor (half-closed: FIN_WAIT2 while the peer holds its
+ *   side), printing "shutdown=N" before holding.
  * churn prints "connections=N rate=R/s failed=M".
  * udp-flood prints "sent=N failed=M bytes=B".
  *
@@ -159,7 +166,8 @@ enum {
 	O_CLOSEACC = 1 << 7, O_CONNS = 1 << 8, O_BYTES = 1 << 9, O_HOLD = 1 << 10,
 	O_CLOSE = 1 << 11, O_LINGER0 = 1 << 12, O_SNDBUF = 1 << 13,
 	O_SECONDS = 1 << 14, O_CONNSMAX = 1 << 15, O_COUNT = 1 << 16,
-	O_SIZE = 1 << 17, O_MAXCONNS = 1 << 18,
+	O_SIZE = 1 << 17, O_MAXCONNS = 1 << 18, O_HOLDOPEN = 1 << 19,
+	O_PARALLEL = 1 << 20, O_SHUTDOWN = 1 << 21,
 };
 
 struct opts {
@@ -168,6 +176,7 @@ struct opts {
 	unsigned long long port, backlog, rcvbuf, sndbuf, conns, bytes, hold;
 	unsigned long long seconds, conns_max, count, size, max_conns;
 	bool no_accept, no_read, close_after_accept, close, linger0;
+	bool hold_open, parallel, shutdown;
 };
 
 struct optdef {
@@ -197,6 +206,9 @@ static const struct optdef optdefs[] = {
 	{ "conns-max",          O_CONNSMAX, true,  1, MAX_CHURN },
 	{ "count",              O_COUNT,    true,  0, MAX_COUNT },
 	{ "size",               O_SIZE,     true,  0, 65507 },
+	{ "hold-open",          O_HOLDOPEN, false, 0, 0 },
+	{ "parallel",           O_PARALLEL, false, 0, 0 },
+	{ "shutdown",           O_SHUTDOWN, false, 0, 0 },
 };
 
 static unsigned long long parse_num(const char *name, const char *s,
@@ -244,6 +256,9 @@ static void store(struct opts *o, const struct optdef *d, const char *val)
 	case O_CONNSMAX: o->conns_max = v; break;
 	case O_COUNT: o->count = v; break;
 	case O_SIZE: o->size = v; break;
+	case O_HOLDOPEN: o->hold_open = true; break;
+	case O_PARALLEL: o->parallel = true; break;
+	case O_SHUTDOWN: o->shutdown = true; break;
 	}
 	o->seen |= d->bit;
 }
@@ -331,13 +346,13 @@ static int cmd_tcp_server(int argc, char **argv)
 	socklen_t sl;
 	int lfd, ep, one = 1;
 	int64_t deadline;
-	unsigned long long accepted = 0, held = 0, closed = 0, bytes = 0;
+	unsigned long long accepted = 0, held = 0, closed = 0, bytes = 0, eof = 0;
 	static char buf[65536];
 	bool listening_in_ep = false;
 
 	parse_opts(&o, argc, argv,
 		   O_BIND | O_PORT | O_BACKLOG | O_NOACCEPT | O_NOREAD | O_RCVBUF |
-		   O_CLOSEACC | O_MAXCONNS | O_SECONDS, O_BIND | O_PORT);
+		   O_CLOSEACC | O_MAXCONNS | O_HOLDOPEN | O_SECONDS, O_BIND | O_PORT);
 	setup_signals(o.seconds);
 	raise_nofile();
 	deadline = now_ms() + (int64_t)o.seconds * 1000;
@@ -436,6 +451,10 @@ static int cmd_tcp_server(int argc, char **argv)
 					break;
 				/* EOF or error (e.g. RST) */
 				epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+				if (o.hold_open && r == 0) {
+					eof++;  /* keep it: CLOSE_WAIT */
+					break;
+				}
 				close(fd);
 				closed++;
 				held--;
@@ -450,7 +469,11 @@ static int cmd_tcp_server(int argc, char **argv)
 			}
 		}
 	}
-	printf("accepted=%llu closed=%llu bytes=%llu\n", accepted, closed, bytes);
+	if (o.hold_open)
+		printf("accepted=%llu closed=%llu bytes=%llu eof=%llu\n", accepted, closed,
+		       bytes, eof);
+	else
+		printf("accepted=%llu closed=%llu bytes=%llu\n", accepted, closed, bytes);
 	fflush(stdout);
 	return 0;
 }
@@ -528,6 +551,96 @@ struct wconn {
 	int64_t last_progress;
 };
 
+/*
+ * --parallel: start every connect at once, then wait up to
+ * CONNECT_TIMEOUT_MS (and the deadline) for all of them together.
+ * Results land in c[i].fd (-1: failed) and the counters.
+ */
+static void connect_parallel(const struct sockaddr_storage *ss, socklen_t sl,
+			     int64_t deadline, const struct opts *o, struct wconn *c,
+			     struct pollfd *pfd, size_t *pidx,
+			     unsigned long long *connected, unsigned long long *failed,
+			     unsigned long long *eaddr)
+{
+	int64_t until = now_ms() + CONNECT_TIMEOUT_MS;
+	size_t np;
+
+	if (until > deadline)
+		until = deadline;
+	for (unsigned long long i = 0; i < o->conns; i++) {
+		int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		c[i].fd = -1;
+		if (fd < 0) {
+			(*failed)++;
+			continue;
+		}
+		set_buf(fd, SO_SNDBUF, o->sndbuf, "setsockopt(SO_SNDBUF)");
+		if (o->linger0) {
+			struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+			if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0)
+				die_sys("setsockopt(SO_LINGER)");
+		}
+		if (connect(fd, (const struct sockaddr *)ss, sl) == 0 || errno == EINPROGRESS) {
+			c[i].fd = fd;   /* resolved below */
+			continue;
+		}
+		if (errno == EADDRNOTAVAIL)
+			(*eaddr)++;
+		(*failed)++;
+		close(fd);
+	}
+	for (;;) {
+		int64_t left = until - now_ms();
+		int r;
+
+		np = 0;
+		for (unsigned long long i = 0; i < o->conns; i++) {
+			if (c[i].fd < 0 || c[i].left == ~0ULL)
+				continue;
+			pfd[np].fd = c[i].fd;
+			pfd[np].events = POLLOUT;
+			pfd[np].revents = 0;
+			pidx[np++] = i;
+		}
+		if (!np || left <= 0 || g_stop)
+			break;
+		r = poll(pfd, np, (int)left);
+		if (r < 0 && errno != EINTR)
+			die_sys("poll");
+		for (size_t k = 0; r > 0 && k < np; k++) {
+			struct wconn *w = &c[pidx[k]];
+			int err = 0;
+			socklen_t el = sizeof(err);
+
+			if (!pfd[k].revents)
+				continue;
+			if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+				if (err == EADDRNOTAVAIL)
+					(*eaddr)++;
+				(*failed)++;
+				close(w->fd);
+				w->fd = -1;
+				continue;
+			}
+			w->left = ~0ULL;        /* connected (marker, reset below) */
+		}
+	}
+	for (unsigned long long i = 0; i < o->conns; i++) {
+		if (c[i].fd < 0)
+			continue;
+		if (c[i].left != ~0ULL) {       /* still pending: timed out */
+			(*failed)++;
+			close(c[i].fd);
+			c[i].fd = -1;
+			continue;
+		}
+		(*connected)++;
+		c[i].left = o->bytes;
+	}
+}
+
 static int cmd_tcp_client(int argc, char **argv)
 {
 	struct opts o;
@@ -542,7 +655,8 @@ static int cmd_tcp_client(int argc, char **argv)
 
 	parse_opts(&o, argc, argv,
 		   O_HOST | O_PORT | O_CONNS | O_BYTES | O_HOLD | O_CLOSE |
-		   O_LINGER0 | O_SNDBUF | O_SECONDS, O_HOST | O_PORT);
+		   O_LINGER0 | O_SNDBUF | O_PARALLEL | O_SHUTDOWN | O_SECONDS,
+		   O_HOST | O_PORT);
 	setup_signals(o.seconds);
 	raise_nofile();
 	deadline = now_ms() + (int64_t)o.seconds * 1000;
@@ -555,8 +669,11 @@ static int cmd_tcp_client(int argc, char **argv)
 	if (!c || !pfd || !pidx)
 		die_sys("calloc");
 
-	/* Phase 1: connect sequentially, each with a 3 s timeout. */
-	for (unsigned long long i = 0; i < o.conns; i++) {
+	/* Phase 1: connect sequentially, each with a 3 s timeout (or all at once). */
+	if (o.parallel)
+		connect_parallel(&ss, sl, deadline, &o, c, pfd, pidx, &connected,
+				 &failed, &eaddr);
+	for (unsigned long long i = 0; i < o.conns && !o.parallel; i++) {
 		c[i].fd = -1;
 		if (g_stop || now_ms() >= deadline) {
 			failed++;
@@ -633,7 +750,15 @@ static int cmd_tcp_client(int argc, char **argv)
 			die_sys("poll");
 	}
 
-	/* Phase 3: hold, then close. */
+	/* Phase 3: (half-close,) hold, then close. */
+	if (o.shutdown) {
+		unsigned long long done = 0;
+
+		for (unsigned long long i = 0; i < o.conns; i++)
+			if (c[i].fd >= 0 && shutdown(c[i].fd, SHUT_WR) == 0)
+				done++;
+		printf("shutdown=%llu\n", done);
+	}
 	printf("holding connected=%llu\n", connected);
 	fflush(stdout);
 	if (o.hold)
@@ -763,9 +888,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: ttload MODE [options]   (every mode: --seconds S, default 10)\n"
 	      "  tcp-server --bind ADDR --port P [--backlog N] [--no-accept] [--no-read]\n"
-	      "             [--rcvbuf BYTES] [--close-after-accept] [--max-conns N]\n"
+	      "             [--rcvbuf BYTES] [--close-after-accept] [--max-conns N] [--hold-open]\n"
 	      "  tcp-client --host ADDR --port P [--conns N] [--bytes B] [--hold S]\n"
-	      "             [--close] [--linger0] [--sndbuf BYTES]\n"
+	      "             [--close] [--linger0] [--sndbuf BYTES] [--parallel] [--shutdown]\n"
 	      "  churn      --host ADDR --port P [--conns-max N]\n"
 	      "  udp-sink   --bind ADDR --port P [--rcvbuf BYTES]\n"
 	      "  udp-flood  --host ADDR --port P [--count N] [--size S]\n", f);
