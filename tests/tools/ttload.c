@@ -39,7 +39,9 @@
  *
  * Build: gcc -std=gnu11 -O2 -Wall -Wextra -Werror tests/tools/ttload.c -o build/ttload
  */
+#ifndef _GNU_SOURCE /* the Makefile passes -D_GNU_SOURCE */
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
