@@ -103,7 +103,7 @@ ASAN_OUT      := $(OUT)/asan
 ASAN_LIB_OBJS := $(patsubst $(OUT)/user/%,$(ASAN_OUT)/user/%,$(LIB_OBJS))
 ASAN_UNIT_OBJS := $(patsubst $(OUT)/unit/%,$(ASAN_OUT)/unit/%,$(UNIT_OBJS))
 
-$(ASAN_OUT)/user/%.o: user/%.c $(wildcard user/*.h) include/tcptriage.h $(SKEL) | $(OUT)/.deps
+$(ASAN_OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKEL) | $(OUT)/.deps
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
@@ -130,7 +130,7 @@ FUZZ_BINS     := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/f
 FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/lib/%.o,procfs console records json json_valid)
 .SECONDARY: $(FUZZ_LIB_OBJS) # shared by every target: keep them
 
-$(FUZZ_OUT)/lib/%.o: user/%.c $(wildcard user/*.h) include/tcptriage.h | $(OUT)/.deps
+$(FUZZ_OUT)/lib/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) | $(OUT)/.deps
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

@@ -7,7 +7,7 @@
  * Layouts in include/snapshot.h; userspace in user/snapshot.c.
  */
 #include "common.bpf.h"
-#include "snapshot.h"
+#include "snapshot_records.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -158,17 +158,6 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 	return 0;
 }
 
-/* Same test as owner.bpf.c's file_sock(): the struct sock behind a socket file. */
-static __always_inline struct sock *snap_file_sock(struct file *file)
-{
-	struct socket *sock;
-
-	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : NULL;
-}
-
 SEC("iter/task_file")
 int snapshot_files(struct bpf_iter__task_file *ctx)
 {
@@ -179,7 +168,7 @@ int snapshot_files(struct bpf_iter__task_file *ctx)
 
 	if (!task || !file)
 		return 0;
-	sk = snap_file_sock(file);
+	sk = file_sock(file);
 	if (!sk || !sk_is_tcp(sk))
 		return 0;
 	r.hdr.type = TT_SNAP_FILE;

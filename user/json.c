@@ -520,3 +520,14 @@ void format_rfc3339_ms(char buf[RFC3339_MS_SIZE], struct timespec ts)
 	if (n < 0 || n >= RFC3339_MS_SIZE)
 		snprintf(buf, RFC3339_MS_SIZE, "1970-01-01T00:00:00.000Z");
 }
+
+void jw_record_begin(struct jw *w, struct timespec ts, const char *type)
+{
+	char buf[RFC3339_MS_SIZE];
+
+	format_rfc3339_ms(buf, ts);
+	jw_obj_begin(w);
+	jw_kv_u64(w, "v", 1);
+	jw_kv_str(w, "ts", buf);
+	jw_kv_str(w, "type", type);
+}

@@ -52,6 +52,9 @@ void jw_kv_i64(struct jw *w, const char *k, int64_t v);
 void jw_kv_double(struct jw *w, const char *k, double v);
 void jw_kv_bool(struct jw *w, const char *k, bool v);
 
+/* Open a contract v1 record: {"v":1,"ts":<ts as RFC 3339 UTC ms>,"type":<type> */
+void jw_record_begin(struct jw *w, struct timespec ts, const char *type);
+
 /*
  * Emit the buffered line plus '\n' and start a new one. Returns 0 (also
  * when nothing was buffered), the sticky error of the line (-EINVAL misuse

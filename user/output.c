@@ -58,11 +58,7 @@ static void line_begin(struct out *o, const char *type)
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	format_rfc3339_ms(ts, now);
-	jw_obj_begin(o->jw);
-	jw_kv_u64(o->jw, "v", 1);
-	jw_kv_str(o->jw, "ts", ts);
-	jw_kv_str(o->jw, "type", type);
+	jw_record_begin(o->jw, now, type);
 }
 
 static void line_end(struct out *o)

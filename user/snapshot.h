@@ -19,7 +19,7 @@
 #include <time.h>
 #include <linux/types.h>
 #include "procfs.h"
-#include "../include/snapshot.h" /* the record layouts (same file name) */
+#include "snapshot_records.h" /* the record layouts */
 
 struct tcptriage_bpf;
 

@@ -82,13 +82,7 @@ static int parse_args(int argc, char **argv, struct snapshot_args *a)
 
 static void json_begin(struct jw *w, const struct snapshot *s, const char *group)
 {
-	char ts[RFC3339_MS_SIZE];
-
-	format_rfc3339_ms(ts, s->taken);
-	jw_obj_begin(w);
-	jw_kv_u64(w, "v", 1);
-	jw_kv_str(w, "ts", ts);
-	jw_kv_str(w, "type", "snapshot");
+	jw_record_begin(w, s->taken, "snapshot"); /* stamped when it was taken */
 	jw_kv_str(w, "group", group);
 }
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/tcp.h>
-#include "../../user/snapshot.h" /* not include/snapshot.h, its layouts */
+#include "snapshot.h"
 #include "test.h"
 
 #define NS_A 4026531840u

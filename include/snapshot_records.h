@@ -4,8 +4,8 @@
  * socket (iter/tcp) and one per socket file a task holds (iter/task_file).
  * Layout only: fixed-width fields, every record starts with type and size.
  */
-#ifndef __TT_SNAPSHOT_H
-#define __TT_SNAPSHOT_H
+#ifndef __TT_SNAPSHOT_RECORDS_H
+#define __TT_SNAPSHOT_RECORDS_H
 
 #define TT_SNAP_COMM_LEN 16
 #define TT_SNAP_ADDR_LEN 16
@@ -84,4 +84,4 @@ struct tt_snap_file {
 	char comm[TT_SNAP_COMM_LEN];
 };
 
-#endif /* __TT_SNAPSHOT_H */
+#endif /* __TT_SNAPSHOT_RECORDS_H */
