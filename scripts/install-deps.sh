@@ -5,6 +5,7 @@ set -euo pipefail
 
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make gcc
       libc6-dev iproute2 nftables conntrack jq libncurses-dev tmux
+      curl python3-prometheus-client # tests scrape /metrics and parse the exposition
       libclang-rt-14-dev clang-tidy cppcheck) # sanitizers + libFuzzer runtime, make lint
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }
