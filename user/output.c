@@ -54,7 +54,6 @@ bool out_is_json(const struct out *o)
 /* Every JSON line starts {"v":1,"ts":...,"type":...} */
 static void line_begin(struct out *o, const char *type)
 {
-	char ts[RFC3339_MS_SIZE];
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
