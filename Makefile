@@ -33,6 +33,7 @@ endif
 # Deferred: pkg-config may only exist once the deps step has run.
 LIBBPF_CFLAGS = $(shell pkg-config --cflags libbpf)
 LIBBPF_LIBS   = $(shell pkg-config --libs libbpf) -lelf -lz
+NCURSES_LIBS  = $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) # the live view
 
 BPF_ARCH   := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Werror \
@@ -41,7 +42,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Werr
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -Iinclude -Iuser -I$(OUT) $(LIBBPF_CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS_ALL  = $(LIBBPF_LIBS) -lm $(EXTRA_LDFLAGS)
+LDLIBS_ALL  = $(LIBBPF_LIBS) $(NCURSES_LIBS) -lm $(EXTRA_LDFLAGS)
 
 .PHONY: all deps test unit unit-asan fuzz fuzz-build run check install clean bench
 all: $(BIN)
@@ -50,7 +51,7 @@ all: $(BIN)
 $(OUT)/.deps:
 	$(Q)mkdir -p $(OUT)
 	$(Q)if ! command -v $(CLANG) >/dev/null || ! command -v $(BPFTOOL) >/dev/null || \
-	     ! command -v pkg-config >/dev/null || ! pkg-config --exists libbpf || \
+	     ! command -v pkg-config >/dev/null || ! pkg-config --exists libbpf || ! pkg-config --exists ncursesw || \
 	     ! command -v nft >/dev/null || ! command -v jq >/dev/null || \
 	     ! test -e "$$($(CLANG) -print-file-name=libclang_rt.fuzzer-$(ARCH).a)"; then \
 		scripts/install-deps.sh; fi

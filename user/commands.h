@@ -3,6 +3,7 @@
 #ifndef __TT_COMMANDS_H
 #define __TT_COMMANDS_H
 
+int cmd_top(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -140,11 +140,19 @@ static size_t split_path(const char *path, char *buf, size_t len, char **comp)
 	return n;
 }
 
+/* kubelet's tree may sit anywhere: "/kubepods/...", "/kubelet.slice/kubelet-kubepods.slice/..." */
+static bool under_kubepods(char *const *comp, size_t i)
+{
+	while (i-- > 0)
+		if (strstr(comp[i], "kubepods"))
+			return true;
+	return false;
+}
+
 void container_parse(const char *path, struct container_info *ci)
 {
 	char buf[CGROUP_PATH_MAX], *comp[MAX_COMPONENTS];
 	size_t n = split_path(path, buf, sizeof(buf), comp);
-	bool kubepods = n && !strncmp(comp[0], "kubepods", 8);
 
 	memset(ci, 0, sizeof(*ci));
 	/* innermost first: a container's own scope wins over the slices around it */
@@ -153,7 +161,8 @@ void container_parse(const char *path, struct container_info *ci)
 
 		if (!ci->id[0])
 			is_container = match_scope(comp[i], ci) ||
-				       match_bare(comp[i], i ? comp[i - 1] : NULL, kubepods, ci);
+				       match_bare(comp[i], i ? comp[i - 1] : NULL,
+						  under_kubepods(comp, i), ci);
 		if (!is_container && !ci->unit[0] && is_unit(comp[i]))
 			snprintf(ci->unit, sizeof(ci->unit), "%s", comp[i]);
 		if (!ci->pod[0])

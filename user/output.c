@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include "container.h"
 #include "json.h"
 #include "output.h"
 #include "signals.h"
@@ -13,6 +14,7 @@
 struct out {
 	FILE *f;
 	struct jw *jw; /* NULL for text */
+	struct cgroup_cache *cg; /* names culprits' cgroups; made when first needed */
 };
 
 static const char *const health_names[TT_H_MAX] = {
@@ -31,7 +33,7 @@ struct out *out_new(FILE *f, bool json)
 	if (!o)
 		return NULL;
 	o->f = f;
-	if (json && !(o->jw = jw_new(f))) {
+	if (json && f && !(o->jw = jw_new(f))) {
 		free(o);
 		return NULL;
 	}
@@ -43,6 +45,7 @@ void out_free(struct out *o)
 	if (!o)
 		return;
 	jw_free(o->jw);
+	cgroup_cache_free(o->cg);
 	free(o);
 }
 
@@ -141,6 +144,8 @@ void out_start(struct out *o, const struct start_info *si)
 {
 	struct utsname u;
 
+	if (!o->f)
+		return; /* quiet: the caller shows the state itself */
 	uname(&u);
 	if (o->jw)
 		start_json(o, si, &u);
@@ -153,6 +158,8 @@ void out_console_event(struct out *o, const char *verdict, const char *cause, ui
 {
 	char buf[512];
 
+	if (!o->f)
+		return; /* quiet: the caller shows the state itself */
 	if (!o->jw) {
 		fprintf(o->f, "kernel: %s\n", safe(buf, sizeof(buf), text, len));
 		fflush(o->f);
@@ -174,6 +181,8 @@ void out_reset_event(struct out *o, const char *reason, uint32_t tgid, const cha
 {
 	char c[64];
 
+	if (!o->f)
+		return; /* quiet: the caller shows the state itself */
 	if (!o->jw) {
 		fprintf(o->f, "reset (%s): %s -> %s, last owner pid %u (%s)\n", reason, laddr, raddr,
 			tgid, safe(c, sizeof(c), comm, strnlen(comm, 16)));
@@ -306,6 +315,8 @@ static void counters_text(struct out *o, const struct count_table *t)
 void out_stats(struct out *o, double interval_s, const struct count_table *delta,
 	       const struct kernel_names *kn, const struct agent_health *h)
 {
+	if (!o->f)
+		return; /* quiet: the caller shows the state itself */
 	if (!o->jw) {
 		fprintf(o->f, "[%4.1fs]", interval_s);
 		counters_text(o, delta);
@@ -321,6 +332,47 @@ void out_stats(struct out *o, double interval_s, const struct count_table *delta
 	jw_key(o->jw, "agent");
 	health_json(o, h);
 	line_end(o);
+}
+
+/* A culprit's cgroup path and what it says (container, unit, pod); false when unknown. */
+static bool culprit_cgroup(struct out *o, uint64_t id, char *path, size_t len,
+			   struct container_info *ci)
+{
+	if (!id || (!o->cg && !(o->cg = cgroup_cache_new(NULL))))
+		return false;
+	if (cgroup_cache_path(o->cg, id, path, len))
+		return false;
+	container_parse(path, ci);
+	return true;
+}
+
+static void culprit_cgroup_json(struct out *o, uint64_t id)
+{
+	char path[CGROUP_PATH_MAX];
+	struct container_info ci;
+
+	if (!culprit_cgroup(o, id, path, sizeof(path), &ci))
+		return;
+	jw_kv_str(o->jw, "cgroup_path", path);
+	if (ci.id[0])
+		jw_kv_str(o->jw, "container", ci.id);
+	if (ci.runtime[0])
+		jw_kv_str(o->jw, "container_runtime", ci.runtime);
+	if (ci.unit[0])
+		jw_kv_str(o->jw, "unit", ci.unit);
+	if (ci.pod[0])
+		jw_kv_str(o->jw, "pod", ci.pod);
+}
+
+static void culprit_cgroup_text(struct out *o, uint64_t id)
+{
+	char path[CGROUP_PATH_MAX], what[CGROUP_PATH_MAX + 64], buf[4 * sizeof(what)];
+	struct container_info ci;
+
+	if (!culprit_cgroup(o, id, path, sizeof(path), &ci) || !strcmp(path, "/"))
+		return;
+	container_describe(&ci, path, what, sizeof(what));
+	fprintf(o->f, " in %s", safe(buf, sizeof(buf), what, strlen(what)));
 }
 
 static const char *const state_names[] = { "firing", "cleared", "final" };
@@ -352,6 +404,7 @@ static void finding_json(struct out *o, const struct finding *f, enum finding_st
 		jw_key(o->jw, "comm");
 		jw_strn(o->jw, c->comm, strnlen(c->comm, sizeof(c->comm)));
 		jw_kv_u64(o->jw, "cgroup", c->cgroup);
+		culprit_cgroup_json(o, c->cgroup);
 		jw_kv_u64(o->jw, "netns", c->netns);
 		if (c->laddr[0])
 			jw_kv_str(o->jw, "laddr", c->laddr);
@@ -411,6 +464,7 @@ static void finding_text_out(struct out *o, const struct finding *f, enum findin
 		fprintf(o->f, "  culprit: pid %u (%s) netns %u", c->pid,
 			c->pid ? safe(buf, sizeof(buf), c->comm, strnlen(c->comm, 16)) : "unknown owner",
 			c->netns);
+		culprit_cgroup_text(o, c->cgroup);
 		if (c->raddr[0])
 			fprintf(o->f, " %s -> %s", c->laddr, c->raddr);
 		fprintf(o->f, ": %llu, %s\n", (unsigned long long)c->count, c->why);
@@ -429,6 +483,8 @@ static void finding_text_out(struct out *o, const struct finding *f, enum findin
 
 void out_finding(struct out *o, const struct finding *f, enum finding_state state)
 {
+	if (!o->f)
+		return; /* quiet: the caller shows the state itself */
 	if (o->jw)
 		finding_json(o, f, state);
 	else
@@ -438,6 +494,8 @@ void out_finding(struct out *o, const struct finding *f, enum finding_state stat
 void out_end(struct out *o, double duration_s, const struct count_table *totals,
 	     const struct kernel_names *kn, const struct agent_health *h, size_t n_findings)
 {
+	if (!o->f)
+		return; /* quiet: the caller shows the state itself */
 	if (!o->jw) {
 		fprintf(o->f, "%.1f s watched:", duration_s);
 		counters_text(o, totals);

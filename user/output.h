@@ -16,6 +16,7 @@
 
 struct out;
 
+/* f NULL: a quiet output that prints nothing. */
 struct out *out_new(FILE *f, bool json);
 void out_free(struct out *o);
 bool out_is_json(const struct out *o);

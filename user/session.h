@@ -20,7 +20,7 @@ struct session_opts {
 	bool json;
 	bool verbose;
 	enum attach_kind prefer;
-	FILE *out;
+	FILE *out; /* NULL: print nothing (the live view draws the state itself) */
 	/* Optional: told of each finding when it fires or clears, after it is printed. */
 	void (*on_change)(void *ctx, const struct finding *f, bool firing);
 	void *on_change_ctx;
@@ -53,5 +53,7 @@ void session_each_finding(const struct session *s,
 			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx);
 /* The ring buffer's epoll fd, to wait on it together with other fds. */
 int session_poll_fd(const struct session *s);
+/* Command name of a process the agent saw, even after it exited ("" when unknown). */
+void session_comm(struct session *s, uint32_t tgid, char comm[16]);
 
 #endif /* __TT_SESSION_H */

@@ -71,6 +71,10 @@ TEST(container_kubernetes_cgroupfs_driver)
 	ci = parse("/kubepods/pod" UID "/" ID64);
 	ASSERT_EQ_STR(ci.pod, UID);
 	ASSERT_EQ_STR(ci.id, ID64);
+	/* kind / k3s: a node in a container, kubelet's tree below it */
+	ci = parse("/docker/" ID64 "/kubepods/burstable/pod" UID "/" ID64);
+	ASSERT_EQ_STR(ci.runtime, "cri");
+	ASSERT_EQ_STR(ci.pod, UID);
 	/* the pod's own cgroup, no container yet */
 	ci = parse("/kubepods/besteffort/pod" UID);
 	ASSERT_EQ_STR(ci.id, "");

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The live view, driven in tmux at 80x24 and asserted on what is on screen:
+#  - the header (host TCP memory against tcp_mem) and the table header;
+#  - a reset storm (80 SO_LINGER 0 closes) made in a namespace by a client in
+#    a docker-style cgroup appears as a reset_storm finding, and the client's
+#    pid, comm and container id are in the table;
+#  - sort keys move the sort marker (*RETR -> *RSTO -> *RSTI) and the order;
+#  - a pid filter hides the other rows (the server that received the resets);
+#  - q exits 0 and the agent's BPF programs are gone;
+#  - `tcptriage` alone on a terminal is the same view;
+#  - with stdout not a terminal, `top` prints plain text blocks each interval
+#    and exits 0 on SIGINT, leaving no BPF program.
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/agent.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
+
+tt_require ip awk setsid tmux bpftool sha256sum
+tt_init top
+ta_require
+tt_ttload || tt_bail "build ttload"
+A=$TT_AGENT
+
+# ----------------------------------------------------------------- tmux
+TM_SOCK=$TT_PREFIX # a private tmux server: never touches the user's sessions
+tm() { tmux -L "$TM_SOCK" -f /dev/null "$@"; }
+tt_cleanup_add "tmux -L $TM_SOCK kill-server 2>/dev/null"
+
+tm_start() { # NAME CMD : 80x24 session running CMD; the pane stays when it exits
+	tm start-server \; set-option -g remain-on-exit on \; \
+		new-session -d -x 80 -y 24 -s "$1" "$2"
+}
+screen() { tm capture-pane -p -t "$1" 2>/dev/null; }
+wait_screen() { # NAME ERE [TRIES of 0.1 s] : 0 once the screen matches
+	local i
+	for ((i = 0; i < ${3:-200}; i++)); do
+		screen "$1" | grep -Eq -- "$2" && return 0
+		sleep 0.1
+	done
+	tt_diag "screen of $1 never matched '$2'; it shows:"
+	screen "$1" | sed 's/^/#   | /'
+	return 1
+}
+assert_screen() { # NAME ERE MSG [TRIES] : pass once the screen matches
+	wait_screen "$1" "$2" "${4:-200}"
+	tt_assert_eq "$?" 0 "$3"
+}
+pane_dead() { # NAME : "1 STATUS" once the command exited ("1 signal N" if killed)
+	tm display-message -p -t "$1" \
+		'#{pane_dead} #{?pane_dead_signal,signal #{pane_dead_signal},#{pane_dead_status}}' 2>/dev/null
+}
+wait_dead() { # NAME : the exit status, once the pane's command is gone
+	local i s
+	for ((i = 0; i < 100; i++)); do
+		s=$(pane_dead "$1")
+		# dead can show before the exit status is collected: wait for both
+		[[ $s == 1\ ?* ]] && { echo "${s#1 }"; return 0; }
+		sleep 0.1
+	done
+	echo "still running"
+	return 1
+}
+prog_ids_of() { # PID : ids of the BPF programs that process holds (fds and links)
+	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -un
+}
+progs_left() { # IDS... : how many of these programs `bpftool prog show` still lists
+	local id n=0
+	for id in "$@"; do bpftool prog show id "$id" >/dev/null 2>&1 && n=$((n + 1)); done
+	echo "$n"
+}
+# shellcheck disable=SC2317  # called through tt_assert_true's eval
+sorted_by() { # NAME COLUMN(0 = RETR .. 5 = RQFL) : 0 if the rows shown never increase in it
+	# Fixed layout: PID(7) COMM(12) NETNS(10), then " %5s" per counter.
+	screen "$1" | awk -v col="$2" '
+		/^ +PID COMM / { inrows = 1; next }
+		inrows && /^ *([0-9]+|-) / {
+			v = substr($0, 32 + col * 6 + 1, 5); gsub(/ /, "", v)
+			m = v ~ /k$/ ? 1e3 : v ~ /M$/ ? 1e6 : v ~ /G$/ ? 1e9 : 1
+			sub(/[kMG]$/, "", v); v = v * m
+			if (n++ && v > last) bad = 1
+			last = v
+		}
+		END { exit bad || n < 2 }'
+}
+row_of() { # NAME PID : the table row of PID
+	screen "$1" | grep -E "^ *$2 "
+}
+
+# ----------------------------------------------- a client in its own cgroup
+CG_ROOT=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
+	/proc/self/mountinfo)
+[[ -n $CG_ROOT && -w $CG_ROOT/cgroup.procs ]] || tt_bail "no writable cgroup2 mount"
+CID=$(printf '%s' "$TT_PREFIX" | sha256sum | cut -c1-64)
+CG=$CG_ROOT/$TT_PREFIX/docker-$CID.scope
+# shellcheck disable=SC2317  # run from the cleanup registry
+cg_remove() { # after the processes in it are killed: registered first
+	local i
+	for ((i = 0; i < 50; i++)); do
+		rmdir "$CG" "$CG_ROOT/$TT_PREFIX" 2>/dev/null
+		[[ -d $CG_ROOT/$TT_PREFIX ]] || return 0
+		sleep 0.1
+	done
+	echo "# cleanup: cannot remove $CG_ROOT/$TT_PREFIX" >&2
+}
+tt_cleanup_add cg_remove
+mkdir -p "$CG" || tt_bail "mkdir $CG"
+
+tt_netns_single top || tt_bail "create namespace"
+NS=$TT_NS
+PORT=5403
+tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $PORT --seconds 120 >/dev/null
+srv=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+
+# ------------------------------------------------------------- the view
+tm_start top "exec $A top --window 120" || tt_bail "tmux session"
+wait_screen top '^TCP mem: [0-9]+ pages .* vs tcp_mem [0-9]+/[0-9]+/[0-9]+' ||
+	tt_bail "header with TCP memory"
+agent=$(tm display-message -p -t top '#{pane_pid}')
+tt_assert_eq "$(cat "/proc/$agent/comm" 2>/dev/null)" tcptriage "the pane runs tcptriage (pid $agent)"
+tt_assert_true "screen top | grep -q '^tcptriage top - '" "title line"
+tt_assert_true "screen top | grep -q '^TCP sockets: [0-9]* in use'" "sockets line"
+tt_assert_true "screen top | grep -Eq '^ +PID COMM +NETNS +\\*RETR'" "table header, sorted by retransmits"
+mapfile -t ids < <(prog_ids_of "$agent")
+tt_assert_ge "$(progs_left "${ids[@]}")" 10 "the view holds its BPF programs (${#ids[@]})"
+
+# shellcheck disable=SC2016  # expanded by sh
+tt_bg -o "$TT_TMP/cli.out" sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' _ "$CG" \
+	ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port $PORT \
+	--conns 80 --bytes 1 --linger0 --close --seconds 15 >/dev/null
+cli=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 18 || tt_diag "client did not finish"
+tt_diag "client (pid $cli): $(tail -n 1 "$TT_TMP/cli.out"); server pid $srv"
+
+assert_screen top '^WARN reset_storm: [0-9]+ TCP resets sent' "reset_storm finding on screen"
+
+tm send-keys -t top x
+assert_screen top '\*RSTO' "x: the sort marker moves to RSTO" 50
+tt_assert_true "! screen top | grep -q '\\*RETR'" "x: the sort marker left RETR"
+wait_screen top "^ *$cli ttload " 100
+row=$(row_of top "$cli")
+tt_diag "client row: $row"
+tt_assert_true "[[ -n \"\$row\" ]]" "the client (pid $cli) is in the table"
+tt_assert_true "[[ \"\$row\" == *' ${CID:0:12}'* ]]" "its row shows the container id ${CID:0:12}"
+tt_assert_true "[[ \"\$row\" == *' $NS'* || \"\$row\" == *' ${NS:0:10}'* ]]" "its row shows the netns name"
+tt_assert_true "sorted_by top 2" "the rows shown are sorted by resets sent"
+
+tm send-keys -t top X
+assert_screen top '\*RSTI' "X: the sort marker moves to RSTI" 50
+wait_screen top "^ *$srv ttload " 100
+tt_assert_true "sorted_by top 3" "the rows shown are sorted by resets received"
+tm send-keys -t top '<'
+assert_screen top '\*RSTO' "'<' moves the sort marker back to RSTO" 50
+
+tm send-keys -t top p
+assert_screen top '^filter by pid' "p: a pid prompt" 50
+tm send-keys -t top "$cli" Enter
+assert_screen top "filter pid=$cli" "the status line shows the filter" 50
+tt_assert_true "screen top | grep -Eq '^ *$cli ttload '" "filtered by pid: the client's row stays"
+tt_assert_true "! screen top | grep -Eq '^ *$srv ttload '" "filtered by pid: the server's row is hidden"
+tt_assert_true "screen top | grep -q '1 of [0-9]* owners'" "title counts one shown owner"
+tm send-keys -t top Escape
+assert_screen top "^ *$srv ttload " "Esc clears the filter" 50
+
+tm send-keys -t top q
+tt_assert_eq "$(wait_dead top)" 0 "q: the view exits 0"
+tt_assert_eq "$(progs_left "${ids[@]}")" 0 "after q, bpftool lists none of the view's ${#ids[@]} programs"
+
+# -------------------------------------------- no command on a terminal
+tm_start bare "exec $A" || tt_bail "tmux session (no command)"
+assert_screen bare '^TCP mem: ' "'tcptriage' alone on a terminal opens the live view"
+tm send-keys -t bare q
+tt_assert_eq "$(wait_dead bare)" 0 "'tcptriage' alone: q exits 0"
+
+# ------------------------------------------------- plain text, no terminal
+P=$TT_TMP/plain.out
+tt_bg -o "$P" "$A" top --interval 1 >/dev/null
+plain=$TT_BG_PID
+pids=()
+for ((i = 0; i < 300; i++)); do
+	((${#pids[@]})) || mapfile -t pids < <(grep -q '^tcptriage top - ' "$P" && prog_ids_of "$plain")
+	(($(grep -c '^tcptriage top - ' "$P") >= 3)) && break
+	sleep 0.1
+done
+tt_assert_ge "$(grep -c '^tcptriage top - ' "$P")" 3 "plain mode: a block per interval"
+tt_assert_ge "$(grep -c '^TCP mem: ' "$P")" 3 "plain mode: each block has the memory line"
+tt_assert_ge "$(grep -c '^ *PID COMM ' "$P")" 3 "plain mode: each block has the table header"
+tt_assert_true "! grep -q $'\\e' '$P'" "plain mode: no terminal escapes"
+kill -INT "$plain"
+wait "$plain"
+tt_assert_eq "$?" 0 "plain mode: SIGINT exits 0"
+tt_assert_ge "${#pids[@]}" 10 "plain mode held its BPF programs"
+tt_assert_eq "$(progs_left "${pids[@]}")" 0 "plain mode: after SIGINT, bpftool lists none of them"
+
+tt_finish
