@@ -101,3 +101,15 @@ ta_show() { # FILE : print end line and findings as diagnostics
 ta_bpf_progs() { # number of loaded BPF programs (bpftool prog show)
 	bpftool -j prog show 2>/dev/null | jq 'length'
 }
+
+ta_finding() { # FILE CAUSE : the last final finding line of CAUSE ("" if none)
+	ta_findings "$1" "$2" | tail -n 1
+}
+
+ta_advice_count() { # FILE REGEX : advice entries (of every finding line) whose
+	#   action, sysctl, current or suggested value matches REGEX (the "why"
+	#   is left out: it may name what not to do and why)
+	jq -s --arg re "$2" '[.[] | select(.type == "finding") | .advice[]? |
+		select([.action, .sysctl, .current, .suggested] | map(. // "") | join(" ") | test($re))] |
+		length' "$1" 2>/dev/null
+}

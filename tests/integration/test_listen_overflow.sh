@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Accept queue overflow: a server calls listen(fd, 1) and never accepts; 20
+# clients connect at once.  Two connections fill the queue, every other SYN
+# (and its retransmits) is refused: TcpExt.ListenOverflows and ListenDrops
+# grow.  The agent runs from before the server starts until the counters
+# settle, so its listen_overflows must equal the kernel's delta; it must
+# name the server (pid, port), the backlog it asked for (1) and never
+# suggest tcp_tw_recycle.
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/agent.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
+
+tt_require ip awk setsid
+tt_init lstnovf
+ta_require
+tt_ttload || tt_bail "build ttload"
+tt_netns_single lo || tt_bail "create namespace"
+NS=$TT_NS
+ino=$(tt_netns_inode "$NS")
+PORT=5613
+
+AG=$TT_TMP/agent.json
+ta_start "$AG" || tt_bail "agent start"
+o0=$(tt_nstat "$NS" TcpExt.ListenOverflows)
+d0=$(tt_nstat "$NS" TcpExt.ListenDrops)
+
+tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $PORT --backlog 1 --no-accept --seconds 40 >/dev/null
+srv=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+	--port $PORT --conns 20 --parallel --hold 1 --seconds 10 >/dev/null
+cli=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 14 || tt_diag "client did not finish"
+tt_diag "client (pid $cli): $(tail -n 1 "$TT_TMP/cli.out"); server pid $srv"
+# Settle: the client is gone; wait until the counter holds still for 1 s.
+o1=$(tt_nstat "$NS" TcpExt.ListenOverflows)
+for ((i = 0; i < 10; i++)); do
+	tt_sleep 1
+	o=$(tt_nstat "$NS" TcpExt.ListenOverflows)
+	[[ $o == "$o1" ]] && break
+	o1=$o
+done
+d1=$(tt_nstat "$NS" TcpExt.ListenDrops)
+tt_diag "listener: $(ip netns exec "$NS" ss -ltn "sport = :$PORT" | tail -n +2)"
+ta_stop || tt_bail "agent end line"
+ta_show "$AG"
+tt_diag "kernel: ListenOverflows delta=$((o1 - o0)) ListenDrops delta=$((d1 - d0)) (netns $ino)"
+
+tt_assert_ge $((o1 - o0)) 18 "the kernel counted >= 18 listen overflows"
+f=$(ta_finding "$AG" listen_overflow)
+tt_assert_true "[[ -n '${f:0:1}' ]]" "a final listen_overflow finding"
+tt_assert_eq "$(jq -r '.evidence.listen_overflows // empty' <<<"$f")" $((o1 - o0)) \
+	"evidence.listen_overflows == TcpExt.ListenOverflows delta"
+tt_assert_eq "$(jq -r '.evidence.listen_drops // empty' <<<"$f")" $((d1 - d0)) \
+	"evidence.listen_drops == TcpExt.ListenDrops delta"
+tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"$f")" 1 "evidence.backlog_asked == 1"
+tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$ino" "evidence.netns is the test's namespace"
+tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$srv" "first culprit is the server (pid $srv)"
+tt_assert_true "jq -e --arg p ':$PORT' '.culprits[0].laddr // \"\" | endswith(\$p)' <<<\"\$f\" >/dev/null" \
+	"first culprit's laddr ends with :$PORT"
+tt_assert_true "! jq -e --argjson p $cli 'any(.culprits[]?; .pid == \$p)' <<<\"\$f\" >/dev/null" \
+	"the client (pid $cli) is not a culprit"
+tt_assert_eq "$(ta_advice_count "$AG" tw_recycle)" 0 "no advice suggests tcp_tw_recycle"
+
+tt_finish
