@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
-#include <sys/syscall.h>
 #include "cli.h"
+#include "privs.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -71,22 +71,17 @@ int cli_option_error(char **argv, int c)
 			optopt ? (char[]){ '-', (char)optopt, 0 } : opt, argv[0]);
 }
 
-static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
-{
-	return d[cap / 32].effective & (1u << (cap % 32));
-}
-
 int cli_require_bpf_privileges(void)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
+	char missing[64];
 
-	if (syscall(SYS_capget, &hdr, data))
-		return cli_fail(EXIT_ENV, "cannot read capabilities: %s", strerror(errno));
-	if (has_cap(data, CAP_SYS_ADMIN) || (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON)))
+	if (privs_effective(CAP_SYS_ADMIN) ||
+	    (privs_effective(CAP_BPF) && privs_effective(CAP_PERFMON)))
 		return 0;
-	return cli_fail(EXIT_ENV, "needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): run as root, "
-			"or grant them, e.g. setcap cap_bpf,cap_perfmon,cap_net_admin,cap_sys_admin+ep tcptriage");
+	privs_missing(PRIV_BIT(CAP_BPF) | PRIV_BIT(CAP_PERFMON), missing, sizeof(missing));
+	return cli_fail(EXIT_ENV, "missing %s (or CAP_SYS_ADMIN) to load BPF programs: run as root, "
+			"or grant them: setcap cap_bpf,cap_perfmon,cap_sys_admin,cap_sys_ptrace+ep "
+			"tcptriage", missing);
 }
 
 static void on_signal(int sig)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
@@ -14,6 +15,7 @@
 #include "kenum.h"
 #include "output.h"
 #include "nsstate.h"
+#include "privs.h"
 #include "procfs.h"
 #include "enrich.h"
 #include "records.h"
@@ -563,6 +565,25 @@ static void start_line(struct session *s)
 	out_start(s->out, &si);
 }
 
+/*
+ * Once loaded and attached, the agent reads its maps and ring buffer through
+ * fds it already holds, which needs no capability; it keeps only these.
+ */
+static const struct priv_keep session_privs[] = {
+	/* iter/tcp sees only the netns of the thread that creates it */
+	{ CAP_SYS_ADMIN, "setns() into each network namespace for socket snapshots" },
+	/* namespaces without a /run/netns name (containers) are reachable only so */
+	{ CAP_SYS_PTRACE, "open /proc/<pid>/ns/net of processes with other credentials" },
+};
+
+static void drop_privileges(void)
+{
+	int err = privs_drop_except(session_privs, sizeof(session_privs) / sizeof(session_privs[0]));
+
+	if (err)
+		fprintf(stderr, "tcptriage: warning: cannot drop capabilities: %s\n", strerror(-err));
+}
+
 int session_open(const struct session_opts *opts, struct session **out)
 {
 	struct agent_opts aopts = { .prefer = opts->prefer, .verbose = opts->verbose };
@@ -596,6 +617,7 @@ int session_open(const struct session_opts *opts, struct session **out)
 	s->mem.pressure_since_s = s->mem.max_since_s = -1;
 	ns_table_refresh(&s->ns, 0, s->opts.window_s); /* baselines before anything happens */
 	start_line(s);
+	drop_privileges();
 	*out = s;
 	return 0;
 }
