@@ -53,6 +53,7 @@ struct agent {
 	struct bpf_link *links[HOOK_COUNT];
 	enum attach_kind plan[HOOK_COUNT];
 	const char *tracefs;
+	uint32_t ringbuf_size; /* 0: as built */
 };
 
 const char *attach_kind_name(enum attach_kind kind)
@@ -210,6 +211,13 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 		autoload_iterators_only(a);
 	else
 		set_autoload(a, vmlinux);
+	if (a->ringbuf_size) {
+		ret = bpf_map__set_max_entries(a->skel->maps.events, a->ringbuf_size);
+		if (ret) {
+			snprintf(err, errlen, "cannot size the ring buffer: %s", strerror(-ret));
+			return ret;
+		}
+	}
 	ret = tcptriage_bpf__load(a->skel);
 	if (ret)
 		snprintf(err, errlen, "cannot load BPF programs: %s (run with -v for the verifier log)",
@@ -308,6 +316,7 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 		return -ENOMEM;
 	}
 	memcpy(a->hooks, hook_table, sizeof(hook_table));
+	a->ringbuf_size = opts->ringbuf_size;
 	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
 	if (opts->iterators_only) {
 		a->tracefs = "unused";

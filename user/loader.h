@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct tcptriage_bpf;
 
@@ -30,6 +31,7 @@ struct agent_opts {
 	enum attach_kind prefer; /* start from this form (tests force fallbacks) */
 	bool verbose;            /* libbpf debug output */
 	bool iterators_only;     /* load only iter/ programs, attach no hook (snapshot) */
+	uint32_t ringbuf_size;   /* bytes of the events ring buffer, 0: as built (256 KiB) */
 };
 
 struct agent;

@@ -586,7 +586,8 @@ static void drop_privileges(void)
 
 int session_open(const struct session_opts *opts, struct session **out)
 {
-	struct agent_opts aopts = { .prefer = opts->prefer, .verbose = opts->verbose };
+	struct agent_opts aopts = { .prefer = opts->prefer, .verbose = opts->verbose,
+				    .ringbuf_size = opts->ringbuf_kb * 1024 };
 	struct session *s = calloc(1, sizeof(*s));
 	char err[256];
 	int ret;

@@ -20,6 +20,7 @@ struct session_opts {
 	bool json;
 	bool verbose;
 	enum attach_kind prefer;
+	uint32_t ringbuf_kb; /* events ring buffer size; 0: as built */
 	FILE *out; /* NULL: print nothing (the live view draws the state itself) */
 	/* Optional: told of each finding when it fires or clears, after it is printed. */
 	void (*on_change)(void *ctx, const struct finding *f, bool firing);

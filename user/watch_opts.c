@@ -3,6 +3,19 @@
 #include "cli.h"
 #include "watch_opts.h"
 
+/* The kernel wants a power-of-two number of pages. */
+static int parse_ringbuf_kb(const char *arg, uint32_t *kb)
+{
+	uint64_t v;
+
+	if (cli_parse_u64("--ringbuf-kb", arg, 4, 1048576, &v))
+		return EXIT_USAGE;
+	if (v & (v - 1))
+		return cli_fail(EXIT_USAGE, "--ringbuf-kb must be a power of two, got '%s'", arg);
+	*kb = v;
+	return 0;
+}
+
 int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_opts *so)
 {
 	switch (c) {
@@ -16,6 +29,8 @@ int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_o
 	case 'v':
 		so->verbose = true;
 		return 0;
+	case 'R':
+		return parse_ringbuf_kb(arg, &so->ringbuf_kb);
 	default:
 		return -ENOENT;
 	}

@@ -10,13 +10,17 @@
 #define WATCH_LONGOPTS                                        \
 	{ "interval", required_argument, NULL, 'i' },         \
 	{ "attach", required_argument, NULL, 'A' },           \
-	{ "verbose", no_argument, NULL, 'v' }
+	{ "verbose", no_argument, NULL, 'v' },                \
+	{ "ringbuf-kb", required_argument, NULL, 'R' }
 #define WATCH_SHORTOPTS "i:v"
 
 /* Help lines for --attach and -v (--interval's default differs per command). */
 #define WATCH_USAGE                                                                  \
 	"      --attach MODE  best attach form to try first: tp_btf (default), raw_tp,\n" \
 	"                     tracepoint; each hook falls back to the next form\n"         \
+	"      --ringbuf-kb N size of the ring buffer for rare events (kernel verdict\n" \
+	"                     lines, aborts on memory) in KiB, a power of two from 4\n"   \
+	"                     to 1048576 (default 256); losses show as ringbuf_full\n"    \
 	"  -v, --verbose      libbpf debug output on stderr\n"
 
 /*
