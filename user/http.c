@@ -105,6 +105,14 @@ static void client_close(struct client *c)
 	c->req_len = c->resp_len = c->resp_off = 0;
 }
 
+static void drain(int fd)
+{
+	char buf[1024];
+
+	for (int i = 0; i < 16 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+		;
+}
+
 static void client_write(struct client *c)
 {
 	while (c->resp_off < c->resp_len) {
@@ -120,6 +128,7 @@ static void client_write(struct client *c)
 		else
 			break;
 	}
+	drain(c->fd); /* unread input would turn our close into a reset that loses the answer */
 	client_close(c); /* done (or the peer went away): one request per connection */
 }
 

@@ -155,31 +155,27 @@ static int series_cmp(const void *a, const void *b)
 static struct series *series_collect(const struct count_table *t, const struct counter_def *d,
 				     bool by_sub, size_t *count)
 {
-	struct series *s = NULL;
-	size_t n = 0;
+	struct series *s = malloc((t->count ? t->count : 1) * sizeof(*s));
+	size_t n = 0, merged = 0;
 
+	*count = 0;
+	if (!s)
+		return NULL;
 	for (size_t i = 0; i < t->count; i++) {
 		const struct count_row *r = &t->rows[i];
-		uint32_t sub = by_sub ? r->key.sub : 0;
-		size_t k = 0;
 
-		if (r->key.signal != d->signal)
-			continue;
-		while (k < n && (s[k].netns != r->key.netns || s[k].sub != sub))
-			k++;
-		if (k == n) {
-			struct series *grown = realloc(s, (n + 1) * sizeof(*s));
-
-			if (!grown)
-				break;
-			s = grown;
-			s[n++] = (struct series){ r->key.netns, sub, 0 };
-		}
-		s[k].value += d->amount ? r->amount : r->events;
+		if (r->key.signal == d->signal)
+			s[n++] = (struct series){ r->key.netns, by_sub ? r->key.sub : 0,
+						  d->amount ? r->amount : r->events };
 	}
-	if (n)
-		qsort(s, n, sizeof(*s), series_cmp);
-	*count = n;
+	qsort(s, n, sizeof(*s), series_cmp);
+	for (size_t i = 0; i < n; i++) { /* owners of the same series are adjacent now */
+		if (merged && !series_cmp(&s[merged - 1], &s[i]))
+			s[merged - 1].value += s[i].value;
+		else
+			s[merged++] = s[i];
+	}
+	*count = merged;
 	return s;
 }
 

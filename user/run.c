@@ -36,7 +36,8 @@ static const char run_usage[] =
 	"                     (for logrotate)\n"
 	"  -i, --interval S   seconds between stats lines, 1-3600 (default 10)\n"
 	"  -w, --window S     findings look back S seconds and clear once their\n"
-	"                     evidence leaves the window, interval-3600 (default 60)\n"
+	"                     evidence leaves the window, interval-3600 (default 60,\n"
+	"                     or the interval if longer)\n"
 	"  -m, --metrics ADDR:PORT\n"
 	"                     serve Prometheus / OpenMetrics text on\n"
 	"                     http://ADDR:PORT/metrics (ADDR numeric: 127.0.0.1,\n"
@@ -114,6 +115,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	}
 	if (optind < argc)
 		return cli_fail(EXIT_USAGE, "run: unexpected argument '%s'", argv[optind]);
+	if (!a->window) /* the default, but never shorter than one interval */
+		a->window = a->interval > 60 ? a->interval : 60;
 	if (a->window < a->interval)
 		return cli_fail(EXIT_USAGE, "--window (%llu s) must be at least --interval (%llu s)",
 				(unsigned long long)a->window, (unsigned long long)a->interval);
@@ -133,13 +136,16 @@ static int open_append(const char *path)
 static void reopen_output(struct run *r)
 {
 	int fd = open_append(r->args.output);
+	int err = fd < 0 ? errno : 0;
 
 	fflush(r->out);
-	if (fd < 0 || dup3(fd, fileno(r->out), O_CLOEXEC) < 0)
-		fprintf(stderr, "tcptriage: warning: cannot reopen %s (%s): still writing to the old file\n",
-			r->args.output, strerror(errno));
+	if (fd >= 0 && dup3(fd, fileno(r->out), O_CLOEXEC) < 0)
+		err = errno;
 	if (fd >= 0)
 		close(fd);
+	if (err)
+		fprintf(stderr, "tcptriage: warning: cannot reopen %s (%s): still writing to the old file\n",
+			r->args.output, strerror(err));
 }
 
 struct findings_acc {
@@ -250,9 +256,10 @@ static int run_loop(struct run *r)
 			return cli_fail(EXIT_ENV, "reading the ring buffer failed");
 		if (r->srv)
 			http_server_serve(r->srv);
-		if (cli_reopen && r->args.output) {
+		if (cli_reopen) {
 			cli_reopen = 0;
-			reopen_output(r);
+			if (r->args.output) /* stdout belongs to whoever started us */
+				reopen_output(r);
 		}
 		if (session_elapsed(r->s) < next_tick)
 			continue;
@@ -268,7 +275,6 @@ int cmd_run(int argc, char **argv)
 	struct run r = {
 		.args = {
 			.interval = 10,
-			.window = 60,
 			.sopts = { .command = "run", .json = true, .prefer = ATTACH_BTF, .out = stdout },
 		},
 	};

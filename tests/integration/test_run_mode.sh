@@ -148,7 +148,9 @@ for ((i = 0; i < 200; i++)); do
 done
 
 # ------------------------------------------------------------- scraping
+tcp_mem_before=$(cat /proc/sys/net/ipv4/tcp_mem)
 read -r code ctype < <(curl -sS -o "$TT_TMP/m.prom" -w '%{http_code} %{content_type}\n' "$URL")
+tcp_mem_after=$(cat /proc/sys/net/ipv4/tcp_mem)
 tt_assert_eq "$code" 200 "GET /metrics answers 200"
 tt_assert_true "[[ '$ctype' == 'text/plain; version=0.0.4'* ]]" "Prometheus text by default ($ctype)"
 "$PY" "$TT_TMP/parse.py" prometheus "$TT_TMP/m.prom" >"$TT_TMP/m.jsonl" 2>"$TT_TMP/parse.err"
@@ -192,11 +194,15 @@ has_sample() { # JSONL SAMPLE [JQ-FILTER] : 0 if such a sample was exported
 }
 tt_assert_true "has_sample '$TT_TMP/m.jsonl' tcptriage_findings_active '.labels.cause == \"reset_storm\"'" \
 	"tcptriage_findings_active{cause=reset_storm} is exported"
-read -r mem_min mem_pressure mem_max </proc/sys/net/ipv4/tcp_mem
-for l in min:$mem_min pressure:$mem_pressure max:$mem_max; do
-	tt_assert_eq "$(msum "$TT_TMP/m.jsonl" tcptriage_tcp_mem_threshold_pages ".labels.level == \"${l%%:*}\"")" \
-		"${l#*:}" "tcp_mem_threshold_pages{level=${l%%:*}} == net.ipv4.tcp_mem"
-done
+if [[ $tcp_mem_before == "$tcp_mem_after" ]]; then
+	read -r mem_min mem_pressure mem_max <<<"$tcp_mem_before"
+	for l in min:$mem_min pressure:$mem_pressure max:$mem_max; do
+		tt_assert_eq "$(msum "$TT_TMP/m.jsonl" tcptriage_tcp_mem_threshold_pages ".labels.level == \"${l%%:*}\"")" \
+			"${l#*:}" "tcp_mem_threshold_pages{level=${l%%:*}} == net.ipv4.tcp_mem"
+	done
+else
+	tt_skip "net.ipv4.tcp_mem changed during the scrape (another test on this host)"
+fi
 for s in tcptriage_tcp_memory_pages tcptriage_agent_ringbuf_full_total tcptriage_agent_cpu_seconds_total \
 	tcptriage_agent_events_total; do
 	tt_assert_true "has_sample '$TT_TMP/m.jsonl' $s" "$s is exported"
@@ -221,7 +227,9 @@ exec 7>&-
 tt_assert_eq "$ok" 100 "100 sequential scrapes answered while a client stalls"
 
 # ---------------------------------------------------------------- cleared
-tt_assert_true "tt_wait_for_line '$LOG' '\"cause\":\"reset_storm\"[^}]*\"state\":\"cleared\"' 20" \
+# (In the rotated file when it cleared early, e.g. another test on this host reset a lot too.)
+cleared='"cause":"reset_storm"[^}]*"state":"cleared"'
+tt_assert_true "grep -Eq '$cleared' '$LOG.1' || tt_wait_for_line '$LOG' '$cleared' 20" \
 	"reset_storm clears once the storm leaves the 3 s window"
 tt_assert_true "tt_wait_for_line '$SYSLOG' '^<29>.*tcptriage\[$AG\]: finding cleared: reset_storm ' 10" \
 	"syslog got the cleared line (daemon.notice)"
