@@ -224,6 +224,14 @@ static void verdict_evidence(const struct verdict_seen *v, struct finding *f)
 	finding_num(f, "kernel_log_lines", v->count);
 }
 
+/* The limits the usage crossed: tcp_mem may have changed since (tcp_mem_pages is now's). */
+static void crossed_evidence(const struct diag_input *in, struct finding *f)
+{
+	const long *l = in->mem.crossed_limits;
+
+	finding_text(f, "tcp_mem_pages_when_crossed", "%ld %ld %ld", l[0], l[1], l[2]);
+}
+
 static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f)
 {
 	const struct verdict_seen *v = verdict_for(in, "tcp_mem_exhausted");
@@ -239,8 +247,10 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 	if (v)
 		verdict_evidence(v, f);
 	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
-	if (in->mem.max_since_s >= 0)
+	if (in->mem.max_since_s >= 0) {
 		finding_text(f, "over_max_since_s", "%.1f", in->mem.max_since_s);
+		crossed_evidence(in, f);
+	}
 	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
 	finding_num(f, "orphans", in->orphans);
@@ -597,8 +607,9 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 {
 	int64_t pressures;
 	const struct ns_state *ns = worst_ns(in, "TcpExt.TCPMemoryPressures", &pressures);
+	bool crossed = in->mem.pressure_since_s >= 0;
 
-	if (in->mem.pressure_since_s < 0 && !ns)
+	if (!crossed && !ns)
 		return 0;
 	if (in->mem.max_since_s >= 0 || verdict_for(in, "tcp_mem_exhausted"))
 		return 0; /* tcp_mem_exhausted reports it */
@@ -606,8 +617,10 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 	snprintf(f->summary, sizeof(f->summary),
 		 "TCP memory under pressure: %lld pages in use (peak %lld) against the pressure "
 		 "threshold of %ld: sockets are being trimmed", (long long)in->mem.now,
-		 (long long)in->mem.peak, in->tcp_mem[1]);
+		 (long long)in->mem.peak, crossed ? in->mem.crossed_limits[1] : in->tcp_mem[1]);
 	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
+	if (crossed)
+		crossed_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->mem.now);
 	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
 	finding_text(f, "growth_pages_per_s", "%.1f", in->mem.rate);

@@ -67,6 +67,7 @@ struct tcp_mem_trend {
 	double rate;              /* pages per second over the last tick */
 	double pressure_since_s;  /* first tick at or above tcp_mem[1]; < 0 never */
 	double max_since_s;       /* first tick at or above tcp_mem[2]; < 0 never */
+	long crossed_limits[3];   /* tcp_mem in force at the latest of those two crossings */
 };
 
 /* Who a tgid is, for naming culprits: its comm and (when known) cgroup id. */

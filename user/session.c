@@ -254,10 +254,14 @@ static void track_tcp_mem(struct session *s, const struct diag_input *in)
 	m->now = in->tcp_mem_used;
 	if (m->now > m->peak)
 		m->peak = m->now;
-	if (in->tcp_mem[1] > 0 && m->now >= in->tcp_mem[1] && m->pressure_since_s < 0)
+	if (in->tcp_mem[1] > 0 && m->now >= in->tcp_mem[1] && m->pressure_since_s < 0) {
 		m->pressure_since_s = now;
-	if (in->tcp_mem[2] > 0 && m->now >= in->tcp_mem[2] && m->max_since_s < 0)
+		memcpy(m->crossed_limits, in->tcp_mem, sizeof(m->crossed_limits));
+	}
+	if (in->tcp_mem[2] > 0 && m->now >= in->tcp_mem[2] && m->max_since_s < 0) {
 		m->max_since_s = now;
+		memcpy(m->crossed_limits, in->tcp_mem, sizeof(m->crossed_limits));
+	}
 }
 
 /* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state. */
