@@ -155,15 +155,16 @@ fuzz: $(FUZZ_BINS)
 test: $(BIN) $(OUT)/unit-tests $(ASAN_OUT)/unit-tests $(FUZZ_BINS) $(OUT)/ttload
 	$(Q)tests/run.sh
 
-# The main job: watch this host and report (the live view replaces this later).
+# The main job: the live view of this host (q quits; DURATION=S quits after S seconds).
 run: $(BIN)
-	$(Q)$(BIN) diagnose --duration $(or $(DURATION),30)
+	$(Q)$(BIN) top $(if $(DURATION),--duration $(DURATION))
 
 check: $(BIN)
 	$(Q)$(BIN) check
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/tcptriage
+	install -D -m 0644 docs/tcptriage.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcptriage.8
 
 clean:
 	rm -rf $(OUT)
