@@ -30,19 +30,10 @@ TOP=$TT_PREFIX                        # one test-owned directory holds both
 DOCKER_REL=/$TOP/docker-$DOCKER_ID.scope
 CRI_REL=/$TOP/kubepods/burstable/pod$POD_UID/$CRI_ID
 
-# Registered before any process enters them, so it runs after they are killed.
-# shellcheck disable=SC2317  # run from the cleanup registry
-cg_remove() { # remove the test's cgroup tree, deepest first (retry: exits settle)
-	local i d
-	for ((i = 0; i < 50; i++)); do
-		while IFS= read -r d; do rmdir "$d" 2>/dev/null; done \
-			< <(find "$CG_ROOT/$TOP" -depth -type d 2>/dev/null)
-		[[ -d $CG_ROOT/$TOP ]] || return 0
-		sleep 0.1
-	done
-	echo "# cleanup: cannot remove $CG_ROOT/$TOP" >&2
-}
-tt_cleanup_add cg_remove
+# Registered before any process enters it, so it runs after they are killed;
+# self-contained (no function of this script): the runner replays it after a kill.
+tt_cleanup_add "for _i in {1..50}; do find $(printf %q "$CG_ROOT/$TOP") -depth -type d -exec rmdir {} + 2>/dev/null; \
+	[[ -d $(printf %q "$CG_ROOT/$TOP") ]] || break; sleep 0.1; done"
 mkdir -p "$CG_ROOT$DOCKER_REL" "$CG_ROOT$CRI_REL" || tt_bail "mkdir cgroups"
 
 tt_netns_single ctr || tt_bail "create namespace"

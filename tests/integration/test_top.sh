@@ -92,17 +92,10 @@ CG_ROOT=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgro
 [[ -n $CG_ROOT && -w $CG_ROOT/cgroup.procs ]] || tt_bail "no writable cgroup2 mount"
 CID=$(printf '%s' "$TT_PREFIX" | sha256sum | cut -c1-64)
 CG=$CG_ROOT/$TT_PREFIX/docker-$CID.scope
-# shellcheck disable=SC2317  # run from the cleanup registry
-cg_remove() { # after the processes in it are killed: registered first
-	local i
-	for ((i = 0; i < 50; i++)); do
-		rmdir "$CG" "$CG_ROOT/$TT_PREFIX" 2>/dev/null
-		[[ -d $CG_ROOT/$TT_PREFIX ]] || return 0
-		sleep 0.1
-	done
-	echo "# cleanup: cannot remove $CG_ROOT/$TT_PREFIX" >&2
-}
-tt_cleanup_add cg_remove
+# Registered before any process enters it, so it runs after they are killed;
+# self-contained (no function of this script): the runner replays it after a kill.
+tt_cleanup_add "for _i in {1..50}; do find $(printf %q "$CG_ROOT/$TT_PREFIX") -depth -type d -exec rmdir {} + 2>/dev/null; \
+	[[ -d $(printf %q "$CG_ROOT/$TT_PREFIX") ]] || break; sleep 0.1; done"
 mkdir -p "$CG" || tt_bail "mkdir $CG"
 
 tt_netns_single top || tt_bail "create namespace"
