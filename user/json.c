@@ -425,17 +425,27 @@ int jw_line_end(struct jw *w)
 	return err;
 }
 
-/* Zero-width and bidi controls can reorder or hide text on a terminal. */
+/* The code point of a valid UTF-8 sequence of len bytes. */
+static uint32_t utf8_decode(const unsigned char *s, size_t len)
+{
+	uint32_t cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
+
+	for (size_t i = 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Characters that hide text, reorder it or break the line on a terminal. */
 static bool is_invisible_format(const unsigned char *s, size_t len)
 {
-	if (len == 2)		/* C1 controls U+0080..U+009F */
-		return s[0] == 0xc2 && s[1] < 0xa0;
-	if (len != 3 || s[0] != 0xe2)
-		return false;
-	if (s[1] == 0x80)	/* U+200B..U+200F, U+202A..U+202E */
-		return (s[2] >= 0x8b && s[2] <= 0x8f) ||
-		       (s[2] >= 0xaa && s[2] <= 0xae);
-	return s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9; /* U+2066..U+2069 */
+	uint32_t cp = utf8_decode(s, len);
+
+	return (cp >= 0x80 && cp <= 0x9f) ||	 /* C1 controls */
+	       cp == 0x61c ||			 /* Arabic letter mark (bidi) */
+	       (cp >= 0x200b && cp <= 0x200f) || /* zero width, LRM, RLM */
+	       (cp >= 0x2028 && cp <= 0x202e) || /* line/paragraph separators, bidi */
+	       (cp >= 0x2060 && cp <= 0x206f) || /* word joiner, invisible ops, isolates */
+	       cp == 0xfeff;			 /* zero width no-break space */
 }
 
 /* Render one source unit into piece; returns the source bytes consumed. */

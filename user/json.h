@@ -65,10 +65,10 @@ int jw_line_end(struct jw *w);
 
 /*
  * Copy hostile text for a terminal: printable UTF-8 is copied, control
- * bytes, DEL, invalid bytes, C1 controls and bidi/zero-width format
- * characters are written as \xNN per byte, and '\' as "\\". Always
- * NUL-terminates when dstsz > 0 and never cuts an escape or a UTF-8
- * sequence in half. Returns the length written, excluding the NUL.
+ * bytes, DEL, invalid bytes, C1 controls, bidi/zero-width format characters
+ * and U+2028/U+2029 line separators are written as \xNN per byte, and '\'
+ * as "\\". Always NUL-terminates when dstsz > 0 and never cuts an escape or
+ * a UTF-8 sequence in half. Returns the length written, excluding the NUL.
  */
 size_t text_sanitize(char *dst, size_t dstsz, const char *src, size_t srclen);
 

@@ -449,6 +449,9 @@ TEST(text_sanitize_escapes_hostile_bytes)
 	text_sanitize(out, sizeof(out), "\xc2\x9b" "2J\xe2\x80\xae" "abc", 10);
 	ASSERT_EQ_STR(out, "\\xc2\\x9b2J\\xe2\\x80\\xaeabc");
 
+	/* Found by test_hostile_names.sh: U+2028 breaks the line on a terminal. */
+	text_sanitize(out, sizeof(out), "a\xe2\x80\xa8" "b\xef\xbb\xbf" "c\xd8\x9c", 11);
+	ASSERT_EQ_STR(out, "a\\xe2\\x80\\xa8b\\xef\\xbb\\xbfc\\xd8\\x9c");
 	text_sanitize(out, sizeof(out), "a\0b", 3);
 	ASSERT_EQ_STR(out, "a\\x00b");
 
