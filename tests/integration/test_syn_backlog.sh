@@ -127,7 +127,7 @@ check_common b $PORT "$f"
 PORT=5619
 run_phase sc 0 8 128 $PORT
 tt_assert_ge "${D[TcpExt.ListenDrops]}" 1 "(c) the kernel dropped SYNs beyond tcp_max_syn_backlog (ListenDrops grew)"
-other=$((D[TcpExt.ListenOverflows] + D[TcpExt.TCPReqQFullDrop] + D[TcpExt.TCPReqQFullDoCookies]))
+other=$(( ${D[TcpExt.ListenOverflows]} + ${D[TcpExt.TCPReqQFullDrop]} + ${D[TcpExt.TCPReqQFullDoCookies]} ))
 tt_assert_eq "$other" 0 \
 	"(c) ... with no accept queue overflow and no TCPReqQFull* count"
 tt_assert_le "$SYNRECV" 8 "(c) at most tcp_max_syn_backlog (8) half-open connections"
