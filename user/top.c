@@ -325,14 +325,19 @@ static int key_ascii(int ch)
 
 static void read_keys(struct top *t)
 {
+	bool changed = false;
 	int ch;
 
 	while ((ch = getch()) != ERR) {
-		/* curses resized stdscr itself on SIGWINCH */
-		if (ch == KEY_RESIZE || top_state_key(&t->st, key_ascii(ch)))
+		if (ch == KEY_RESIZE) /* curses resized stdscr itself on SIGWINCH */
 			t->dirty = true;
+		else if (top_state_key(&t->st, key_ascii(ch)))
+			changed = true;
 	}
-	select_rows(t); /* the sort or filter may have changed */
+	if (changed) {
+		select_rows(t); /* the sort or filter may be another */
+		t->dirty = true;
+	}
 }
 
 /* ---------------------------------------------------------------- loop */

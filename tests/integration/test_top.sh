@@ -51,13 +51,20 @@ pane_dead() { # NAME : "1 STATUS" once the command exited ("1 signal N" if kille
 }
 wait_dead() { # NAME : the exit status, once the pane's command is gone
 	local i s
-	for ((i = 0; i < 100; i++)); do
+	# generous: detaching every probe waits for RCU grace periods, slow on a busy host
+	for ((i = 0; i < 300; i++)); do
 		s=$(pane_dead "$1")
 		# dead can show before the exit status is collected: wait for both
 		[[ $s == 1\ ?* ]] && { echo "${s#1 }"; return 0; }
 		sleep 0.1
 	done
 	echo "still running"
+	s=$(tm display-message -p -t "$1" '#{pane_pid}')
+	{
+		echo "# $1 still running (pid $s, $(cat "/proc/$s/wchan" 2>/dev/null)); its screen:"
+		screen "$1" | sed 's/^/#   | /'
+		sed 's/^/#   /' "/proc/$s/stack" 2>/dev/null
+	} >&2
 	return 1
 }
 prog_ids_of() { # PID : ids of the BPF programs that process holds (fds and links)
@@ -155,6 +162,11 @@ tt_assert_true "! screen top | grep -Eq '^ *$srv ttload '" "filtered by pid: the
 tt_assert_true "screen top | grep -q '1 of [0-9]* owners'" "title counts one shown owner"
 tm send-keys -t top Escape
 assert_screen top "^ *$srv ttload " "Esc clears the filter" 50
+
+# SIGWINCH: wider, the container column has room for the runtime too.
+tm resize-window -t top -x 132 -y 30
+assert_screen top "^ *$cli ttload .* ${CID:0:12} docker" "resized to 132x30: the row shows '${CID:0:12} docker'" 50
+tt_assert_true "screen top | awk 'length > 80 { n++ } END { exit !n }'" "resized: lines wider than 80"
 
 tm send-keys -t top q
 tt_assert_eq "$(wait_dead top)" 0 "q: the view exits 0"
