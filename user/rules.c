@@ -479,35 +479,94 @@ static int rule_listen_overflow(const struct diag_input *in, struct finding *f)
 	return 1;
 }
 
+/*
+ * SYNs refused for a full SYN queue.  Every SYN a listener drops counts in
+ * ListenDrops, those refused for a full accept queue in ListenOverflows too:
+ * the difference is the SYN queue's (request queue full, or beyond the last
+ * quarter of tcp_max_syn_backlog without syncookies).  Cookies are not drops.
+ */
+static int64_t syn_queue_drops(const struct ns_state *ns)
+{
+	int64_t d = ns_delta(ns, "TcpExt.ListenDrops") - ns_delta(ns, "TcpExt.ListenOverflows");
+
+	return d > 0 ? d : 0;
+}
+
+static const struct ns_state *worst_syn_ns(const struct diag_input *in, int64_t *refused)
+{
+	const struct ns_state *worst = NULL;
+
+	*refused = 0;
+	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
+		const struct ns_state *ns = &in->ns->items[i];
+		int64_t r = syn_queue_drops(ns) + ns_delta(ns, "TcpExt.TCPReqQFullDoCookies");
+
+		if (r > *refused) {
+			*refused = r;
+			worst = ns;
+		}
+	}
+	return worst;
+}
+
+static void syn_backlog_advice(struct finding *f, const struct ns_state *ns,
+			       const struct listener_seen *l)
+{
+	const struct ns_limits *lim = &ns->cur.limits;
+	long queue = l && l->backlog < (uint32_t)at_least(lim->somaxconn, 0) ? l->backlog : lim->somaxconn;
+
+	if (lim->syncookies == 0)
+		sysctl_advice(f, "turn SYN cookies back on: a full SYN queue then answers with cookies "
+			      "instead of dropping", "net.ipv4.tcp_syncookies", 0, 1,
+			      "legitimate clients still connect during a burst or flood");
+	if (l && l->backlog < (uint32_t)at_least(lim->somaxconn, 0))
+		sysctl_advice(f, "ask listen() for a larger backlog (current and suggested are the "
+			      "listen() argument): the SYN queue holds at most that many", NULL,
+			      l->backlog, at_least(lim->somaxconn, 128),
+			      "half-open connections count against the listener's backlog");
+	else
+		sysctl_advice(f, "raise somaxconn with the application's listen() backlog: the SYN "
+			      "queue holds at most the accept backlog", "net.core.somaxconn",
+			      lim->somaxconn, at_least(2 * lim->somaxconn, 4096),
+			      "half-open connections count against the listener's backlog");
+	/* it can only be what bit when the listener could queue more than 3/4 of it */
+	if (lim->syncookies == 0 && (!l || queue >= lim->max_syn_backlog - (lim->max_syn_backlog >> 2)))
+		sysctl_advice(f, "without cookies, SYNs beyond 3/4 of tcp_max_syn_backlog are dropped: "
+			      "raise it for legitimate bursts", "net.ipv4.tcp_max_syn_backlog",
+			      lim->max_syn_backlog, at_least(2 * lim->max_syn_backlog, 4096),
+			      "it only limits the SYN queue while syncookies are off");
+}
+
 static int rule_syn_backlog(const struct diag_input *in, struct finding *f)
 {
 	const struct verdict_seen *v = verdict_for(in, "syn_backlog_overflow");
-	int64_t full_drops;
-	const struct ns_state *ns = worst_ns(in, "TcpExt.TCPReqQFullDrop", &full_drops);
-	int64_t cookies = 0, cookie_full = 0;
-	const struct listener_seen *l;
+	int64_t refused;
+	const struct ns_state *ns = worst_syn_ns(in, &refused);
+	int64_t drops = ns ? syn_queue_drops(ns) : 0;
+	const struct listener_seen *l = ns ? listener_in(in, ns->inode) : NULL;
 
-	if (!ns)
-		ns = worst_ns(in, "TcpExt.TCPReqQFullDoCookies", &cookie_full);
 	if (!ns && !v)
 		return 0;
-	f->severity = full_drops ? SEV_CRITICAL : SEV_WARNING;
+	f->severity = drops ? SEV_CRITICAL : SEV_WARNING;
 	snprintf(f->summary, sizeof(f->summary),
-		 "SYN queue full: half-open connections exceed the backlog%s",
-		 full_drops ? " and SYNs are dropped" : ", answered with SYN cookies");
+		 "SYN queue full: half-open connections exceed what the listener may queue%s",
+		 drops ? " and SYNs are dropped" : ", answered with SYN cookies");
 	if (v)
 		verdict_evidence(v, f);
 	if (ns) {
-		cookies = ns_delta(ns, "TcpExt.SyncookiesSent");
 		ns_evidence(f, ns);
+		finding_num(f, "syn_queue_drops", drops);
+		finding_num(f, "listen_drops", ns_delta(ns, "TcpExt.ListenDrops"));
+		finding_num(f, "listen_overflows", ns_delta(ns, "TcpExt.ListenOverflows"));
 		finding_num(f, "reqq_full_drops", ns_delta(ns, "TcpExt.TCPReqQFullDrop"));
 		finding_num(f, "reqq_full_cookies", ns_delta(ns, "TcpExt.TCPReqQFullDoCookies"));
-		finding_num(f, "syncookies_sent", cookies);
+		finding_num(f, "syncookies_sent", ns_delta(ns, "TcpExt.SyncookiesSent"));
 		finding_num(f, "tcp_max_syn_backlog", ns->cur.limits.max_syn_backlog);
 		finding_num(f, "tcp_syncookies", ns->cur.limits.syncookies);
-		l = listener_in(in, ns->inode);
-		if (l)
-			listener_culprit(in, f, l, full_drops + cookie_full, "the listener whose SYN queue is full");
+		if (l) {
+			finding_num(f, "backlog_asked", l->backlog);
+			listener_culprit(in, f, l, refused, "the listener whose SYN queue is full");
+		}
 	}
 	finding_num(f, "synack_retransmits",
 		    counts_sum(in->window, TT_SIG_SYNACK_RETRANS, ANY_SUB, ANY_NETNS, false));
@@ -515,9 +574,7 @@ static int rule_syn_backlog(const struct diag_input *in, struct finding *f)
 		       "clients that never complete the handshake)", NULL,
 		       "a bigger queue only helps legitimate load");
 	if (ns)
-		sysctl_advice(f, "raise the SYN backlog for legitimate bursts", "net.ipv4.tcp_max_syn_backlog",
-			      ns->cur.limits.max_syn_backlog, at_least(2 * ns->cur.limits.max_syn_backlog, 4096),
-			      "half-open connections beyond it are dropped or need cookies");
+		syn_backlog_advice(f, ns, l);
 	return 1;
 }
 

@@ -264,7 +264,14 @@ static void track_tcp_mem(struct session *s, const struct diag_input *in)
 	}
 }
 
-/* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state. */
+static int state_cmp_desc(const void *a, const void *b)
+{
+	const struct state_seen *x = a, *y = b;
+
+	return (x->count < y->count) - (x->count > y->count);
+}
+
+/* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state, most first. */
 static size_t read_states(struct session *s, struct state_seen *out, size_t max)
 {
 	int fd = bpf_map__fd(s->skel->maps.state_since);
@@ -286,7 +293,8 @@ static size_t read_states(struct session *s, struct state_seen *out, size_t max)
 		if (bpf_map_lookup_elem(fd, &key, &val))
 			continue;
 		bpf_map__lookup_elem(s->skel->maps.owners, &key, sizeof(key), &owner, sizeof(owner), 0);
-		age = (now_ns - val.since_ns) / 1e9;
+		/* entered after the clock was read: not negative, just new */
+		age = val.since_ns < now_ns ? (now_ns - val.since_ns) / 1e9 : 0;
 		for (i = 0; i < n; i++)
 			if (out[i].tgid == owner.tgid && out[i].state == val.state)
 				break;
@@ -298,6 +306,7 @@ static size_t read_states(struct session *s, struct state_seen *out, size_t max)
 		if (age > out[i].oldest_s)
 			out[i].oldest_s = age;
 	}
+	qsort(out, n, sizeof(*out), state_cmp_desc);
 	return n;
 }
 
