@@ -162,6 +162,39 @@ run: $(BIN)
 check: $(BIN)
 	$(Q)$(BIN) check
 
+# Benchmarks (`make bench`, never part of `make test`): the floor (empty
+# programs on the agent's hooks + one-operation variants) with its own loader,
+# and a rate-controlled event generator; scripts/bench.sh drives them.
+BENCH_OUT := $(OUT)/bench
+BENCH_BPF := $(patsubst bench/%.bpf.c,$(BENCH_OUT)/%.bpf.o,$(wildcard bench/*.bpf.c))
+
+$(BENCH_OUT)/%.bpf.o: bench/%.bpf.c | $(OUT)/.deps
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_OUT)/floor.skel.h: $(BENCH_BPF)
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen object $(BENCH_OUT)/floor.o $^
+	$(Q)$(BPFTOOL) gen skeleton $(BENCH_OUT)/floor.o name floor_bpf > $@
+
+# The agent's user/ modules as an archive: the bench tools link only what they use.
+$(BENCH_OUT)/libtt.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BENCH_OUT)/floor: bench/floor.c $(BENCH_OUT)/floor.skel.h $(BENCH_OUT)/libtt.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(BENCH_OUT) $< $(BENCH_OUT)/libtt.a $(LDLIBS_ALL) -o $@
+
+$(BENCH_OUT)/rategen: bench/rategen.c $(BENCH_OUT)/libtt.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(BENCH_OUT)/libtt.a $(LDLIBS_ALL) -o $@
+
+bench: $(BIN) $(OUT)/ttload $(BENCH_OUT)/floor $(BENCH_OUT)/rategen
+	$(Q)scripts/bench.sh
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/tcptriage
 	install -D -m 0644 docs/tcptriage.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcptriage.8
