@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "rules.h"
+#include "signals.h"
 #include "tcptriage.h"
 
 /* Name the culprit's process; keep a cgroup already known from the counters. */
@@ -21,6 +22,7 @@ static void name_culprit(const struct diag_input *in, struct culprit *c)
 static void add_owner_culprits_in(const struct diag_input *in, struct finding *f, uint32_t signal,
 				  uint32_t sub, uint32_t netns, const char *why)
 {
+	const struct signal_info *si = signal_find(signal);
 	struct owner_total top[4];
 	size_t n = counts_by_owner_in(in->window, signal, sub, netns, top, 4);
 
@@ -33,7 +35,7 @@ static void add_owner_culprits_in(const struct diag_input *in, struct finding *f
 		c->cgroup = top[i].cgroup;
 		c->netns = top[i].netns;
 		c->count = top[i].events;
-		c->bytes = top[i].amount;
+		c->bytes = si && si->amount_is_bytes ? top[i].amount : 0;
 		c->why = why;
 		name_culprit(in, c);
 	}
@@ -128,7 +130,7 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 	f->severity = hits || proto_mem ? SEV_CRITICAL : SEV_WARNING;
 	snprintf(f->summary, sizeof(f->summary),
 		 "sockets are refusing data: %llu packets dropped for a full receive buffer, %llu "
-		 "allocations refused by the TCP memory limit", (unsigned long long)(rcvq + rcvbuf + backlog),
+		 "allocations refused by the TCP memory limit", (unsigned long long)rcvq + rcvbuf + backlog,
 		 (unsigned long long)hits);
 	finding_num(f, "mem_limit_hits", hits);
 	finding_num(f, "rcvq_full", rcvq);
@@ -389,6 +391,7 @@ static int rule_ephemeral_ports(const struct diag_input *in, struct finding *f)
 
 		if (!c)
 			break;
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): n_connfails > 0 */
 		c->pid = in->connfails[i].tgid;
 		c->netns = in->connfails[i].netns;
 		snprintf(c->raddr, sizeof(c->raddr), "%s", in->connfails[i].raddr);

@@ -6,17 +6,17 @@
 #include "signals.h"
 
 const struct signal_info signal_table[] = {
-	{ TT_SIG_RETRANS, "retransmits", "retransmit_segs", SUB_NONE },
-	{ TT_SIG_RETRANS_FAIL, "retransmit_failures", NULL, SUB_ERRNO },
-	{ TT_SIG_SYNACK_RETRANS, "synack_retransmits", NULL, SUB_NONE },
-	{ TT_SIG_DROP, "drops", "drop_bytes", SUB_DROP_REASON },
-	{ TT_SIG_EXCEED_BUF, "mem_limit_hits", NULL, SUB_MEM_KIND },
-	{ TT_SIG_RCVQ_FULL, "rcvq_full", "rcvq_full_bytes", SUB_NONE },
-	{ TT_SIG_RST_SENT, "resets_sent", NULL, SUB_RST_REASON },
-	{ TT_SIG_RST_RECV, "resets_received", NULL, SUB_NONE },
-	{ TT_SIG_CONNECT, "connects", NULL, SUB_NONE },
-	{ TT_SIG_ACTIVE_CLOSE, "active_closes", "active_close_unsent_bytes", SUB_NONE },
-	{ TT_SIG_CONNECT_FAIL, "connect_failures", NULL, SUB_ERRNO },
+	{ TT_SIG_RETRANS, "retransmits", "retransmit_segs", SUB_NONE, false },
+	{ TT_SIG_RETRANS_FAIL, "retransmit_failures", NULL, SUB_ERRNO, false },
+	{ TT_SIG_SYNACK_RETRANS, "synack_retransmits", NULL, SUB_NONE, false },
+	{ TT_SIG_DROP, "drops", "drop_bytes", SUB_DROP_REASON, true },
+	{ TT_SIG_EXCEED_BUF, "mem_limit_hits", NULL, SUB_MEM_KIND, false },
+	{ TT_SIG_RCVQ_FULL, "rcvq_full", "rcvq_full_bytes", SUB_NONE, true },
+	{ TT_SIG_RST_SENT, "resets_sent", NULL, SUB_RST_REASON, false },
+	{ TT_SIG_RST_RECV, "resets_received", NULL, SUB_NONE, false },
+	{ TT_SIG_CONNECT, "connects", NULL, SUB_NONE, false },
+	{ TT_SIG_ACTIVE_CLOSE, "active_closes", "active_close_unsent_bytes", SUB_NONE, true },
+	{ TT_SIG_CONNECT_FAIL, "connect_failures", NULL, SUB_ERRNO, false },
 };
 const size_t signal_count = sizeof(signal_table) / sizeof(signal_table[0]);
 

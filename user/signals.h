@@ -3,6 +3,7 @@
 #ifndef __TT_SIGNALS_H
 #define __TT_SIGNALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "kenum.h"
@@ -14,6 +15,7 @@ struct signal_info {
 	const char *events;   /* name of the event count, e.g. "retransmits" */
 	const char *amount;   /* name of the summed amount, NULL when not meaningful */
 	enum sub_kind sub;    /* what the counter's sub field means */
+	bool amount_is_bytes; /* the amount is bytes (culprits' "bytes" shows it) */
 };
 
 extern const struct signal_info signal_table[];
