@@ -166,6 +166,7 @@ tt_init() { # NAME : unique prefix, scratch dir $TT_TMP, cleanup trap
 	TT_TMP=$(mktemp -d "/tmp/$TT_PREFIX.XXXXXX") || { echo "tt_init: mktemp failed" >&2; exit 1; }
 	if [[ -n ${TT_RESCUE_DIR:-} ]] && mkdir -p "$TT_RESCUE_DIR" 2>/dev/null; then
 		_TT_REG="$TT_RESCUE_DIR/$TT_PREFIX.cleanup"
+		echo "$TT_PREFIX" >>"$TT_RESCUE_DIR/prefixes" # whose namespaces are whose
 	else
 		_TT_REG="$TT_TMP/.cleanup"
 	fi

@@ -39,6 +39,13 @@ sysctl_snapshot() {
 	done
 }
 
+owned_by_test() { # NS PREFIX... : is NS one of the namespaces a test with these prefixes made?
+	local ns=$1 p
+	shift
+	for p in "$@"; do [[ $ns == "$p" || $ns == "$p"-* ]] && return 0; done
+	return 1
+}
+
 list_tt_netns() { ip netns list 2>/dev/null | awk '$1 ~ /^tt-/ { print $1 }' | sort; }
 
 total_pass=0 total_fail=0
@@ -84,6 +91,8 @@ for t in "${tests[@]}"; do
 	fi
 
 	# Leftovers: registries of killed tests, namespaces, global sysctls.
+	# only this test's namespaces: others may be running beside it on a dev machine
+	prefixes=$(cat "$rescue/prefixes" 2>/dev/null)
 	if [[ -d $rescue ]]; then
 		for reg in "$rescue"/*.cleanup; do
 			[[ -e $reg ]] || continue
@@ -94,6 +103,8 @@ for t in "${tests[@]}"; do
 		rm -rf "$rescue"
 	fi
 	for ns in $(comm -13 <(echo "$ns_before") <(list_tt_netns)); do
+		# shellcheck disable=SC2086 # one prefix per word
+		owned_by_test "$ns" $prefixes || continue
 		echo "  not ok - $name leaked namespace $ns (deleted)"
 		f=$((f + 1))
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
