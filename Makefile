@@ -44,7 +44,7 @@ USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -Iinclude -Iuser -I$(OUT) $(LIBBPF_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS_ALL  = $(LIBBPF_LIBS) $(NCURSES_LIBS) -lm $(EXTRA_LDFLAGS)
 
-.PHONY: all deps test unit unit-asan fuzz fuzz-build run check install clean bench
+.PHONY: all deps test unit unit-asan fuzz fuzz-build lint run check install clean bench
 all: $(BIN)
 
 # Install build and test dependencies when a tool is missing (fresh machine).
@@ -150,6 +150,12 @@ fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Static analysis: clang-tidy (checks in .clang-tidy) and cppcheck over user/
+# and tests/tools; clean, or each suppression justified where it is made.
+lint: $(SKEL)
+	$(Q)OUT=$(OUT) LINT_CFLAGS="-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -isystem $(OUT) \
+		$(LIBBPF_CFLAGS)" scripts/lint.sh
 
 # Unit tests (no root) then integration tests against the real kernel (root).
 test: $(BIN) $(OUT)/unit-tests $(ASAN_OUT)/unit-tests $(FUZZ_BINS) $(OUT)/ttload

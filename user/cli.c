@@ -20,7 +20,7 @@
 volatile sig_atomic_t cli_stop;
 volatile sig_atomic_t cli_reopen;
 
-int cli_fail(int code, const char *fmt, ...)
+void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -29,7 +29,6 @@ int cli_fail(int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return code;
 }
 
 int cmd_dispatch(const struct cmd *table, int argc, char **argv)
@@ -62,7 +61,6 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 
 int cli_option_error(char **argv, int c)
 {
-	extern int optind, optopt;
 	const char *opt = argv[optind - 1];
 
 	if (c == ':')

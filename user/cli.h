@@ -19,8 +19,13 @@ struct cmd {
 /* Run the command named by argv[0] from a NULL-terminated table. */
 int cmd_dispatch(const struct cmd *table, int argc, char **argv);
 
-/* Print "tcptriage: <msg>" on one line to stderr and return code. */
-int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "tcptriage: <msg>" on one line to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * cli_error(), then evaluate to code: `return cli_fail(EXIT_USAGE, ...);`.
+ * A macro so that callers (and static analysis) see the exit code.
+ */
+#define cli_fail(code, ...) ({ cli_error(__VA_ARGS__); (code); })
 
 /* Parse a whole decimal number in [min, max]; one-line error and -EINVAL otherwise. */
 int cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);

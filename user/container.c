@@ -291,6 +291,7 @@ static int cache_add(struct cgroup_cache *c, uint64_t id, const char *path)
 }
 
 /* Record the directory open at fd (path rel) and everything below it; closes fd. */
+/* NOLINTNEXTLINE(misc-no-recursion): depth is bounded by CGROUP_MAX_DEPTH */
 static int walk_dir(struct cgroup_cache *c, int fd, char *rel, size_t used, int depth)
 {
 	struct dirent *de;

@@ -456,6 +456,7 @@ static size_t sanitize_unit(const unsigned char *s, size_t n, char piece[16],
 
 	if (len == 1 && s[0] >= 0x20 && s[0] < 0x7f) {
 		if (s[0] == '\\') {
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): piece is counted */
 			memcpy(piece, "\\\\", 2);
 			*plen = 2;
 		} else {

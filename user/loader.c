@@ -22,7 +22,7 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 
-#define HOOK(n, cat, t, why) { .name = n, .category = cat, .tp = t, .purpose = why }
+#define HOOK(n, cat, t, why) { .name = (n), .category = (cat), .tp = (t), .purpose = (why) }
 
 static const struct hook_status hook_table[] = {
 	HOOK("set_state", "sock", "inet_sock_set_state", "socket owners (connect/listen)"),

@@ -86,7 +86,7 @@ static int add_processes(struct netns_list *l, size_t *cap)
 		if (!e) {
 			err = -ENOMEM;
 		} else if (!e->pid) {
-			e->pid = atoi(de->d_name);
+			e->pid = strtol(de->d_name, NULL, 10);
 			if (!e->path[0])
 				snprintf(e->path, sizeof(e->path), "%s", path);
 		}

@@ -24,13 +24,13 @@ static int caps_get(struct capsets *c)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = {};
+	int err = syscall(SYS_capget, &hdr, d) ? -errno : 0;
 
-	if (syscall(SYS_capget, &hdr, d))
-		return -errno;
+	/* all sets empty when capget fails */
 	c->effective = d[0].effective | (uint64_t)d[1].effective << 32;
 	c->permitted = d[0].permitted | (uint64_t)d[1].permitted << 32;
 	c->inheritable = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
-	return 0;
+	return err;
 }
 
 static int caps_set(const struct capsets *c)

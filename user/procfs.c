@@ -20,6 +20,14 @@ struct span {
 	size_t n;
 };
 
+/* -errno, never 0: callers take 0 for success even if errno was not set. */
+static int neg_errno(void)
+{
+	int r = -errno;
+
+	return r < 0 ? r : -EIO;
+}
+
 static int read_fd_all(int fd, char **bufp, size_t *lenp)
 {
 	size_t cap = 4096, len = 0;
@@ -47,7 +55,7 @@ static int read_fd_all(int fd, char **bufp, size_t *lenp)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			n = -errno;
+			n = neg_errno();
 			free(buf);
 			return (int)n;
 		}
@@ -68,7 +76,7 @@ int read_file_all(const char *path, char **buf, size_t *len)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return neg_errno();
 	err = read_fd_all(fd, buf, len);
 	close(fd);
 	return err;

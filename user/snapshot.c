@@ -239,6 +239,7 @@ static __u32 fds_of(const struct snapshot *s, size_t i)
 	ssize_t k = s->owner[i];
 	__u32 n = 0;
 
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): k >= 0 indexes files */
 	if (k < 0 || s->socks[i].kind == TT_SNAP_REQUEST || s->files[k].fd == SNAP_FD_CLOSED)
 		return 0;
 	for (size_t j = k; j < s->n_files && s->files[j].skaddr == s->files[k].skaddr &&
@@ -411,7 +412,7 @@ static int recbuf_read_fd(struct recbuf *b, int fd)
 		ssize_t n;
 
 		if (b->cap - b->len < 16384) {
-			size_t cap = b->cap ? b->cap * 2 : 256 * 1024;
+			size_t cap = b->cap ? b->cap * 2 : (size_t)256 * 1024;
 			char *p = realloc(b->data, cap);
 
 			if (!p)

@@ -187,6 +187,7 @@ static const char *human(char buf[16], __s64 v)
 		d /= 1024;
 		u++;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): d >= 1024 above, so u >= 0 */
 	snprintf(buf, 16, "%s%.*f%c", v < 0 ? "-" : "", d < 10 ? 1 : 0, d, units[u]);
 	return buf;
 }

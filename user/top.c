@@ -145,6 +145,7 @@ static void refresh_model(struct top *t)
 	free(t->sel);
 	t->sel = NULL;
 	if (!top_table_build(&t->table, session_window(t->s))) {
+		/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of row pointers */
 		t->sel = calloc(t->table.n ? t->table.n : 1, sizeof(*t->sel));
 		attribute_rows(t);
 	}

@@ -147,6 +147,7 @@ size_t top_table_select(const struct top_table *tt, const struct top_filter *f,
 	for (size_t i = 0; i < tt->n && n < max; i++)
 		if (top_row_matches(&tt->rows[i], f))
 			out[n++] = &tt->rows[i];
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): sorting row pointers */
 	qsort_r(out, n, sizeof(*out), row_cmp, &sort);
 	return n;
 }

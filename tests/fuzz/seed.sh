@@ -11,7 +11,7 @@ seed() { # TARGET NAME < data
 	cat >"$C/$1/seed-$2"
 }
 u32() { # little-endian 32-bit value as raw bytes
-	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) \
+	printf '%b' "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) \
 		$(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
 }
 zeros() { head -c "$1" /dev/zero; }

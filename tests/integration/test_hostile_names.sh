@@ -64,7 +64,7 @@ run_phase() {
 	done
 	tt_wait_for_line "$AG" '"cause":"reset_storm"' 10 || tt_diag "no reset_storm line yet"
 	kill -INT "$txpid"
-	ta_stop || tt_bail "agent end line (json, $tag)"
+	ta_stop 10 || tt_bail "agent end line (json, $tag)"
 	tt_wait_for_line "$TX" 'agent lost' 20 || tt_diag "text agent printed no report"
 	check_json "$tag" "$@"
 	check_text "$tag"

@@ -37,6 +37,7 @@ no_privs() { # DESCRIPTION CMD... : exit 1, one stderr line with what and how
 }
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 # uid 0 alone is not enough: capsh drops them from the bounding set before exec
+# shellcheck disable=SC2054,SC2016  # a capsh list; "$@" is expanded by capsh's shell
 ROOT_NOCAPS=(capsh --drop=cap_bpf,cap_perfmon,cap_sys_admin -- -c 'exec "$@"' _)
 no_privs "check as nobody" "${NOBODY[@]}" "$A" check
 no_privs "diagnose as nobody" "${NOBODY[@]}" "$A" diagnose --duration 1
@@ -75,7 +76,7 @@ nsenter -t "$SRV" -n "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port $PORT --con
 	--hold 1 --seconds 8 >"$TT_TMP/cli.out" 2>&1
 o1=$(overflows)
 tt_wait_for_line "$AG" '"cause":"listen_overflow"' 10 || tt_diag "no listen_overflow line yet"
-ta_stop || tt_bail "agent end line"
+ta_stop 10 || tt_bail "agent end line"
 ta_show "$AG"
 tt_diag "client: $(tail -n 1 "$TT_TMP/cli.out"); ListenOverflows delta $((o1 - o0))"
 tt_assert_ge "$((o1 - o0))" 1 "the kernel counted listen overflows in the namespace"
