@@ -6,8 +6,8 @@
 #      (build/bench/floor, BPF_ENABLE_STATS) under loopback connection churn,
 #      the same for the bpftrace peer (bench/tcptriage.bt), and what single
 #      helpers and map operations cost (floor --ops)
-#   2. churn rate and bulk throughput: no agent / agent / bpftrace, rounds of
-#      three in rotating order
+#   2. churn rate and bulk throughput: no agent / agent (always-on `tcptriage
+#      run`) / bpftrace, rounds of three in rotating order
 #   3. agent memory (RSS, BPF map memory) and start-up time
 #   4. ns/event at ~1k, 10k, 100k connects/s to a closed port (each: one RST
 #      sent, one received, one drop), ring buffer losses at the highest rate
@@ -88,12 +88,15 @@ median() { summary | awk '{ print $1 }'; }
 
 AGENT_PID= FLOOR_PID= BT_PID= STARTUP_MS=
 
-agent_start() { # OUT : diagnose --json in the background; STARTUP_MS to its start line
+agent_start() { # OUT [ARGS] : the agent in the background (default `diagnose --json`);
+	#   STARTUP_MS to its start line
 	local out=$1 t0
+	shift
+	local -a args=("$@")
+	((${#args[@]})) || args=(diagnose --json --duration 600)
 	: >"$out"
 	t0=$EPOCHREALTIME
-	tt_bg -o "$out.err" sh -c 'out=$1; shift; exec "$@" >"$out"' _ "$out" \
-		"$AGENT" diagnose --json --duration 600 >/dev/null
+	tt_bg -o "$out.err" sh -c 'out=$1; shift; exec "$@" >"$out"' _ "$out" "$AGENT" "${args[@]}" >/dev/null
 	AGENT_PID=$TT_BG_PID
 	tt_wait_for_line "$out" '"type":"start"' 30 || die "agent did not start: $(tail -n 3 "$out.err")"
 	STARTUP_MS=$(start_ms "$out" "$t0")
@@ -253,6 +256,15 @@ ratios_of() { # TAG-REGEX WHO HOOK BASE-WHO -> WHO/BASE ns per window, one a lin
 		END { for (k in tags) if ((k, w) in v && (k, b) in v && v[k, b] > 0) print v[k, w] / v[k, b] }' "$COSTS"
 }
 
+cross_ratios() { # TAG1 WHO1 TAG2 WHO2 HOOK -> WHO1 (in TAG1<i>) / WHO2 (in TAG2<i>), per i
+	awk -F'\t' -v t1="$1" -v w1="$2" -v t2="$3" -v w2="$4" -v h="$5" '
+		$3 != h { next }
+		{ i = $1; sub(/^[a-zA-Z]*/, "", i); t = $1; sub(/[0-9]+$/, "", t) }
+		t == t1 && $2 == w1 { a[i] = $5 }
+		t == t2 && $2 == w2 { b[i] = $5 }
+		END { for (i in a) if ((i in b) && b[i] > 0) print a[i] / b[i] }' "$COSTS"
+}
+
 runs_of() { # TAG-REGEX HOOK SECONDS -> events per second on HOOK (the agent's counts)
 	awk -F'\t' -v t="$1" -v h="$2" -v s="$3" '$1 ~ t && $3 == h && $2 == "agent" { print $4 / s }' "$COSTS"
 }
@@ -270,18 +282,29 @@ hooks_seen() { # TAG-REGEX WHO -> hooks with events
 
 # ---------------------------------------------------------------- phases
 
-phase_costs() { # agent + floor + bpftrace together under churn; memory while they run
+# Programs on one tracepoint run in attach order, and the first to touch a
+# socket pays its cache misses (an A/B of one agent against itself moved
+# ns/event by 1.5x with the order alone).  So each tool is measured attached
+# first, as it runs in production: windows "churnA" have the agent first,
+# windows "churnB" bpftrace first; the floor touches no data, its place does
+# not matter.
+phase_costs() { # agent + floor + bpftrace under churn, both orders; memory while they run
 	local i
-	say "1/5 per-event cost: agent, floor and bpftrace under churn, $WINDOWS x ${WINDOW_S}s"
+	say "1/5 per-event cost: floor, agent, bpftrace under churn, 2 attach orders x $WINDOWS x ${WINDOW_S}s"
 	floor_start
 	agent_start "$B/costs-agent.json"
 	bt_start
 	for ((i = 1; i <= WINDOWS; i++)); do
-		window "churn$i" "$WINDOW_S" churn "$WINDOW_S"
+		window "churnA$i" "$WINDOW_S" churn "$WINDOW_S"
 	done
 	memory_snapshot
-	bt_stop
 	agent_stop "$B/costs-agent.json"
+	agent_start "$B/costs-agent2.json"
+	for ((i = 1; i <= WINDOWS; i++)); do
+		window "churnB$i" "$WINDOW_S" churn "$WINDOW_S"
+	done
+	bt_stop
+	agent_stop "$B/costs-agent2.json"
 	floor_stop
 	say "    operation breakdown (floor --ops), 3 x ${WINDOW_S}s"
 	floor_start --ops
@@ -313,7 +336,7 @@ STARTUP_AGENT=() STARTUP_BT=()
 
 tool_start() { # none|agent|bpftrace ROUND : TOOL_PID is what runs (none: nothing)
 	case $1 in
-	agent) agent_start "$B/round$2-agent.json" && STARTUP_AGENT+=("$STARTUP_MS") ;;
+	agent) agent_start "$B/round$2-agent.json" run && STARTUP_AGENT+=("$STARTUP_MS") ;;
 	bpftrace) bt_start && STARTUP_BT+=("$STARTUP_MS") ;;
 	esac
 	TOOL_PID=
@@ -411,26 +434,25 @@ machine() {
 		"$(date -u '+%Y-%m-%d %H:%M UTC')"
 }
 
-cost_table() { # per hook under churn: floor, agent, bpftrace
-	local h fl ag bt
+cost_table() { # per hook under churn: floor and agent (agent first), bpftrace (bpftrace first)
+	local h r ok fl ag bt
 	echo "| hook | events/s | floor ns/event | agent ns/event | agent/floor | <= 1.5x | bpftrace ns/event | bpftrace/agent |"
 	echo "| --- | ---: | ---: | ---: | ---: | :---: | ---: | ---: |"
-	for h in $(busy_hooks '^churn' "$WINDOW_S" "$MIN_RATE"); do
-		read -r fl _ <<<"$(costs_of '^churn' floor "$h" | summary)"
-		read -r ag _ <<<"$(costs_of '^churn' agent "$h" | summary)"
-		read -r bt _ <<<"$(costs_of '^churn' bpftrace "$h" | summary)"
-		local r ok
-		r=$(ratios_of '^churn' agent "$h" floor | summary)
+	for h in $(busy_hooks '^churnA' "$WINDOW_S" "$MIN_RATE"); do
+		read -r fl _ <<<"$(costs_of '^churnA' floor "$h" | summary)"
+		read -r ag _ <<<"$(costs_of '^churnA' agent "$h" | summary)"
+		read -r bt _ <<<"$(costs_of '^churnB' bpftrace "$h" | summary)"
+		r=$(ratios_of '^churnA' agent "$h" floor | summary)
 		ok=$(awk -v m="${r%% *}" 'BEGIN { print (m == "-" ? "no floor" : m <= 1.5 ? "yes" : "**no**") }')
 		[[ $ok == yes ]] && MET+=("$h ($(fmt_ratio $r))")
 		[[ $ok == "**no**" ]] && MISSED+=("$h ($(fmt_ratio $r))")
 		printf '| %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$h" \
-			"$(runs_of '^churn' "$h" "$WINDOW_S" | median)" \
-			"$(fmt_num $(costs_of '^churn' floor "$h" | summary))" \
-			"$(fmt_num $(costs_of '^churn' agent "$h" | summary))" \
+			"$(runs_of '^churnA' "$h" "$WINDOW_S" | median)" \
+			"$(fmt_num $(costs_of '^churnA' floor "$h" | summary))" \
+			"$(fmt_num $(costs_of '^churnA' agent "$h" | summary))" \
 			"$(fmt_ratio $r)" "$ok" \
-			"$(fmt_num $(costs_of '^churn' bpftrace "$h" | summary))" \
-			"$(fmt_ratio $(ratios_of '^churn' bpftrace "$h" agent | summary))"
+			"$(fmt_num $(costs_of '^churnB' bpftrace "$h" | summary))" \
+			"$(fmt_ratio $(cross_ratios churnB bpftrace churnA agent "$h" | summary))"
 		printf '%s %s %s %s\n' "$h" "$fl" "$ag" "$bt" >>"$B/plot-cost.dat"
 	done
 }
@@ -475,7 +497,8 @@ memory_table() {
 	echo "| RSS under churn (KiB) | $MEM_AGENT_RSS (peak $MEM_AGENT_HWM) | $MEM_BT_RSS |"
 	echo "| BPF map memory (memlock KiB) | $MEM_AGENT_MAPS | $MEM_BT_MAPS |"
 	echo "| BPF program memory (memlock KiB) | $MEM_AGENT_PROGS | |"
-	echo "| start-up to attached (ms) | $(fmt_num $(printf '%s\n' "${STARTUP_AGENT[@]}" | summary)) (launch to the \`start\` line's ts) | $(fmt_num $(printf '%s\n' "${STARTUP_BT[@]}" | summary)) (launch to all probes attached, 50 ms polling) |"
+	echo "| agent process CPU per run, start-up included (s) | $(fmt_num $(cat "$B"/round*-agent.json | jq -r 'select(.type == "end") | .agent.cpu_s' | summary)) over ~$((CHURN_S + 2)) s | |"
+	echo "| start-up to attached (ms) | $(fmt_num $(printf '%s\n' "${STARTUP_AGENT[@]}" | summary)) (\`run\`: launch to the \`start\` line's ts) | $(fmt_num $(printf '%s\n' "${STARTUP_BT[@]}" | summary)) (launch to all probes attached, 50 ms polling) |"
 }
 
 rates_table() {
@@ -501,7 +524,7 @@ op_costs_sorted() { # "op (hook) ns-over-floor" per line, most expensive first (
 
 per_conn_us() { # WHO -> µs of BPF run time per churned connection, one a window
 	local f
-	for f in "$B"/window-churn*.out; do
+	for f in "$B"/window-churnA*.out; do
 		awk -F'\t' -v t="$(basename "$f" .out | sed 's/^window-//')" -v w="$1" \
 			-v conns="$(awk -v s="$WINDOW_S" '{ print $1 * s }' "$f")" \
 			'$1 == t && $2 == w { ns += $4 * $5 } END { if (conns > 0) print ns / conns / 1000 }' "$COSTS"
@@ -528,7 +551,7 @@ goals_section() {
 	echo "- Churn with the agent >= 0.98x: $churn_cpu per CPU-second, $churn_wall wall clock."
 	cost_budget
 	echo "- Ring buffer losses at the highest rate: ${RINGBUF_FULL:-?}."
-	echo "- The floor itself is $(fmt_num $(costs_of '^churn' floor set_state | summary)) ns/event on set_state"
+	echo "- The floor itself is $(fmt_num $(costs_of '^churnA' floor set_state | summary)) ns/event on set_state"
 	echo "  (mostly the two clock reads BPF_ENABLE_STATS adds around every run), so 1.5x leaves"
 	echo "  ~30 ns for the program's own work. Single operations over the floor, most expensive first"
 	echo "  (medians, ns): $(op_costs_sorted)."
@@ -541,7 +564,8 @@ write_results() {
 		echo
 		echo "$(machine); agent at $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- bpf user include 2>/dev/null || echo ' + uncommitted changes')."
 		echo "Every figure is measured side by side in one run and repeated: **median [min-max]**."
-		echo "Agent: \`tcptriage diagnose --json\` (all hooks attached as in production). Floor: an"
+		echo "Agent: \`tcptriage diagnose --json\`, and the always-on \`tcptriage run\` for churn and bulk"
+		echo "(the same programs, attached as in production). Floor: an"
 		echo "empty program on the same hook, attached in the same run (\`bench/empty.bpf.c\`). Peer:"
 		echo "\`bench/tcptriage.bt\`, the same hooks and per-owner counts in bpftrace (classic tracepoints)."
 		echo "Load: \`ttload churn\` (connect, 1 byte, close) on loopback in a namespace of its own."
@@ -553,21 +577,25 @@ write_results() {
 		echo
 		goals_section
 		echo
-		echo "## Per-event cost under connection churn ($WINDOWS windows x ${WINDOW_S} s, BPF_ENABLE_STATS)"
+		echo "## Per-event cost under connection churn ($WINDOWS windows x ${WINDOW_S} s per attach order, BPF_ENABLE_STATS)"
 		echo
 		cat "$B/cost-table.md"
 		echo
 		echo "Hooks with fewer than $MIN_RATE events/s (not driven by this load; other traffic on the host):"
-		echo "$(comm -23 <(hooks_seen '^churn' agent) <(busy_hooks '^churn' "$WINDOW_S" "$MIN_RATE") | paste -sd' ')."
+		echo "$(comm -23 <(hooks_seen '^churnA' agent) <(busy_hooks '^churnA' "$WINDOW_S" "$MIN_RATE") | paste -sd' ')."
 		echo
-		echo "run_time_ns covers the program body only (not the tracepoint's dispatch; for classic"
-		echo "tracepoints not the perf buffer either): the churn rate below is the end-to-end cost."
+		echo "Programs on a tracepoint run in attach order and the first to touch a socket pays its"
+		echo "cache misses, so each tool is measured attached first, as in production: agent and"
+		echo "floor from windows with the agent attached before bpftrace, bpftrace from windows with"
+		echo "bpftrace first (bpftrace/agent pairs window i of each). run_time_ns covers the program"
+		echo "body only (not the tracepoint's dispatch; for classic tracepoints not the perf buffer"
+		echo "either): the churn rows below are the end-to-end cost."
 		echo
 		echo "## What single operations cost (one program per operation, 3 windows)"
 		echo
 		cat "$B/ops-table.md"
 		echo
-		echo "## Churn rate and bulk throughput ($ROUNDS rounds of none/agent/bpftrace, rotating order)"
+		echo "## Churn rate and bulk throughput ($ROUNDS rounds of none / \`tcptriage run\` / bpftrace, rotating order)"
 		echo
 		rounds_table
 		echo
@@ -632,4 +660,5 @@ main() {
 	say "done in $((SECONDS - t0)) s: $RESULTS, $PNG"
 }
 
-main "$@"
+# Sourced (for experiments with the functions above) it only defines them.
+[[ ${BASH_SOURCE[0]} == "$0" ]] && main "$@"
