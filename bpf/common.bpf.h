@@ -56,20 +56,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64); /* struct sock address */
-	__type(value, struct tt_state_since);
-} state_since SEC(".maps") __weak;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64); /* listening struct sock address */
-	__type(value, struct tt_listener);
-} listeners SEC(".maps") __weak;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct tt_flow_key); /* destination only: saddr/sport zero */
 	__type(value, struct tt_connfail_val);
@@ -204,19 +190,14 @@ static __always_inline bool proc_is(const struct tt_proc *p, const struct tt_own
 }
 
 /*
- * Remember owner as the owner of sk, and what its tgid is called.  A process
- * opens many sockets under one name: an LRU update allocates (~160 ns here,
- * `make bench`), a lookup does not (~20 ns), so update procs only on change.
+ * Remember what a tgid is called.  A process opens many sockets under one
+ * name: an LRU update allocates (~160 ns here, `make bench`), a lookup does
+ * not (~20 ns), so update procs only on change.
  */
-static __always_inline void owner_store(const struct sock *sk, const struct tt_owner *owner,
-					__u64 flags)
+static __always_inline void proc_note(const struct tt_owner *owner)
 {
-	__u64 skaddr = (__u64)sk;
-	struct tt_proc proc = {}, *known;
+	struct tt_proc proc = {}, *known = bpf_map_lookup_elem(&procs, &owner->tgid);
 
-	if (bpf_map_update_elem(&owners, &skaddr, owner, flags) && flags != BPF_NOEXIST)
-		health_inc(TT_H_OWNERS_FULL);
-	known = bpf_map_lookup_elem(&procs, &owner->tgid);
 	if (known && proc_is(known, owner))
 		return;
 	proc.cgroup = owner->cgroup;
@@ -225,16 +206,47 @@ static __always_inline void owner_store(const struct sock *sk, const struct tt_o
 		health_inc(TT_H_PROCS_FULL);
 }
 
-/* Record the current task as the owner of sk (call in process context only). */
-static __always_inline void owner_set_current(const struct sock *sk)
+/*
+ * The owners entry of sk, made (owner unknown) when missing; NULL only when
+ * the map refuses.  Later changes are stores into the entry, not updates.
+ */
+static __always_inline struct tt_owner *owner_entry(const struct sock *sk)
 {
-	struct tt_owner owner = {};
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner = bpf_map_lookup_elem(&owners, &skaddr), fresh = {};
 
-	owner.tgid = bpf_get_current_pid_tgid() >> 32;
-	owner.netns = netns_of(sk);
-	owner.cgroup = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
-	owner_store(sk, &owner, BPF_ANY);
+	if (owner)
+		return owner;
+	fresh.netns = netns_of(sk);
+	bpf_map_update_elem(&owners, &skaddr, &fresh, BPF_NOEXIST);
+	owner = bpf_map_lookup_elem(&owners, &skaddr);
+	if (!owner)
+		health_inc(TT_H_OWNERS_FULL);
+	return owner;
+}
+
+/* Seed sk's owner unless the agent already knows it (start-up iterator). */
+static __always_inline void owner_seed(const struct sock *sk, const struct tt_owner *owner)
+{
+	__u64 skaddr = (__u64)sk;
+
+	if (!bpf_map_update_elem(&owners, &skaddr, owner, BPF_NOEXIST))
+		proc_note(owner);
+}
+
+/* Record the current task as the owner of sk (process context only); keeps its state. */
+static __always_inline struct tt_owner *owner_set_current(const struct sock *sk)
+{
+	struct tt_owner *owner = owner_entry(sk);
+
+	if (!owner)
+		return NULL;
+	owner->tgid = bpf_get_current_pid_tgid() >> 32;
+	owner->netns = netns_of(sk);
+	owner->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+	proc_note(owner);
+	return owner;
 }
 
 /* Fill a flow key (local = s, remote = d) from a socket. */

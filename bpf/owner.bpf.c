@@ -15,9 +15,7 @@ static __always_inline void on_destroy(const struct sock *sk)
 {
 	__u64 skaddr = (__u64)sk;
 
-	bpf_map_delete_elem(&owners, &skaddr);
-	bpf_map_delete_elem(&state_since, &skaddr);
-	bpf_map_delete_elem(&listeners, &skaddr);
+	bpf_map_delete_elem(&owners, &skaddr); /* and the socket's state with it */
 }
 
 TT_HOOK_BTF_RAW(destroy_sock, "tcp_destroy_sock", on_destroy(sk), struct sock *sk)
@@ -49,6 +47,6 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 	owner.netns = netns_of(sk);
 	owner.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	BPF_CORE_READ_STR_INTO(&owner.comm, task, comm);
-	owner_store(sk, &owner, BPF_NOEXIST);
+	owner_seed(sk, &owner);
 	return 0;
 }

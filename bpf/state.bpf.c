@@ -18,12 +18,32 @@ static __always_inline __u64 unsent_bytes(const struct sock *sk)
 	return BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
 }
 
-static __always_inline void note_state_since(const struct sock *sk, int state)
+static __always_inline void age_enter(const struct sock *sk, int state)
 {
-	struct tt_state_since since = { .since_ns = bpf_ktime_get_ns(), .state = state };
-	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner = owner_entry(sk);
 
-	bpf_map_update_elem(&state_since, &skaddr, &since, BPF_ANY);
+	if (!owner)
+		return;
+	owner->aged_since_ns = bpf_ktime_get_ns();
+	owner->aged_state = state;
+}
+
+static __always_inline void age_leave(const struct sock *sk)
+{
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner = bpf_map_lookup_elem(&owners, &skaddr);
+
+	if (owner)
+		owner->aged_state = 0;
+}
+
+/* listen() ran in this task: now the socket is bound, so its port is known. */
+static __always_inline void on_listen(const struct sock *sk)
+{
+	struct tt_owner *owner = owner_set_current(sk);
+
+	if (owner)
+		owner->listen_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
 static __always_inline void on_set_state(const struct sock *sk, int oldstate, int newstate)
@@ -31,20 +51,20 @@ static __always_inline void on_set_state(const struct sock *sk, int oldstate, in
 	if (oldstate == TCP_CLOSE && (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN)) {
 		if (!sk_is_tcp(sk))
 			return;
+		if (newstate == TCP_LISTEN) {
+			on_listen(sk);
+			return;
+		}
 		owner_set_current(sk);
-		if (newstate == TCP_SYN_SENT)
-			count_add(sk, netns_of(sk), TT_SIG_CONNECT, 0, 1);
+		count_add(sk, netns_of(sk), TT_SIG_CONNECT, 0, 1);
 		return;
 	}
 	if (oldstate == TCP_ESTABLISHED && newstate == TCP_FIN_WAIT1)
 		count_add(sk, netns_of(sk), TT_SIG_ACTIVE_CLOSE, 0, unsent_bytes(sk));
-	if (newstate == TCP_CLOSE_WAIT || newstate == TCP_FIN_WAIT2) {
-		note_state_since(sk, newstate);
-	} else if (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_FIN_WAIT2) {
-		__u64 skaddr = (__u64)sk;
-
-		bpf_map_delete_elem(&state_since, &skaddr);
-	}
+	if (newstate == TCP_CLOSE_WAIT || newstate == TCP_FIN_WAIT2)
+		age_enter(sk, newstate);
+	else if (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_FIN_WAIT2)
+		age_leave(sk);
 }
 
 TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state", on_set_state(sk, oldstate, newstate),

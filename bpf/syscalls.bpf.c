@@ -51,16 +51,12 @@ SEC("tracepoint/syscalls/sys_enter_listen")
 int listen_enter__tp(struct trace_event_raw_sys_enter *ctx)
 {
 	struct sock *sk = fd_sock(ctx->args[0]);
-	struct tt_listener l = { .backlog = ctx->args[1] };
-	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner;
 
-	if (!sk || !sk_is_tcp(sk))
+	if (!sk || !sk_is_tcp(sk) || !(owner = owner_set_current(sk)))
 		return 0;
-	l.tgid = bpf_get_current_pid_tgid() >> 32;
-	l.netns = netns_of(sk);
-	l.port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	l.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	bpf_map_update_elem(&listeners, &skaddr, &l, BPF_ANY);
+	owner->listen_backlog = ctx->args[1];
+	owner->listening = 1;
 	return 0;
 }
 

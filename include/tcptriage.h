@@ -43,12 +43,22 @@ struct tt_count_val {
 	__u64 amount;
 };
 
-/* Value of the `owners` map, keyed by the kernel address of a struct sock. */
+/*
+ * Value of the `owners` map, keyed by the kernel address of a struct sock:
+ * who owns the socket, plus the little per-socket state the agent keeps, so
+ * that one entry (one delete when the socket dies) serves them all.
+ */
 struct tt_owner {
-	__u32 tgid;
+	__u32 tgid; /* 0 when unknown (an entry kept only for the state below) */
 	__u32 netns;
 	__u64 cgroup;
 	char comm[TT_COMM_LEN];
+	__u64 aged_since_ns; /* CLOCK_MONOTONIC when it entered aged_state */
+	__u32 aged_state;    /* TCP_CLOSE_WAIT or TCP_FIN_WAIT2 while in it, else 0 */
+	__u32 listen_backlog; /* what listen() asked for (when listening) */
+	__u16 listen_port;
+	__u16 listening;      /* 1 once listen() was called on it */
+	__u32 pad;
 };
 
 /* Value of the `procs` map, keyed by tgid: what a counter's tgid was. */
@@ -74,22 +84,6 @@ struct tt_flow_val {
 	__u64 last_ns;
 	__u32 tgid;
 	__u32 pad;
-};
-
-/* When a socket entered a state worth ageing (CLOSE_WAIT, FIN_WAIT2), keyed by sk. */
-struct tt_state_since {
-	__u64 since_ns; /* CLOCK_MONOTONIC */
-	__u32 state;
-	__u32 pad;
-};
-
-/* A listening socket as listen() set it up (value of `listeners`, keyed by sk). */
-struct tt_listener {
-	__u32 backlog; /* what the application asked for */
-	__u32 tgid;
-	__u32 netns;
-	__u16 port;
-	__u16 family;
 };
 
 /* A destination connect() could not reach for lack of a local port. */

@@ -14,6 +14,7 @@
 #include "counts.h"
 #include "kenum.h"
 #include "output.h"
+#include "mapwalk.h"
 #include "nsstate.h"
 #include "privs.h"
 #include "procfs.h"
@@ -195,34 +196,38 @@ static int flow_cmp_desc(const void *a, const void *b)
 	return (x->segs < y->segs) - (x->segs > y->segs);
 }
 
+struct flows_walk {
+	struct flow_seen all[256];
+	size_t n;
+};
+
+static int flow_visit(void *ctx, const void *k, const void *v)
+{
+	const struct tt_flow_key *key = k;
+	const struct tt_flow_val *val = v;
+	struct flows_walk *w = ctx;
+	struct flow_seen *f = &w->all[w->n++];
+
+	format_endpoint(f->laddr, sizeof(f->laddr), key->saddr, key->sport);
+	format_endpoint(f->raddr, sizeof(f->raddr), key->daddr, key->dport);
+	f->netns = key->netns;
+	f->tgid = val->tgid;
+	f->segs = val->retrans_segs;
+	return w->n == sizeof(w->all) / sizeof(w->all[0]);
+}
+
 /* The flows with the most retransmitted segments, most first. */
 static size_t read_top_flows(struct session *s, struct flow_seen *out, size_t max)
 {
-	int fd = bpf_map__fd(s->skel->maps.flows);
-	struct tt_flow_key key, last;
-	struct tt_flow_val val;
-	struct flow_seen all[256];
-	bool have_last = false;
-	size_t n = 0;
+	struct flows_walk w = { .n = 0 };
 
-	while (n < 256 && !bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
-		last = key;
-		have_last = true;
-		if (bpf_map_lookup_elem(fd, &key, &val))
-			continue;
-		format_endpoint(all[n].laddr, sizeof(all[n].laddr), key.saddr, key.sport);
-		format_endpoint(all[n].raddr, sizeof(all[n].raddr), key.daddr, key.dport);
-		all[n].netns = key.netns;
-		all[n].tgid = val.tgid;
-		all[n].segs = val.retrans_segs;
-		n++;
-	}
-	/* cppcheck-suppress uninitvar ; only the n entries filled above are sorted */
-	qsort(all, n, sizeof(all[0]), flow_cmp_desc);
-	if (n > max)
-		n = max;
-	memcpy(out, all, n * sizeof(*out));
-	return n;
+	map_walk(bpf_map__fd(s->skel->maps.flows), sizeof(struct tt_flow_key),
+		 sizeof(struct tt_flow_val), flow_visit, &w);
+	qsort(w.all, w.n, sizeof(w.all[0]), flow_cmp_desc);
+	if (w.n > max)
+		w.n = max;
+	memcpy(out, w.all, w.n * sizeof(*out));
+	return w.n;
 }
 
 static void read_host_memory(struct diag_input *in)
@@ -273,44 +278,60 @@ static int state_cmp_desc(const void *a, const void *b)
 	return (x->count < y->count) - (x->count > y->count);
 }
 
-/* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state, most first. */
-static size_t read_states(struct session *s, struct state_seen *out, size_t max)
+/* What the rules need from the per-socket entries of the owners map. */
+struct owners_walk {
+	__u64 now_ns;
+	struct state_seen *states;
+	size_t n_states, max_states;
+	struct listener_seen *listeners;
+	size_t n_listeners, max_listeners;
+	uint64_t known; /* entries with a known owner */
+};
+
+/* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state. */
+static void note_aged(struct owners_walk *w, const struct tt_owner *o)
 {
-	int fd = bpf_map__fd(s->skel->maps.state_since);
+	/* entered after the clock was read: not negative, just new */
+	double age = o->aged_since_ns < w->now_ns ? (w->now_ns - o->aged_since_ns) / 1e9 : 0;
+	size_t i;
+
+	for (i = 0; i < w->n_states; i++)
+		if (w->states[i].tgid == o->tgid && w->states[i].state == o->aged_state)
+			break;
+	if (i == w->max_states)
+		return;
+	if (i == w->n_states)
+		w->states[w->n_states++] = (struct state_seen){ o->tgid, o->netns, o->aged_state, 0, 0 };
+	w->states[i].count++;
+	if (age > w->states[i].oldest_s)
+		w->states[i].oldest_s = age;
+}
+
+static int owner_visit(void *ctx, const void *key, const void *value)
+{
+	const struct tt_owner *o = value;
+	struct owners_walk *w = ctx;
+
+	(void)key;
+	w->known += o->tgid != 0;
+	if (o->aged_state)
+		note_aged(w, o);
+	if (o->listening && w->n_listeners < w->max_listeners)
+		w->listeners[w->n_listeners++] =
+			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog };
+	return 0;
+}
+
+static void read_owners(struct session *s, struct owners_walk *w)
+{
 	struct timespec ts;
-	__u64 key, last, now_ns;
-	struct tt_state_since val;
-	bool have_last = false;
-	size_t n = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	while (!bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
-		struct tt_owner owner = {};
-		double age;
-		size_t i;
-
-		last = key;
-		have_last = true;
-		if (bpf_map_lookup_elem(fd, &key, &val))
-			continue;
-		bpf_map__lookup_elem(s->skel->maps.owners, &key, sizeof(key), &owner, sizeof(owner), 0);
-		/* entered after the clock was read: not negative, just new */
-		age = val.since_ns < now_ns ? (now_ns - val.since_ns) / 1e9 : 0;
-		for (i = 0; i < n; i++)
-			if (out[i].tgid == owner.tgid && out[i].state == val.state)
-				break;
-		if (i == n && n == max)
-			continue;
-		if (i == n)
-			out[n++] = (struct state_seen){ owner.tgid, owner.netns, val.state, 0, 0 };
-		out[i].count++;
-		if (age > out[i].oldest_s)
-			out[i].oldest_s = age;
-	}
-	/* cppcheck-suppress uninitvar ; only the n entries filled above are sorted */
-	qsort(out, n, sizeof(*out), state_cmp_desc);
-	return n;
+	w->now_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	map_walk(bpf_map__fd(s->skel->maps.owners), sizeof(__u64), sizeof(struct tt_owner),
+		 owner_visit, w);
+	if (w->states)
+		qsort(w->states, w->n_states, sizeof(*w->states), state_cmp_desc);
 }
 
 static int connfail_cmp_desc(const void *a, const void *b)
@@ -320,45 +341,32 @@ static int connfail_cmp_desc(const void *a, const void *b)
 	return (x->failures < y->failures) - (x->failures > y->failures);
 }
 
+struct connfails_walk {
+	struct connfail_seen *out;
+	size_t n, max;
+};
+
+static int connfail_visit(void *ctx, const void *k, const void *v)
+{
+	const struct tt_flow_key *key = k;
+	const struct tt_connfail_val *val = v;
+	struct connfails_walk *w = ctx;
+	struct connfail_seen *c = &w->out[w->n++];
+
+	*c = (struct connfail_seen){ .tgid = val->tgid, .netns = key->netns, .failures = val->failures };
+	format_endpoint(c->raddr, sizeof(c->raddr), key->daddr, key->dport);
+	return w->n == w->max;
+}
+
 /* Destinations connect() failed to reach for lack of ports, most failures first. */
 static size_t read_connfails(struct session *s, struct connfail_seen *out, size_t max)
 {
-	int fd = bpf_map__fd(s->skel->maps.connfails);
-	struct tt_flow_key key, last;
-	struct tt_connfail_val val;
-	bool have_last = false;
-	size_t n = 0;
+	struct connfails_walk w = { out, 0, max };
 
-	while (n < max && !bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
-		last = key;
-		have_last = true;
-		if (bpf_map_lookup_elem(fd, &key, &val))
-			continue;
-		out[n] = (struct connfail_seen){ .tgid = val.tgid, .netns = key.netns,
-						 .failures = val.failures };
-		format_endpoint(out[n].raddr, sizeof(out[n].raddr), key.daddr, key.dport);
-		n++;
-	}
-	/* cppcheck-suppress uninitvar ; only the n entries filled above are sorted */
-	qsort(out, n, sizeof(*out), connfail_cmp_desc);
-	return n;
-}
-
-static size_t read_listeners(struct session *s, struct listener_seen *out, size_t max)
-{
-	int fd = bpf_map__fd(s->skel->maps.listeners);
-	__u64 key, last;
-	struct tt_listener val;
-	bool have_last = false;
-	size_t n = 0;
-
-	while (n < max && !bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
-		last = key;
-		have_last = true;
-		if (!bpf_map_lookup_elem(fd, &key, &val))
-			out[n++] = (struct listener_seen){ val.tgid, val.netns, val.port, val.backlog };
-	}
-	return n;
+	map_walk(bpf_map__fd(s->skel->maps.connfails), sizeof(struct tt_flow_key),
+		 sizeof(struct tt_connfail_val), connfail_visit, &w);
+	qsort(out, w.n, sizeof(*out), connfail_cmp_desc);
+	return w.n;
 }
 
 static double window_span(const struct session *s)
@@ -412,6 +420,8 @@ static void evaluate_rules(struct session *s)
 	struct state_seen states[MAX_SEEN];
 	struct connfail_seen connfails[MAX_SEEN];
 	struct listener_seen listeners[MAX_SEEN];
+	struct owners_walk ow = { .states = states, .max_states = MAX_SEEN,
+				  .listeners = listeners, .max_listeners = MAX_SEEN };
 	struct diag_input in = {
 		.window = session_window(s),
 		.window_s = window_span(s),
@@ -428,9 +438,10 @@ static void evaluate_rules(struct session *s)
 
 	in.flows = flows;
 	in.n_flows = read_top_flows(s, flows, MAX_FLOWS);
-	in.n_states = read_states(s, states, MAX_SEEN);
+	read_owners(s, &ow);
+	in.n_states = ow.n_states;
+	in.n_listeners = ow.n_listeners;
 	in.n_connfails = read_connfails(s, connfails, MAX_SEEN);
-	in.n_listeners = read_listeners(s, listeners, MAX_SEEN);
 	ns_table_refresh(&s->ns, session_elapsed(s), s->opts.window_s);
 	read_host_memory(&in);
 	track_tcp_mem(s, &in);
@@ -556,17 +567,10 @@ void session_comm(struct session *s, uint32_t tgid, char comm[16])
 
 static uint64_t count_owners(struct session *s)
 {
-	int fd = bpf_map__fd(s->skel->maps.owners);
-	__u64 key, last;
-	bool have_last = false;
-	uint64_t n = 0;
+	struct owners_walk w = { .now_ns = 0 };
 
-	while (!bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
-		last = key;
-		have_last = true;
-		n++;
-	}
-	return n;
+	read_owners(s, &w);
+	return w.known;
 }
 
 static void start_line(struct session *s)

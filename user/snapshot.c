@@ -542,7 +542,8 @@ static int add_remembered_owners(struct snapshot *s, struct bpf_map *owners)
 		struct tt_owner o;
 
 		if (s->owner[i] >= 0 || s->socks[i].kind != TT_SNAP_FULL ||
-		    bpf_map__lookup_elem(owners, &skaddr, sizeof(skaddr), &o, sizeof(o), 0))
+		    bpf_map__lookup_elem(owners, &skaddr, sizeof(skaddr), &o, sizeof(o), 0) ||
+		    !o.tgid) /* an entry kept only for the socket's state */
 			continue;
 		*f = (struct tt_snap_file){ .hdr = { TT_SNAP_FILE, sizeof(*f) }, .tgid = o.tgid,
 					    .fd = SNAP_FD_CLOSED, .cgroup = o.cgroup,
