@@ -5,6 +5,9 @@
 #include <bpf/bpf.h>
 #include "mapwalk.h"
 
+/* What the kernel returns for a map type without batch operations (not in errno.h). */
+#define KERNEL_ENOTSUPP 524
+
 #define BATCH 1024
 
 /* Entry by entry: kernels or maps without batch operations. */
@@ -49,7 +52,7 @@ int map_walk(int fd, size_t key_size, size_t value_size, map_walk_fn fn, void *c
 		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, values, &n, NULL);
 		if (err && errno != ENOENT) {
 			err = -errno;
-			if (first && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP))
+			if (first && (err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP))
 				err = 1; /* no batch operations here: walk key by key */
 			break;
 		}
