@@ -23,6 +23,20 @@ ta_require() { # skip unless jq exists; bail unless the agent is built
 	[[ -x $TT_AGENT ]] || tt_bail "agent not built: $TT_AGENT (run make)"
 }
 
+ta_stats_lines() { # FILE : how many stats lines the agent printed so far
+	grep -c '"type":"stats"' "$1"
+}
+
+ta_wait_ticks() { # FILE N : wait until the agent printed N more stats lines (tick = read + evaluate)
+	local want i
+	want=$(($(ta_stats_lines "$1") + $2))
+	for ((i = 0; i < 200; i++)); do
+		(($(ta_stats_lines "$1") >= want)) && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 ta_start() { # FILE [DIAGNOSE-ARGS...] : start `diagnose --json`, wait for
 	#   the start line (default --duration 60: the test stops it with ta_stop)
 	local out=$1

@@ -363,12 +363,22 @@ _tt_sysctl_write() { # KEY VALUE
 	printf '%s\n' "$2" >"$p" 2>/dev/null || { echo "# cleanup: restoring $1 failed" >&2; return 1; }
 }
 
-tt_sysctl_global_set() { # KEY VALUE : save, register restore, then set
+tt_sysctl_global_set() { # KEY VALUE : save, register restore, then set.  The first call
+	#   takes a host-wide lock held until the test exits: one global-sysctl test at a time,
+	#   even outside the runner.
 	local key=$1 val=$2 p old
+	if [[ -z ${_TT_GLOBAL_LOCK:-} ]]; then
+		exec {_TT_GLOBAL_LOCK}>/tmp/tcptriage-global-sysctl.lock
+		flock -w 120 "$_TT_GLOBAL_LOCK" || { echo "tt_sysctl_global_set: another test holds the lock" >&2; return 1; }
+	fi
 	p=$(_tt_sysctl_path "$key")
 	old=$(cat "$p" 2>/dev/null) || { echo "tt_sysctl_global_set: cannot read $key" >&2; return 1; }
 	tt_cleanup_add "_tt_sysctl_write $(printf %q "$key") $(printf %q "$old")" || return 1
 	printf '%s\n' "$val" >"$p" 2>/dev/null || { echo "tt_sysctl_global_set: cannot write $key=$val" >&2; return 1; }
+}
+
+tt_sockstat_tcp() { # FIELD : value after FIELD on the TCP line of /proc/net/sockstat (mem, orphan, tw...)
+	awk -v f="$1" '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == f) print $(i + 1) }' /proc/net/sockstat
 }
 
 tt_sysctl_get() { # [NS] KEY : print current value (in NS if given)

@@ -24,10 +24,6 @@ tt_init tcpmempress
 ta_require
 tt_ttload || tt_bail "build ttload"
 
-# One global-sysctl test at a time, even outside the runner.
-exec {lockfd}>/tmp/tcptriage-global-sysctl.lock
-flock -w 120 "$lockfd" || tt_bail "another test holds the global sysctl lock"
-
 tt_netns_single press || tt_bail "create namespace"
 NS=$TT_NS
 ino=$(tt_netns_inode "$NS")
@@ -36,19 +32,6 @@ CONNS=10
 BYTES=16000000
 OLD_MEM=$(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem)
 
-sockstat_tcp() { # FIELD : value after FIELD on the TCP line of /proc/net/sockstat
-	awk -v f="$1" '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == f) print $(i + 1) }' /proc/net/sockstat
-}
-stats_lines() { grep -c '"type":"stats"' "$AG"; }
-ta_wait_ticks() { # N : wait until the agent printed N more stats lines (tick = read + evaluate)
-	local want i
-	want=$(($(stats_lines) + $1))
-	for ((i = 0; i < 200; i++)); do
-		(($(stats_lines) >= want)) && return 0
-		sleep 0.05
-	done
-	return 1
-}
 ts_s() { # RFC 3339 ts -> epoch seconds with ms
 	date -u -d "$1" +%s.%3N
 }
@@ -65,10 +48,17 @@ tt_bg -o "$TT_TMP/c1.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127
 	--port $PORT --conns $CONNS --bytes $BYTES --sndbuf 65536 --hold 60 --seconds 60 >/dev/null
 c1=$TT_BG_PID
 tt_wait_for_line "$TT_TMP/c1.out" '^holding ' 15 || tt_bail "first client did not fill the receiver"
+# Under pressure the kernel still grants a socket memory while tcp_mem[2] exceeds
+# (sockets allocated on the host) x (that socket's pages): idle sockets make the
+# refusal certain instead of depending on how many sockets the host happens to have.
+IDLE=150
+tt_bg -o "$TT_TMP/idle.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+	--port $PORT --conns $IDLE --bytes 0 --hold 60 --seconds 60 >/dev/null
+tt_wait_for_line "$TT_TMP/idle.out" '^holding ' 15 || tt_bail "idle connections"
 tt_assert_eq "$(sed -n 's/^holding connected=//p' "$TT_TMP/c1.out")" $CONNS "first client holds $CONNS connections"
-ta_wait_ticks 2 || tt_bail "agent ticks"
-U=$(sockstat_tcp mem)
-orph0=$(sockstat_tcp orphan)
+ta_wait_ticks "$AG" 2 || tt_bail "agent ticks"
+U=$(tt_sockstat_tcp mem)
+orph0=$(tt_sockstat_tcp orphan)
 recvq=$(ip netns exec "$NS" ss -tnH state established "sport = :$PORT" | awk '{ s += $1 } END { print s + 0 }')
 tt_diag "filled: sockstat $(grep '^TCP:' /proc/net/sockstat); receiver (pid $srv) unread bytes $recvq; first client pid $c1"
 tt_assert_ge "$((recvq / 4096))" $((U / 2)) "the receiver's unread queues are most of TCP memory (>= half of sockstat mem)"
@@ -78,19 +68,20 @@ P0=$((U / 4)) P1=$((U / 2)) P2=$((U * 4))
 p0=$(tt_nstat "$NS" TcpExt.TCPMemoryPressures)
 q0=$(tt_nstat "$NS" TcpExt.TCPRcvQDrop)
 peak=$U
-n0=$(stats_lines)
+n0=$(ta_stats_lines "$AG")
 t_set=$(date -u +%s.%3N)
 tt_sysctl_global_set net.ipv4.tcp_mem "$P0 $P1 $P2" || tt_bail "set tcp_mem"
 tt_bg -o "$TT_TMP/c2.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
 	--port $PORT --conns $CONNS --bytes $BYTES --sndbuf 65536 --hold 60 --seconds 60 >/dev/null
 c2=$TT_BG_PID
-# until the second client has written what it could and the agent has
-# evaluated twice under the lowered limit
-for ((i = 0; i < 30; i++)); do
+# until the second client has written what it could, the kernel has refused
+# the receiver memory and the agent has evaluated twice under the lowered limit
+for ((i = 0; i < 40; i++)); do
 	sleep 0.1
-	m=$(sockstat_tcp mem)
+	m=$(tt_sockstat_tcp mem)
 	((m > peak)) && peak=$m
-	grep -q '^holding ' "$TT_TMP/c2.out" && (($(stats_lines) >= n0 + 2)) && break
+	grep -q '^holding ' "$TT_TMP/c2.out" && (($(ta_stats_lines "$AG") >= n0 + 2)) &&
+		(($(tt_nstat "$NS" TcpExt.TCPRcvQDrop) > q0)) && break
 done
 _tt_sysctl_write net.ipv4.tcp_mem "$OLD_MEM"
 t_restore=$(date -u +%s.%3N)
@@ -98,12 +89,12 @@ p1=$(tt_nstat "$NS" TcpExt.TCPMemoryPressures)
 q1=$(tt_nstat "$NS" TcpExt.TCPRcvQDrop)
 tt_assert_eq "$(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem)" "$OLD_MEM" "tcp_mem restored right after the window"
 tt_diag "tcp_mem \"$P0 $P1 $P2\" for $(awk -v a="$t_set" -v b="$t_restore" 'BEGIN { printf "%.2f", b - a }') s; sockstat mem $U before, peak $peak; second client pid $c2: $(tail -n 1 "$TT_TMP/c2.out")"
-tt_diag "kernel, in the namespace: TCPMemoryPressures +$((p1 - p0)), TCPRcvQDrop +$((q1 - q0)); orphans host-wide $orph0 -> $(sockstat_tcp orphan)"
+tt_diag "kernel, in the namespace: TCPMemoryPressures +$((p1 - p0)), TCPRcvQDrop +$((q1 - q0)); orphans host-wide $orph0 -> $(tt_sockstat_tcp orphan)"
 # TCPMemoryPressures counts in the namespace of whichever socket on the host
 # entered pressure first: only the refusals are certainly this namespace's.
 tt_assert_ge "$((q1 - q0))" 1 "the kernel refused the receiver's sockets memory (TCPRcvQDrop grew in the namespace)"
 tt_assert_le "$peak" $((P2 - 1)) "usage stayed below the hard limit the test set"
-ta_wait_ticks 2 || tt_diag "agent did not tick after the window"
+ta_wait_ticks "$AG" 2 || tt_diag "agent did not tick after the window"
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 

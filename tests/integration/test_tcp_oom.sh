@@ -24,10 +24,6 @@ tt_init tcpoom
 ta_require
 tt_ttload || tt_bail "build ttload"
 
-# One global-sysctl test at a time, even outside the runner.
-exec {lockfd}>/tmp/tcptriage-global-sysctl.lock
-flock -w 120 "$lockfd" || tt_bail "another test holds the global sysctl lock"
-
 tt_netns_single oom || tt_bail "create namespace"
 NS=$TT_NS
 ino=$(tt_netns_inode "$NS")
@@ -36,23 +32,11 @@ CONNS=40
 BYTES=1000000
 OLD_MEM=$(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem)
 
-sockstat_tcp() { # FIELD : value after FIELD on the TCP line of /proc/net/sockstat
-	awk -v f="$1" '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == f) print $(i + 1) }' /proc/net/sockstat
-}
 # Orphans of this namespace's client: FIN_WAIT1 sockets towards PORT with
 # unsent data, no owning process.
 ns_orphans() {
 	ip netns exec "$NS" ss -tnH state fin-wait-1 "dport = :$PORT" |
 		awk '$2 > 0 { n++ } END { print n + 0 }'
-}
-ta_wait_ticks() { # N : wait until the agent printed N more stats lines (tick = read + evaluate)
-	local want i
-	want=$(($(grep -c '"type":"stats"' "$AG") + $1))
-	for ((i = 0; i < 200; i++)); do
-		(($(grep -c '"type":"stats"' "$AG") >= want)) && return 0
-		sleep 0.05
-	done
-	return 1
 }
 ts_s() { # RFC 3339 ts -> epoch seconds with ms
 	date -u -d "$1" +%s.%3N
@@ -79,8 +63,8 @@ tt_diag "before the limit: sockstat $(grep '^TCP:' /proc/net/sockstat); orphans 
 tt_assert_eq "$orph" $CONNS "every connection is an orphan with unsent data before tcp_mem drops"
 
 # Two agent ticks with the orphans in place: it has read sockstat since.
-ta_wait_ticks 2 || tt_bail "agent ticks"
-mem_before=$(sockstat_tcp mem)
+ta_wait_ticks "$AG" 2 || tt_bail "agent ticks"
+mem_before=$(tt_sockstat_tcp mem)
 
 # ------------------------------------- tcp_mem "1 2 3" for at most ~3 s
 # The window ends as soon as the namespace has no orphan left: the limit is
@@ -91,7 +75,7 @@ t_set=$(date -u +%s.%3N)
 tt_sysctl_global_set net.ipv4.tcp_mem "1 2 3" || tt_bail "set tcp_mem"
 for ((i = 0; i < 30; i++)); do
 	sleep 0.1
-	m=$(sockstat_tcp mem)
+	m=$(tt_sockstat_tcp mem)
 	((m > peak)) && peak=$m
 	(($(ns_orphans) == 0)) && break
 done
@@ -101,7 +85,7 @@ a1=$(tt_nstat "$NS" TcpExt.TCPAbortOnMemory)
 tt_diag "receiver after the aborts: $(ip netns exec "$NS" ss -tnH state all "sport = :$PORT" | awk '{ n++; q += $2; st[$1]++ } END { printf "%d sockets, %d unread bytes,", n, q; for (s in st) printf " %s=%d", s, st[s] }')"
 tt_assert_eq "$(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem)" "$OLD_MEM" "tcp_mem restored right after the window"
 tt_diag "tcp_mem 1 2 3 for $(awk -v a="$t_set" -v b="$t_restore" 'BEGIN { printf "%.2f", b - a }') s; sockstat mem before $mem_before pages, peak $peak; orphans left $(ns_orphans)"
-ta_wait_ticks 2 || tt_diag "agent did not tick after the window" # its evaluation follows the last abort
+ta_wait_ticks "$AG" 2 || tt_diag "agent did not tick after the window" # its evaluation follows the last abort
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 aborts=$((a1 - a0))
