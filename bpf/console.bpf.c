@@ -47,8 +47,11 @@ static __always_inline void on_console(const char *text, __u64 len)
 	/* filter on a stack copy first, so other log lines cost no ring space */
 	if (len > sizeof(rec->text))
 		len = sizeof(rec->text);
-	if (bpf_probe_read_kernel(head, len < sizeof(head) ? len : sizeof(head), text) ||
-	    !is_net_verdict(head))
+	if (bpf_probe_read_kernel(head, len < sizeof(head) ? len : sizeof(head), text)) {
+		health_inc(TT_H_READ_FAILED);
+		return;
+	}
+	if (!is_net_verdict(head))
 		return;
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
@@ -57,6 +60,7 @@ static __always_inline void on_console(const char *text, __u64 len)
 	}
 	if (bpf_probe_read_kernel(rec->text, len, text)) {
 		bpf_ringbuf_discard(rec, 0);
+		health_inc(TT_H_READ_FAILED);
 		return;
 	}
 	rec->hdr.type = TT_REC_CONSOLE;

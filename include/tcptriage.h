@@ -109,6 +109,7 @@ enum tt_health {
 	TT_H_OWNERS_FULL,
 	TT_H_FLOWS_FULL,
 	TT_H_PROCS_FULL,
+	TT_H_READ_FAILED, /* a record dropped because kernel memory could not be read */
 	TT_H_EVENTS, /* every program invocation that did work */
 	TT_H_MAX,
 };

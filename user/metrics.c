@@ -256,6 +256,9 @@ static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_
 		if (full_maps[i])
 			sample_u64(f, "tcptriage_agent_map_full", "_total", &l, 1, h->kernel[i]);
 	}
+	agent_counter(f, fmt, "tcptriage_agent_kernel_read_failures",
+		      "Records dropped because kernel memory could not be read",
+		      h->kernel[TT_H_READ_FAILED]);
 	agent_counter(f, fmt, "tcptriage_agent_records_malformed",
 		      "Ring buffer records dropped as malformed", h->records_malformed);
 	family(f, fmt, "tcptriage_agent_cpu_seconds", "counter",

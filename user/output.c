@@ -23,6 +23,7 @@ static const char *const health_names[TT_H_MAX] = {
 	[TT_H_OWNERS_FULL] = "owners_map_full",
 	[TT_H_FLOWS_FULL] = "flows_map_full",
 	[TT_H_PROCS_FULL] = "procs_map_full",
+	[TT_H_READ_FAILED] = "kernel_read_failed",
 	[TT_H_EVENTS] = "events",
 };
 
