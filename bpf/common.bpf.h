@@ -271,6 +271,25 @@ static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_k
 	bpf_core_read(&fk->daddr[12], 4, &sk->__sk_common.skc_daddr);
 }
 
+/* The flows entry of sk's connection, made (with its owner) when missing; NULL if full. */
+static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk)
+{
+	struct tt_flow_key key = {};
+	struct tt_flow_val *val, init = {};
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner;
+
+	flow_from_sk(sk, &key);
+	val = bpf_map_lookup_elem(&flows, &key);
+	if (val)
+		return val;
+	owner = bpf_map_lookup_elem(&owners, &skaddr);
+	init.tgid = owner ? owner->tgid : 0;
+	if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))
+		health_inc(TT_H_FLOWS_FULL);
+	return bpf_map_lookup_elem(&flows, &key);
+}
+
 /*
  * One hook, three ways to attach it: tp_btf (cheapest, typed), raw_tp, and the
  * classic tracepoint (whose record layout differs, so it gets its own body).

@@ -11,6 +11,17 @@ static __always_inline bool is_abort_on_memory(__u32 reason)
 	return reason == bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_MEMORY);
 }
 
+/* Which peers the resets go to or come from (resets are rare next to packets). */
+static __always_inline void flow_note_reset(const struct sock *sk, bool sent)
+{
+	struct tt_flow_val *val = flow_entry(sk);
+
+	if (!val)
+		return;
+	__sync_fetch_and_add(sent ? &val->resets_sent : &val->resets_received, 1);
+	val->last_ns = bpf_ktime_get_ns();
+}
+
 /* Rare and decisive (the kernel killing a socket for memory): one record each. */
 static __always_inline void emit_reset(const struct sock *sk, __u32 reason)
 {
@@ -48,13 +59,17 @@ static __always_inline void on_send_reset(const struct sock *sk, const struct sk
 	else
 		netns = 0;
 	count_add(sk, netns, TT_SIG_RST_SENT, reason, 1);
-	if (sk && is_abort_on_memory(reason))
+	if (!sk)
+		return; /* no connection: the peer is only in the packet */
+	flow_note_reset(sk, true);
+	if (is_abort_on_memory(reason))
 		emit_reset(sk, reason);
 }
 
 static __always_inline void on_receive_reset(const struct sock *sk)
 {
 	count_add(sk, netns_of(sk), TT_SIG_RST_RECV, 0, 1);
+	flow_note_reset(sk, false);
 }
 
 TT_HOOK_BTF_RAW(send_reset, "tcp_send_reset", on_send_reset(sk, skb, reason),

@@ -15,22 +15,10 @@ static __always_inline __u64 skb_segs(const struct sk_buff *skb)
 
 static __always_inline void flow_add(const struct sock *sk, __u64 segs)
 {
-	struct tt_flow_key key = {};
-	struct tt_flow_val *val, init = {};
-	__u64 skaddr = (__u64)sk;
-	struct tt_owner *owner;
+	struct tt_flow_val *val = flow_entry(sk);
 
-	flow_from_sk(sk, &key);
-	val = bpf_map_lookup_elem(&flows, &key);
-	if (!val) {
-		owner = bpf_map_lookup_elem(&owners, &skaddr);
-		init.tgid = owner ? owner->tgid : 0;
-		if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))
-			health_inc(TT_H_FLOWS_FULL);
-		val = bpf_map_lookup_elem(&flows, &key);
-		if (!val)
-			return;
-	}
+	if (!val)
+		return;
 	__sync_fetch_and_add(&val->retrans_segs, segs);
 	__sync_fetch_and_add(&val->retrans_events, 1);
 	val->last_ns = bpf_ktime_get_ns();

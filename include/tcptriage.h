@@ -67,7 +67,7 @@ struct tt_proc {
 	char comm[TT_COMM_LEN];
 };
 
-/* Per-flow retransmit state (`flows` LRU map). Addresses are v4-mapped for AF_INET. */
+/* Per-flow troubles, retransmits and resets (`flows` LRU map). Addresses are v4-mapped for AF_INET. */
 struct tt_flow_key {
 	__u8 saddr[TT_ADDR_LEN];
 	__u8 daddr[TT_ADDR_LEN];
@@ -81,6 +81,8 @@ struct tt_flow_key {
 struct tt_flow_val {
 	__u64 retrans_segs;
 	__u64 retrans_events;
+	__u64 resets_sent;
+	__u64 resets_received;
 	__u64 last_ns;
 	__u32 tgid;
 	__u32 pad;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "rules.h"
 #include "signals.h"
@@ -91,12 +92,12 @@ static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 	snprintf(f->summary, sizeof(f->summary),
 		 "%llu TCP segments retransmitted in %.0f s in network namespace %u: packets are "
 		 "being lost on the path to %s", (unsigned long long)segs, in->window_s, netns,
-		 in->n_flows ? in->flows[0].raddr : "the peers below");
+		 in->n_flows && in->flows[0].segs ? in->flows[0].raddr : "the peers below");
 	finding_num(f, "retransmit_segs", segs);
 	finding_num(f, "netns", netns);
 	finding_text(f, "retransmit_segs_per_s", "%.1f", rate);
 	finding_num(f, "threshold_segs", RETRANS_MIN_SEGS);
-	for (size_t i = 0; i < in->n_flows && i < 3; i++) {
+	for (size_t i = 0; i < in->n_flows && i < 3 && in->flows[i].segs; i++) {
 		struct culprit *c = finding_culprit(f);
 
 		if (!c)
@@ -162,6 +163,62 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 	return 1;
 }
 
+/* Resets summed by (owner, peer): one process often resets many connections to one peer. */
+struct peer_resets {
+	const struct flow_seen *flow; /* one of its connections, for the names */
+	uint64_t resets;
+};
+
+static size_t group_reset_peers(const struct diag_input *in, struct peer_resets *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < in->n_flows; i++) {
+		const struct flow_seen *fl = &in->flows[i];
+		size_t k = 0;
+
+		if (!fl->resets)
+			continue;
+		while (k < n && !(out[k].flow->tgid == fl->tgid && out[k].flow->netns == fl->netns &&
+				  !strcmp(out[k].flow->raddr, fl->raddr)))
+			k++;
+		if (k == n && n == max)
+			continue;
+		if (k == n)
+			out[n++] = (struct peer_resets){ fl, 0 };
+		out[k].resets += fl->resets;
+	}
+	return n;
+}
+
+static int peer_resets_cmp(const void *a, const void *b)
+{
+	const struct peer_resets *x = a, *y = b;
+
+	return (x->resets < y->resets) - (x->resets > y->resets);
+}
+
+/* The peers with the most resets, as culprits. */
+static void add_reset_peers(const struct diag_input *in, struct finding *f)
+{
+	struct peer_resets peers[MAX_FLOWS];
+	size_t n = group_reset_peers(in, peers, MAX_FLOWS);
+
+	qsort(peers, n, sizeof(*peers), peer_resets_cmp);
+	for (size_t i = 0; i < n && i < 3; i++) {
+		struct culprit *c = finding_culprit(f);
+
+		if (!c)
+			return;
+		c->pid = peers[i].flow->tgid;
+		c->netns = peers[i].flow->netns;
+		snprintf(c->raddr, sizeof(c->raddr), "%s", peers[i].flow->raddr);
+		c->count = peers[i].resets;
+		c->why = "peer of its connections with the most resets (sent and received)";
+		name_culprit(in, c);
+	}
+}
+
 /* The reset reason sent most often in the window. */
 static uint32_t top_reset_reason(const struct count_table *t, uint64_t *count)
 {
@@ -205,6 +262,7 @@ static int rule_reset_storm(const struct diag_input *in, struct finding *f)
 	finding_num(f, "top_reason_count", top_count);
 	add_owner_culprits(in, f, TT_SIG_RST_SENT, ANY_SUB,
 			   "owns the sockets that sent resets (0: no socket, the kernel refused a connection)");
+	add_reset_peers(in, f);
 	finding_advice(f, "see why connections are refused or aborted: the top reason names it "
 		       "(no_socket: clients reach a port nobody listens on; tcp_abort_on_linger / "
 		       "tcp_abort_on_close: the application closes with unread data or SO_LINGER 0)",

@@ -15,7 +15,7 @@
 
 #define VERDICT_TEXT_LEN 240
 #define MAX_VERDICTS 8
-#define MAX_FLOWS 8
+#define MAX_FLOWS 256
 
 /* Kernel log verdicts seen so far, one slot per verdict kind. */
 struct verdict_seen {
@@ -26,13 +26,14 @@ struct verdict_seen {
 	char last[VERDICT_TEXT_LEN];
 };
 
-/* A flow with retransmits, as read from the flows map. */
+/* A connection with retransmits or resets, as read from the flows map. */
 struct flow_seen {
 	char laddr[64];
 	char raddr[64];
 	uint32_t netns;
 	uint32_t tgid;
-	uint64_t segs;
+	uint64_t segs;   /* retransmitted */
+	uint64_t resets; /* sent and received */
 };
 
 /* Sockets one owner has sitting in CLOSE_WAIT or FIN_WAIT2 (since the agent started). */
@@ -79,7 +80,7 @@ struct diag_input {
 	const struct kernel_names *names;
 	const struct verdict_seen *verdicts;
 	size_t n_verdicts;
-	const struct flow_seen *flows; /* most retransmits first */
+	const struct flow_seen *flows; /* most retransmits first (the most troubled flows) */
 	size_t n_flows;
 	const struct ns_table *ns; /* each namespace's own counters and limits */
 	const struct state_seen *states;

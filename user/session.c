@@ -197,8 +197,8 @@ static int flow_cmp_desc(const void *a, const void *b)
 }
 
 struct flows_walk {
-	struct flow_seen all[256];
-	size_t n;
+	struct flow_seen *out;
+	size_t n, max;
 };
 
 static int flow_visit(void *ctx, const void *k, const void *v)
@@ -206,27 +206,25 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	const struct tt_flow_key *key = k;
 	const struct tt_flow_val *val = v;
 	struct flows_walk *w = ctx;
-	struct flow_seen *f = &w->all[w->n++];
+	struct flow_seen *f = &w->out[w->n++];
 
 	format_endpoint(f->laddr, sizeof(f->laddr), key->saddr, key->sport);
 	format_endpoint(f->raddr, sizeof(f->raddr), key->daddr, key->dport);
 	f->netns = key->netns;
 	f->tgid = val->tgid;
 	f->segs = val->retrans_segs;
-	return w->n == sizeof(w->all) / sizeof(w->all[0]);
+	f->resets = val->resets_sent + val->resets_received;
+	return w->n == w->max;
 }
 
-/* The flows with the most retransmitted segments, most first. */
-static size_t read_top_flows(struct session *s, struct flow_seen *out, size_t max)
+/* The troubled flows (retransmits, resets), most retransmitted segments first. */
+static size_t read_flows(struct session *s, struct flow_seen *out, size_t max)
 {
-	struct flows_walk w = { .n = 0 };
+	struct flows_walk w = { out, 0, max };
 
 	map_walk(bpf_map__fd(s->skel->maps.flows), sizeof(struct tt_flow_key),
 		 sizeof(struct tt_flow_val), flow_visit, &w);
-	qsort(w.all, w.n, sizeof(w.all[0]), flow_cmp_desc);
-	if (w.n > max)
-		w.n = max;
-	memcpy(out, w.all, w.n * sizeof(*out));
+	qsort(out, w.n, sizeof(*out), flow_cmp_desc);
 	return w.n;
 }
 
@@ -437,7 +435,7 @@ static void evaluate_rules(struct session *s)
 	};
 
 	in.flows = flows;
-	in.n_flows = read_top_flows(s, flows, MAX_FLOWS);
+	in.n_flows = read_flows(s, flows, MAX_FLOWS);
 	read_owners(s, &ow);
 	in.n_states = ow.n_states;
 	in.n_listeners = ow.n_listeners;

@@ -139,7 +139,7 @@ TEST(retransmit_storm_threshold_and_culprit)
 	add(&fx, row(42, TT_SIG_RETRANS, 0, 40, RETRANS_MIN_SEGS - 1));
 	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
 	fx.rows[0].amount = RETRANS_MIN_SEGS;
-	fx.flows[0] = (struct flow_seen){ "198.18.0.1:40000", "198.18.0.2:5001", 4026531840u, 42, 50 };
+	fx.flows[0] = (struct flow_seen){ "198.18.0.1:40000", "198.18.0.2:5001", 4026531840u, 42, 50, 0 };
 	fx.in.n_flows = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
 		goto out;
@@ -178,10 +178,14 @@ TEST(reset_storm_threshold_and_reason)
 	add(&fx, row(5, TT_SIG_RST_SENT, RST_NO_SOCKET, RESET_MIN_COUNT - 1, 0));
 	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0);
 	fx.rows[0].events = RESET_MIN_COUNT;
+	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5000", "127.0.0.1:40000", 4026531840u, 5, 0, 60 };
+	fx.in.n_flows = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
 		goto out;
 	ASSERT_EQ_INT(f.culprits[0].pid, 5);
 	ASSERT_TRUE(strstr(f.summary, "no_socket") != NULL);
+	if (ASSERT_EQ_INT(f.n_culprits, 2)) /* the owner, then the connection's peer */
+		ASSERT_EQ_STR(f.culprits[1].raddr, "127.0.0.1:40000");
 out:
 	free_fixture(&fx);
 }
