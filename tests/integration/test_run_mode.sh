@@ -240,9 +240,14 @@ tt_assert_true "tt_wait_for_line '$LOG' '\"type\":\"end\"' 15" "SIGTERM: an end 
 for ((i = 0; i < 200; i++)); do kill -0 "$AG" 2>/dev/null || break; sleep 0.05; done
 wait "$AG"
 tt_assert_eq "$?" 0 "SIGTERM: exit 0"
-left=0
-for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
-for id in $links; do bpftool link show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+# The kernel frees programs after the last reference, deferred (RCU, workqueue): poll briefly.
+for ((i = 0; i < 40; i++)); do
+	left=0
+	for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+	for id in $links; do bpftool link show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
+	((left == 0)) && break
+	sleep 0.05
+done
 tt_assert_eq "$left" 0 "none of its $(wc -w <<<"$progs") programs and $(wc -w <<<"$links") links is left"
 end_sent=$(jq -c 'select(.type == "end")' "$LOG" | jq --argjson ns "$ino" \
 	'[.by_netns[]? | select(.netns == $ns) | .counters.resets_sent] | add // 0')
