@@ -80,23 +80,54 @@ static uint32_t busiest_netns(const struct count_table *t, uint32_t signal, uint
 	return best;
 }
 
+/* The flow with the most retransmitted segments in netns, or NULL. */
+static const struct flow_seen *top_flow_in(const struct diag_input *in, uint32_t netns)
+{
+	for (size_t i = 0; i < in->n_flows && in->flows[i].segs; i++)
+		if (in->flows[i].netns == netns)
+			return &in->flows[i];
+	return NULL;
+}
+
+/* A peer followed long enough whose recent rate is its usual one: not a storm. */
+static bool peer_as_usual(const struct peer_rate *p)
+{
+	double usual = p->baseline > RETRANS_MIN_RATE ? p->baseline : RETRANS_MIN_RATE;
+
+	return p->ticks >= PEER_BASELINE_TICKS && p->recent < PEER_STORM_FACTOR * usual;
+}
+
+static void peer_evidence(struct finding *f, const struct peer_rate *p)
+{
+	finding_text(f, "peer", "%s", p->addr);
+	finding_text(f, "peer_retransmit_segs_per_s", "%.1f", p->recent);
+	if (p->ticks >= PEER_BASELINE_TICKS)
+		finding_text(f, "peer_baseline_segs_per_s", "%.1f", p->baseline);
+	finding_num(f, "peer_history_ticks", p->ticks);
+}
+
 static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 {
 	uint64_t segs;
 	uint32_t netns = busiest_netns(in->window, TT_SIG_RETRANS, &segs);
 	double rate = in->window_s > 0 ? segs / in->window_s : 0;
+	const struct flow_seen *top = top_flow_in(in, netns);
+	const struct peer_rate *peer = top && in->peers ? peer_table_find(in->peers, netns, top->raddr) : NULL;
 
-	if (segs < RETRANS_MIN_SEGS || rate < RETRANS_MIN_RATE)
+	if (segs < RETRANS_MIN_SEGS || rate < RETRANS_MIN_RATE || (peer && peer_as_usual(peer)))
 		return 0;
 	f->severity = SEV_WARNING;
 	snprintf(f->summary, sizeof(f->summary),
 		 "%llu TCP segments retransmitted in %.0f s in network namespace %u: packets are "
-		 "being lost on the path to %s", (unsigned long long)segs, in->window_s, netns,
-		 in->n_flows && in->flows[0].segs ? in->flows[0].raddr : "the peers below");
+		 "being lost on the path to %s%s", (unsigned long long)segs, in->window_s, netns,
+		 top ? top->raddr : "the peers below",
+		 peer && peer->ticks >= PEER_BASELINE_TICKS ? ", well above its usual rate" : "");
 	finding_num(f, "retransmit_segs", segs);
 	finding_num(f, "netns", netns);
 	finding_text(f, "retransmit_segs_per_s", "%.1f", rate);
 	finding_num(f, "threshold_segs", RETRANS_MIN_SEGS);
+	if (peer)
+		peer_evidence(f, peer);
 	for (size_t i = 0; i < in->n_flows && i < 3 && in->flows[i].segs; i++) {
 		struct culprit *c = finding_culprit(f);
 

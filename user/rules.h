@@ -12,6 +12,7 @@
 #include "finding.h"
 #include "kenum.h"
 #include "nsstate.h"
+#include "peers.h"
 
 #define VERDICT_TEXT_LEN 240
 #define MAX_VERDICTS 8
@@ -82,6 +83,7 @@ struct diag_input {
 	size_t n_verdicts;
 	const struct flow_seen *flows; /* most retransmits first (the most troubled flows) */
 	size_t n_flows;
+	const struct peer_table *peers; /* each peer's usual retransmit rate; NULL: unknown */
 	const struct ns_table *ns; /* each namespace's own counters and limits */
 	const struct state_seen *states;
 	size_t n_states;

@@ -57,6 +57,7 @@ struct session {
 	struct verdict_seen verdicts[CV_COUNT];
 	struct rule_state rules[MAX_RULES];
 	struct ns_table ns;
+	struct peer_table peers;
 	struct tcp_mem_trend mem;
 	double mem_at; /* when mem.now was read */
 	uint64_t malformed;
@@ -412,7 +413,7 @@ static void rule_update(struct session *s, struct rule_state *rs, struct finding
 	}
 }
 
-static void evaluate_rules(struct session *s)
+static void evaluate_rules(struct session *s, double dt)
 {
 	struct flow_seen flows[MAX_FLOWS];
 	struct state_seen states[MAX_SEEN];
@@ -436,6 +437,8 @@ static void evaluate_rules(struct session *s)
 
 	in.flows = flows;
 	in.n_flows = read_flows(s, flows, MAX_FLOWS);
+	peer_table_update(&s->peers, flows, in.n_flows, dt);
+	in.peers = &s->peers;
 	read_owners(s, &ow);
 	in.n_states = ow.n_states;
 	in.n_listeners = ow.n_listeners;
@@ -474,6 +477,7 @@ static int window_push(struct session *s, struct count_table *delta)
 int session_tick(struct session *s)
 {
 	struct agent_health h, dh;
+	double dt;
 	struct count_table cur, delta;
 	int err;
 
@@ -487,7 +491,8 @@ int session_tick(struct session *s)
 	}
 	read_health(s, &h);
 	health_sub(&dh, &h, &s->health_prev);
-	out_stats(s->out, since(&s->last_tick), &delta, &s->names, &dh);
+	dt = since(&s->last_tick);
+	out_stats(s->out, dt, &delta, &s->names, &dh);
 	clock_gettime(CLOCK_MONOTONIC, &s->last_tick);
 	counts_free(&s->totals);
 	s->totals = cur;
@@ -495,7 +500,7 @@ int session_tick(struct session *s)
 	if (s->opts.window_s > 0)
 		err = window_push(s, &delta);
 	counts_free(&delta);
-	evaluate_rules(s);
+	evaluate_rules(s, dt);
 	return err;
 }
 
@@ -652,6 +657,7 @@ void session_close(struct session *s)
 	counts_free(&s->totals);
 	counts_free(&s->window);
 	ns_table_free(&s->ns);
+	peer_table_free(&s->peers);
 	for (size_t i = 0; i < MAX_RULES; i++)
 		snapshot_free(s->rules[i].snap);
 	for (size_t i = 0; i < s->history_len; i++)
