@@ -466,8 +466,10 @@ static void finding_text_out(struct out *o, const struct finding *f, enum findin
 			c->pid ? safe(buf, sizeof(buf), c->comm, strnlen(c->comm, 16)) : "unknown owner",
 			c->netns);
 		culprit_cgroup_text(o, c->cgroup);
+		if (c->laddr[0])
+			fprintf(o->f, " %s", c->laddr);
 		if (c->raddr[0])
-			fprintf(o->f, " %s -> %s", c->laddr, c->raddr);
+			fprintf(o->f, " -> %s", c->raddr);
 		fprintf(o->f, ": %llu, %s\n", (unsigned long long)c->count, c->why);
 	}
 	for (int i = 0; i < f->n_advice; i++) {
