@@ -10,12 +10,6 @@
 #include "cli.h"
 #include "privs.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 volatile sig_atomic_t cli_stop;
 volatile sig_atomic_t cli_reopen;

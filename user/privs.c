@@ -9,12 +9,6 @@
 #include <sys/syscall.h>
 #include "privs.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 struct capsets {
 	uint64_t effective, permitted, inheritable;

@@ -10,6 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Older libc headers lack the capabilities split out of CAP_SYS_ADMIN in Linux 5.8. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
 struct priv_keep {
 	int cap;         /* CAP_* */
 	const char *why; /* what the running agent still needs it for */

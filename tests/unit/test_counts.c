@@ -2,30 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "counts.h"
+#include "fixtures.h"
 #include "test.h"
 
 static struct count_row row(uint32_t tgid, uint32_t netns, uint32_t signal, uint32_t sub,
 			    uint64_t events, uint64_t amount)
 {
-	struct count_row r = { .events = events, .amount = amount };
-
-	r.key.tgid = tgid;
-	r.key.netns = netns;
-	r.key.signal = signal;
-	r.key.sub = sub;
-	return r;
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct tt_count_key));
-}
-
-/* A table as counts_read() returns it: sorted by key. */
-static struct count_table table(struct count_row *rows, size_t n)
-{
-	qsort(rows, n, sizeof(*rows), key_cmp);
-	return (struct count_table){ rows, n };
+	return fx_row(tgid, netns, 0, signal, sub, events, amount);
 }
 
 TEST(delta_subtracts_previous_and_keeps_new_keys)
@@ -33,7 +16,7 @@ TEST(delta_subtracts_previous_and_keeps_new_keys)
 	struct count_row prev_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
 	struct count_row cur_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 8, 12),
 					row(2, 10, TT_SIG_DROP, 6, 3, 300) };
-	struct count_table prev = table(prev_rows, 1), cur = table(cur_rows, 2), d;
+	struct count_table prev = fx_table(prev_rows, 1), cur = fx_table(cur_rows, 2), d;
 
 	if (!ASSERT_OK(counts_delta(&prev, &cur, &d)))
 		return;
@@ -48,7 +31,7 @@ TEST(delta_drops_unchanged_rows)
 {
 	struct count_row rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
 	struct count_row same[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
-	struct count_table a = table(rows, 1), b = table(same, 1), d;
+	struct count_table a = fx_table(rows, 1), b = fx_table(same, 1), d;
 
 	if (!ASSERT_OK(counts_delta(&a, &b, &d)))
 		return;
@@ -62,7 +45,7 @@ TEST(sum_filters_by_sub_and_netns)
 		row(1, 10, TT_SIG_DROP, 6, 2, 0), row(1, 11, TT_SIG_DROP, 6, 3, 0),
 		row(2, 10, TT_SIG_DROP, 20, 4, 0), row(2, 10, TT_SIG_RST_SENT, 1, 9, 0),
 	};
-	struct count_table tb = table(rows, 4);
+	struct count_table tb = fx_table(rows, 4);
 
 	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, ANY_SUB, ANY_NETNS, false), 9);
 	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, 6, ANY_NETNS, false), 5);
@@ -78,7 +61,7 @@ TEST(by_owner_groups_and_orders_largest_first)
 		row(9, 10, TT_SIG_RST_SENT, 12, 40, 0), row(0, 10, TT_SIG_RST_SENT, 1, 1, 0),
 		row(9, 10, TT_SIG_DROP, 6, 100, 0),
 	};
-	struct count_table tb = table(rows, 5);
+	struct count_table tb = fx_table(rows, 5);
 	struct owner_total top[8];
 	size_t n = counts_by_owner(&tb, TT_SIG_RST_SENT, ANY_SUB, top, 8);
 
@@ -95,7 +78,7 @@ TEST(netns_list_is_distinct_and_skips_unknown)
 {
 	struct count_row rows[] = { row(1, 10, TT_SIG_DROP, 0, 1, 0), row(2, 10, TT_SIG_DROP, 0, 1, 0),
 				    row(3, 0, TT_SIG_DROP, 0, 1, 0), row(4, 12, TT_SIG_DROP, 0, 1, 0) };
-	struct count_table tb = table(rows, 4);
+	struct count_table tb = fx_table(rows, 4);
 	uint32_t ns[4];
 
 	ASSERT_EQ_INT(counts_netns_list(&tb, ns, 4), 2);
@@ -105,8 +88,8 @@ TEST(accumulate_merges_sorted_tables)
 {
 	struct count_row a_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 1, 2), row(3, 10, TT_SIG_DROP, 6, 5, 0) };
 	struct count_row b_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 10, 20), row(2, 10, TT_SIG_DROP, 6, 7, 0) };
-	struct count_table b = table(b_rows, 2), acc = {};
-	struct count_table a = table(a_rows, 2);
+	struct count_table b = fx_table(b_rows, 2), acc = {};
+	struct count_table a = fx_table(a_rows, 2);
 
 	if (!ASSERT_OK(counts_accumulate(&acc, &a)) || !ASSERT_OK(counts_accumulate(&acc, &b)))
 		goto out;

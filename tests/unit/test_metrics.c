@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "tcptriage.h"
+#include "fixtures.h"
 #include "test.h"
 
 #define NS_A 4026531840u
@@ -33,13 +34,7 @@ static void fake_names(struct kernel_names *kn)
 static struct count_row row(uint32_t tgid, uint32_t netns, uint32_t signal, uint32_t sub,
 			    uint64_t events, uint64_t amount)
 {
-	struct count_row r = { .events = events, .amount = amount };
-
-	r.key.tgid = tgid;
-	r.key.netns = netns;
-	r.key.signal = signal;
-	r.key.sub = sub;
-	return r;
+	return fx_row(tgid, netns, 0, signal, sub, events, amount);
 }
 
 /* A rendering of fixed state, kept in memory. */

@@ -6,6 +6,7 @@
 #include <bpf/btf.h>
 #include "kenum.h"
 #include "rules.h"
+#include "fixtures.h"
 #include "test.h"
 
 #define DROP_RCVBUFF 6
@@ -33,13 +34,7 @@ static void fake_names(struct kernel_names *kn)
 static struct count_row row(uint32_t tgid, uint32_t signal, uint32_t sub, uint64_t events,
 			    uint64_t amount)
 {
-	struct count_row r = { .events = events, .amount = amount };
-
-	r.key.tgid = tgid;
-	r.key.netns = 4026531840u;
-	r.key.signal = signal;
-	r.key.sub = sub;
-	return r;
+	return fx_row(tgid, 4026531840u, 0, signal, sub, events, amount);
 }
 
 struct fixture {

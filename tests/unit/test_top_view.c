@@ -2,25 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fixtures.h"
 #include "test.h"
 #include "top_view.h"
 
 static struct count_row crow(uint32_t tgid, uint32_t netns, uint64_t cgroup, uint32_t signal,
 			     uint32_t sub, uint64_t events)
 {
-	struct count_row r = { .events = events };
-
-	r.key.tgid = tgid;
-	r.key.netns = netns;
-	r.key.cgroup = cgroup;
-	r.key.signal = signal;
-	r.key.sub = sub;
-	return r;
-}
-
-static int key_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct tt_count_key));
+	return fx_row(tgid, netns, cgroup, signal, sub, events, 0);
 }
 
 /* Three owners: 100 retransmits a lot, 200 resets, 300 drops a little. */
@@ -36,7 +25,7 @@ static int build(struct top_table *tt)
 	rows[t.count++] = crow(300, 4026531840u, 7, TT_SIG_DROP, 6, 2);
 	rows[t.count++] = crow(300, 4026531840u, 7, TT_SIG_RETRANS, 0, 0);
 	rows[t.count++] = crow(400, 4026531840u, 7, TT_SIG_NONE, 0, 9); /* not a column */
-	qsort(rows, t.count, sizeof(rows[0]), key_cmp);
+	t = fx_table(rows, t.count);
 	return top_table_build(tt, &t);
 }
 
