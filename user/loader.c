@@ -188,13 +188,22 @@ static void note_unavailable(struct agent *a, const struct agent_opts *opts)
 	}
 }
 
-/* Iterators run on demand; every other program is a hook: leave it out. */
+/*
+ * The snapshot's iterators run on demand; every other program is a hook or
+ * the agent's seeding of its owners map: leave them out.  The snapshot
+ * iterators use no map, so none is created (the agent's maps, preallocated
+ * hash tables of every CPU, took ~15 ms of a ~60 ms small snapshot).
+ */
 static void autoload_iterators_only(struct agent *a)
 {
 	struct bpf_program *p;
+	struct bpf_map *m;
 
 	bpf_object__for_each_program(p, a->skel->obj)
-		bpf_program__set_autoload(p, bpf_program__expected_attach_type(p) == BPF_TRACE_ITER);
+		bpf_program__set_autoload(p, bpf_program__expected_attach_type(p) == BPF_TRACE_ITER &&
+					     !strncmp(bpf_program__name(p), "snapshot_", 9));
+	bpf_object__for_each_map(m, a->skel->obj)
+		bpf_map__set_autocreate(m, false);
 }
 
 static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,

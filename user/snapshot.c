@@ -111,55 +111,147 @@ enum snap_reason snapshot_sock_reason(const struct tt_snap_sock *r)
 	return SNAP_REASON_NONE;
 }
 
+/* ---------------------------------------------------------- sorting */
+
+/*
+ * Sorting 100k records through qsort() and a comparator was a good part of a
+ * snapshot's time: keys are sorted here instead, (hi, lo) ascending, by an
+ * LSD radix sort (stable, O(n)), one byte a pass, skipping bytes every key
+ * has the same (the top of kernel addresses, of pids and of fds).
+ */
+struct sort_item {
+	__u64 hi, lo;
+	size_t idx; /* what the key belongs to */
+};
+
+static __u8 sort_byte(const struct sort_item *it, unsigned int b)
+{
+	return b < 8 ? it->lo >> (8 * b) : it->hi >> (8 * (b - 8));
+}
+
+static int sort_items(struct sort_item *a, size_t n)
+{
+	size_t (*count)[256];
+	struct sort_item *tmp, *src = a, *dst;
+
+	if (n < 2)
+		return 0;
+	tmp = malloc(n * sizeof(*tmp));
+	count = calloc(16, sizeof(*count));
+	if (!tmp || !count) {
+		free(tmp);
+		free(count);
+		return -ENOMEM;
+	}
+	dst = tmp;
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned int b = 0; b < 8; b++) {
+			count[b][(a[i].lo >> (8 * b)) & 0xff]++;
+			count[b + 8][(a[i].hi >> (8 * b)) & 0xff]++;
+		}
+	}
+	for (unsigned int b = 0; b < 16; b++) {
+		struct sort_item *t;
+		size_t sum = 0;
+
+		if (count[b][sort_byte(&a[0], b)] == n)
+			continue; /* every key has this byte */
+		for (unsigned int v = 0; v < 256; v++) {
+			size_t c = count[b][v];
+
+			count[b][v] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[b][sort_byte(&src[i], b)]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	free(tmp);
+	free(count);
+	return 0;
+}
+
 /* ------------------------------------------------------------- join */
 
-static int file_cmp(const void *a, const void *b)
+/* Files sorted by socket, then tgid, then fd (fds_of() counts a run of them). */
+static int sort_files(struct snapshot *s)
 {
-	const struct tt_snap_file *x = a, *y = b;
+	struct sort_item *it = malloc((s->n_files ? s->n_files : 1) * sizeof(*it));
+	struct tt_snap_file *sorted = malloc((s->n_files ? s->n_files : 1) * sizeof(*sorted));
+	int ret = -ENOMEM;
 
-	if (x->skaddr != y->skaddr)
-		return x->skaddr < y->skaddr ? -1 : 1;
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	return (x->fd > y->fd) - (x->fd < y->fd);
-}
+	if (!it || !sorted)
+		goto out;
+	for (size_t j = 0; j < s->n_files; j++) {
+		const struct tt_snap_file *f = &s->files[j];
 
-/* Index of the first file of skaddr (files sorted), or -1. */
-static ssize_t file_of(const struct tt_snap_file *files, size_t n, __u64 skaddr)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (files[mid].skaddr < skaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
+		it[j] = (struct sort_item){ .hi = f->skaddr, .lo = (__u64)f->tgid << 32 | f->fd,
+					    .idx = j };
 	}
-	return lo < n && files[lo].skaddr == skaddr ? (ssize_t)lo : -1;
+	ret = sort_items(it, s->n_files);
+	if (ret)
+		goto out;
+	for (size_t j = 0; j < s->n_files; j++)
+		sorted[j] = s->files[it[j].idx];
+	free(s->files);
+	s->files = sorted;
+	sorted = NULL;
+out:
+	free(sorted);
+	free(it);
+	return ret;
 }
 
-/* A request sock belongs to whoever holds its listener. */
-static void join_owners(struct snapshot *s)
+/*
+ * Owner of each socket: the first file of it (a request sock belongs to
+ * whoever holds its listener).  Sockets are sorted by the address looked up
+ * and merged with the sorted files in one pass.
+ */
+static int join_owners(struct snapshot *s)
 {
-	qsort(s->files, s->n_files, sizeof(*s->files), file_cmp);
+	struct sort_item *it;
+	size_t j = 0;
+	int ret = sort_files(s);
+
+	if (ret)
+		return ret;
+	it = malloc((s->n_socks ? s->n_socks : 1) * sizeof(*it));
+	if (!it)
+		return -ENOMEM;
 	for (size_t i = 0; i < s->n_socks; i++) {
 		const struct tt_snap_sock *r = &s->socks[i];
 
-		s->owner[i] = file_of(s->files, s->n_files,
-				      r->kind == TT_SNAP_REQUEST ? r->parent : r->skaddr);
+		it[i] = (struct sort_item){
+			.hi = r->kind == TT_SNAP_REQUEST ? r->parent : r->skaddr, .idx = i };
 	}
+	ret = sort_items(it, s->n_socks);
+	for (size_t k = 0; !ret && k < s->n_socks; k++) {
+		while (j < s->n_files && s->files[j].skaddr < it[k].hi)
+			j++;
+		s->owner[it[k].idx] = j < s->n_files && s->files[j].skaddr == it[k].hi ?
+					      (ssize_t)j : -1;
+	}
+	free(it);
+	return ret;
 }
 
-static struct snapshot *snapshot_alloc(size_t n_socks, size_t n_files)
+/* A snapshot of socks and files (malloc'd: it owns them from here on, or frees them), joined. */
+static int snapshot_adopt(struct tt_snap_sock *socks, size_t n_socks, struct tt_snap_file *files,
+			  size_t n_files, struct snapshot **out)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
 
-	if (!s)
-		return NULL;
-	s->socks = calloc(n_socks ? n_socks : 1, sizeof(*s->socks));
-	s->files = calloc(n_files ? n_files : 1, sizeof(*s->files));
+	if (!s) {
+		free(socks);
+		free(files);
+		return -ENOMEM;
+	}
+	s->socks = socks ? socks : calloc(1, sizeof(*s->socks));
+	s->files = files ? files : calloc(1, sizeof(*s->files));
 	s->owner = calloc(n_socks ? n_socks : 1, sizeof(*s->owner));
 	s->n_socks = n_socks;
 	s->n_files = n_files;
@@ -167,27 +259,30 @@ static struct snapshot *snapshot_alloc(size_t n_socks, size_t n_files)
 	s->page_size = 4096;
 	s->pcpu_reserve_pages = SNAP_PCPU_RESERVE_PAGES;
 	s->ncpus = 1;
-	if (!s->socks || !s->files || !s->owner) {
+	if (!s->socks || !s->files || !s->owner || join_owners(s)) {
 		snapshot_free(s);
-		return NULL;
+		return -ENOMEM;
 	}
-	return s;
+	*out = s;
+	return 0;
 }
 
 int snapshot_from_records(const struct tt_snap_sock *socks, size_t n_socks,
 			  const struct tt_snap_file *files, size_t n_files, struct snapshot **out)
 {
-	struct snapshot *s = snapshot_alloc(n_socks, n_files);
+	struct tt_snap_sock *sc = malloc((n_socks ? n_socks : 1) * sizeof(*sc));
+	struct tt_snap_file *fc = malloc((n_files ? n_files : 1) * sizeof(*fc));
 
-	if (!s)
+	if (!sc || !fc) {
+		free(sc);
+		free(fc);
 		return -ENOMEM;
+	}
 	if (n_socks)
-		memcpy(s->socks, socks, n_socks * sizeof(*socks));
+		memcpy(sc, socks, n_socks * sizeof(*socks));
 	if (n_files)
-		memcpy(s->files, files, n_files * sizeof(*files));
-	join_owners(s);
-	*out = s;
-	return 0;
+		memcpy(fc, files, n_files * sizeof(*files));
+	return snapshot_adopt(sc, n_socks, fc, n_files, out);
 }
 
 void snapshot_free(struct snapshot *s)
@@ -201,21 +296,6 @@ void snapshot_free(struct snapshot *s)
 }
 
 /* --------------------------------------------------------- grouping */
-
-struct group_key {
-	__u64 key;
-	__u32 tgid;
-	__u32 sock;
-};
-
-static int group_key_cmp(const void *a, const void *b)
-{
-	const struct group_key *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
-}
 
 static const struct tt_snap_file *owner_of(const struct snapshot *s, size_t i)
 {
@@ -303,8 +383,25 @@ static int holder_cmp_desc(const void *a, const void *b)
 	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
 }
 
-/* One holder per run of equal keys; processes = distinct owners in the run. */
-static size_t aggregate_runs(const struct snapshot *s, const struct group_key *keys, size_t n,
+/* Sockets by group key, then by owner; stable, so in snapshot order within an owner. */
+static int sort_keys(const struct snapshot *s, enum snap_group by, struct sort_item *keys)
+{
+	for (size_t i = 0; i < s->n_socks; i++) {
+		const struct tt_snap_file *f = owner_of(s, i);
+		__u32 tgid = f ? f->tgid : 0;
+
+		keys[i] = (struct sort_item){ .hi = key_of(s, i, by), .idx = i };
+		/* by process, the key is the tgid already: sorting on it again changes nothing */
+		keys[i].lo = by == SNAP_BY_PROCESS ? 0 : (__u64)tgid << 32;
+	}
+	return sort_items(keys, s->n_socks);
+}
+
+/*
+ * One holder per run of equal keys (hi), sockets in it by owner (lo: tgid
+ * above bit 32) then in snapshot order; processes = distinct owners in the run.
+ */
+static size_t aggregate_runs(const struct snapshot *s, const struct sort_item *keys, size_t n,
 			     enum snap_group by, struct snap_holder *out)
 {
 	size_t nh = 0;
@@ -315,19 +412,21 @@ static size_t aggregate_runs(const struct snapshot *s, const struct group_key *k
 		size_t j = i;
 
 		memset(h, 0, sizeof(*h));
-		for (; j < n && keys[j].key == keys[i].key; j++) {
-			if (keys[j].tgid && (j == i || keys[j].tgid != keys[j - 1].tgid))
+		for (; j < n && keys[j].hi == keys[i].hi; j++) {
+			if (keys[j].lo && (j == i || keys[j].lo != keys[j - 1].lo))
 				h->processes++;
-			holder_add(h, s, keys[j].sock, &largest);
+			holder_add(h, s, keys[j].idx, &largest);
 		}
-		if (by != SNAP_BY_PROCESS) { /* a group of processes has no one pid */
+		if (by == SNAP_BY_PROCESS) { /* sorted without the tgid: it is the key */
+			h->processes = keys[i].hi != 0;
+		} else { /* a group of processes has no one pid */
 			h->tgid = 0;
 			memset(h->comm, 0, sizeof(h->comm));
 		}
 		if (by == SNAP_BY_CGROUP)
-			h->cgroup = keys[i].key;
+			h->cgroup = keys[i].hi;
 		else if (by == SNAP_BY_NETNS)
-			h->netns = keys[i].key;
+			h->netns = keys[i].hi;
 		h->reason = holder_reason(h);
 		i = j;
 	}
@@ -337,22 +436,19 @@ static size_t aggregate_runs(const struct snapshot *s, const struct group_key *k
 ssize_t snapshot_group(const struct snapshot *s, enum snap_group by, size_t max,
 		       struct snap_holder **out)
 {
-	struct group_key *keys = calloc(s->n_socks ? s->n_socks : 1, sizeof(*keys));
-	struct snap_holder *h = calloc(s->n_socks ? s->n_socks : 1, sizeof(*h));
-	size_t n;
+	struct sort_item *keys = malloc((s->n_socks ? s->n_socks : 1) * sizeof(*keys));
+	struct snap_holder *h = NULL;
+	size_t n = 0;
 
-	if (!keys || !h) {
+	if (keys && !sort_keys(s, by, keys)) {
+		for (size_t i = 0; i < s->n_socks; i++)
+			n += i == 0 || keys[i].hi != keys[i - 1].hi;
+		h = calloc(n ? n : 1, sizeof(*h));
+	}
+	if (!h) {
 		free(keys);
-		free(h);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < s->n_socks; i++) {
-		const struct tt_snap_file *f = owner_of(s, i);
-
-		keys[i] = (struct group_key){ .key = key_of(s, i, by), .tgid = f ? f->tgid : 0,
-					      .sock = i };
-	}
-	qsort(keys, s->n_socks, sizeof(*keys), group_key_cmp);
 	n = aggregate_runs(s, keys, s->n_socks, by, h);
 	free(keys);
 	qsort(h, n, sizeof(*h), holder_cmp_desc);
@@ -362,16 +458,25 @@ ssize_t snapshot_group(const struct snapshot *s, enum snap_group by, size_t max,
 	return n;
 }
 
+/* Distinct processes holding sockets (the process holders with a pid). */
 static __u32 count_processes(const struct snapshot *s)
 {
-	struct snap_holder *h;
-	ssize_t n = snapshot_group(s, SNAP_BY_PROCESS, 0, &h);
+	struct sort_item *tgids = calloc(s->n_socks ? s->n_socks : 1, sizeof(*tgids));
+	size_t n = 0;
 	__u32 procs = 0;
 
-	for (ssize_t i = 0; i < n; i++)
-		procs += h[i].tgid != 0;
-	if (n >= 0)
-		free(h);
+	if (!tgids)
+		return 0;
+	for (size_t i = 0; i < s->n_socks; i++) {
+		const struct tt_snap_file *f = owner_of(s, i);
+
+		if (f && f->tgid)
+			tgids[n++].lo = f->tgid;
+	}
+	if (!sort_items(tgids, n))
+		for (size_t i = 0; i < n; i++)
+			procs += i == 0 || tgids[i].lo != tgids[i - 1].lo;
+	free(tgids);
 	return procs;
 }
 
@@ -528,6 +633,8 @@ static int add_remembered_owners(struct snapshot *s, struct bpf_map *owners)
 	struct tt_snap_file *files;
 	size_t extra = 0;
 
+	if (bpf_map__fd(owners) < 0) /* not created: no agent, nothing remembered */
+		return 0;
 	for (size_t i = 0; i < s->n_socks; i++)
 		extra += s->owner[i] < 0 && s->socks[i].kind == TT_SNAP_FULL;
 	if (!extra)
@@ -619,15 +726,16 @@ int snapshot_take(struct tcptriage_bpf *skel, const struct snapshot_opts *opts,
 	int ret;
 
 	ret = read_records(skel, opts->netns, &r);
-	if (!ret)
-		ret = snapshot_from_records((void *)r.socks.data,
-					    r.socks.len / sizeof(struct tt_snap_sock),
-					    (void *)r.files.data,
-					    r.files.len / sizeof(struct tt_snap_file), &s);
+	if (!ret) { /* the records as read: no copy */
+		ret = snapshot_adopt((void *)r.socks.data, r.socks.len / sizeof(struct tt_snap_sock),
+				     (void *)r.files.data, r.files.len / sizeof(struct tt_snap_file),
+				     &s);
+	} else {
+		free(r.socks.data);
+		free(r.files.data);
+	}
 	if (!ret)
 		ret = add_remembered_owners(s, skel->maps.owners);
-	free(r.socks.data);
-	free(r.files.data);
 	if (ret) {
 		snapshot_free(s);
 		return ret;
