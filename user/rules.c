@@ -445,8 +445,9 @@ static int rule_timewait_overflow(const struct diag_input *in, struct finding *f
 	if (ns->cur.limits.tw_reuse >= 0 && ns->cur.limits.tw_reuse != 1)
 		sysctl_advice(f, "for outgoing connections, let new connects reuse TIME_WAIT ports",
 			      "net.ipv4.tcp_tw_reuse", ns->cur.limits.tw_reuse, 1,
-			      "safe with timestamps on; unlike tcp_tw_recycle (removed in 4.12), it "
-			      "does not break clients behind NAT");
+			      "safe with timestamps on: only new outgoing connections reuse a port, so "
+			      "unlike the recycle option removed in Linux 4.12 it does not break clients "
+			      "behind NAT");
 	sysctl_advice(f, "raise the TIME_WAIT table to what the churn needs", "net.ipv4.tcp_max_tw_buckets",
 		      max, at_least(2 * max, ns->cur.sockstat.tcp_tw + 2 * overflows),
 		      "overflowing entries skip TIME_WAIT, risking stray old segments");
