@@ -201,6 +201,15 @@ $(BENCH_OUT)/rategen: bench/rategen.c $(BENCH_OUT)/libtt.a
 bench: $(BIN) $(OUT)/ttload $(BENCH_OUT)/floor $(BENCH_OUT)/rategen
 	$(Q)scripts/bench.sh
 
+# Soak (`make soak`, never part of `make test`): `tcptriage run` for SOAK_SECONDS
+# under churn and faults, RSS/fds/CPU/map occupancy sampled every 10 s into
+# build/soak/samples.csv, summary bench/soak.md; exit 1 on growth, a full map,
+# invalid JSON or a dead agent. SOAK_SECONDS=60 is a smoke run.
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak: $(BIN) $(OUT)/ttload
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/tcptriage
 	install -D -m 0644 docs/tcptriage.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcptriage.8
