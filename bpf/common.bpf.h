@@ -19,8 +19,13 @@
  * single map in the final object.  Sizes are defaults: userspace may change
  * them with bpf_map__set_max_entries() before load.
  */
+/*
+ * LRU: keys of processes long gone make room for new ones instead of failing
+ * updates once full.  An evicted key that comes back counts from zero again:
+ * userspace takes a reading below the last one as a restart (counts_delta).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct tt_count_key);
 	__type(value, struct tt_count_val);

@@ -77,7 +77,8 @@ int counts_delta(const struct count_table *prev, const struct count_table *cur,
 
 		while (i < prev->count && (cmp = key_cmp(&prev->rows[i].key, &row.key)) < 0)
 			i++;
-		if (i < prev->count && cmp == 0) {
+		/* below the last reading: evicted from the LRU map and counting again */
+		if (i < prev->count && cmp == 0 && row.events >= prev->rows[i].events) {
 			row.events -= prev->rows[i].events;
 			row.amount -= prev->rows[i].amount;
 		}

@@ -30,7 +30,8 @@ struct count_table {
 
 /* Read the whole map (summing CPUs) into t, sorted. */
 int counts_read(int map_fd, struct count_table *t);
-/* delta = cur - prev for every key (keys missing in prev count from zero). */
+/* delta = cur - prev for every key (keys missing in prev, or below it after an LRU
+ * eviction, count from zero). */
 int counts_delta(const struct count_table *prev, const struct count_table *cur,
 		 struct count_table *delta);
 /* acc += add, key by key (both sorted; acc stays sorted). */

@@ -64,3 +64,20 @@ struct advice *finding_advice(struct finding *f, const char *action, const char 
 	a->why = why;
 	return a;
 }
+
+void finding_merge(struct finding *f, const struct finding *extra)
+{
+	struct culprit own[FINDING_MAX_CULPRITS];
+	int n_own = f->n_culprits, keep;
+
+	for (int i = 0; i < extra->n_evidence && f->n_evidence < FINDING_MAX_EVIDENCE; i++)
+		f->evidence[f->n_evidence++] = extra->evidence[i];
+	memcpy(own, f->culprits, sizeof(own));
+	f->n_culprits = extra->n_culprits;
+	memcpy(f->culprits, extra->culprits, extra->n_culprits * sizeof(f->culprits[0]));
+	keep = FINDING_MAX_CULPRITS - f->n_culprits;
+	if (n_own > keep)
+		n_own = keep;
+	memcpy(&f->culprits[f->n_culprits], own, n_own * sizeof(own[0]));
+	f->n_culprits += n_own;
+}

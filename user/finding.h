@@ -56,6 +56,8 @@ void finding_num(struct finding *f, const char *name, int64_t value);
 void finding_text(struct finding *f, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct culprit *finding_culprit(struct finding *f);
+/* Add extra's evidence after f's and its culprits before f's (they came from a closer look). */
+void finding_merge(struct finding *f, const struct finding *extra);
 struct advice *finding_advice(struct finding *f, const char *action, const char *sysctl,
 			      const char *why);
 

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "tcptriage.skel.h"
 #include "loader.h"
+#include "procfs.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
@@ -206,6 +207,25 @@ static void autoload_iterators_only(struct agent *a)
 		bpf_map__set_autocreate(m, false);
 }
 
+#define OWNERS_MIN 65536
+#define OWNERS_MAX (1 << 20)
+
+/*
+ * The owners map holds one entry per socket: an LRU map too small for the
+ * host evicts live owners.  Size it at twice the sockets in use now.
+ */
+static __u32 owners_entries(void)
+{
+	struct sockstat ss;
+	__u32 want = OWNERS_MIN;
+
+	if (sockstat_read("/proc/net/sockstat", &ss) || ss.sockets_used <= 0)
+		return want;
+	while (want < OWNERS_MAX && want < 2 * ss.sockets_used)
+		want *= 2;
+	return want;
+}
+
 static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,
 		    size_t errlen)
 {
@@ -220,6 +240,7 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 		autoload_iterators_only(a);
 	else
 		set_autoload(a, vmlinux);
+	bpf_map__set_max_entries(a->skel->maps.owners, owners_entries());
 	if (a->ringbuf_size) {
 		ret = bpf_map__set_max_entries(a->skel->maps.events, a->ringbuf_size);
 		if (ret) {

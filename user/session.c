@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ struct rule_state {
 	bool active; /* fired at the last evaluation */
 	bool ever;   /* fired at least once: goes in the report */
 	struct finding finding; /* latest evidence */
-	struct snapshot *snap;  /* sockets when it last began firing (enrich.h) */
+	struct finding held;    /* what a socket snapshot showed when it last began firing */
 };
 
 struct tick_delta {
@@ -49,7 +50,8 @@ struct session {
 	struct kernel_names names;
 	struct out *out;
 	struct ring_buffer *rb;
-	struct count_table totals; /* cumulative at the last tick */
+	struct count_table last_read; /* the map as read at the last tick */
+	struct count_table totals;    /* every tick's delta since the start (survives LRU evictions) */
 	struct count_table window; /* sum of history (sliding window only) */
 	struct tick_delta *history;
 	size_t history_len;
@@ -197,9 +199,14 @@ static int flow_cmp_desc(const void *a, const void *b)
 	return (x->segs < y->segs) - (x->segs > y->segs);
 }
 
+#define MAX_STALE_FLOWS 4096 /* forgotten per tick at most */
+
 struct flows_walk {
 	struct flow_seen *out;
 	size_t n, max;
+	__u64 stale_before_ns; /* 0: keep every flow */
+	struct tt_flow_key *stale;
+	size_t n_stale;
 };
 
 static int flow_visit(void *ctx, const void *k, const void *v)
@@ -207,8 +214,14 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	const struct tt_flow_key *key = k;
 	const struct tt_flow_val *val = v;
 	struct flows_walk *w = ctx;
-	struct flow_seen *f = &w->out[w->n++];
+	struct flow_seen *f;
 
+	if (val->last_ns < w->stale_before_ns) {
+		if (w->n_stale < MAX_STALE_FLOWS)
+			w->stale[w->n_stale++] = *key;
+		return 0;
+	}
+	f = &w->out[w->n++];
 	format_endpoint(f->laddr, sizeof(f->laddr), key->saddr, key->sport);
 	format_endpoint(f->raddr, sizeof(f->raddr), key->daddr, key->dport);
 	f->netns = key->netns;
@@ -218,13 +231,38 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	return w->n == w->max;
 }
 
+/*
+ * How long an always-on agent remembers a quiet flow: well past its window, so
+ * the map holds what the rules can still use rather than every connection
+ * that ever had a retransmit or reset.  A run with no window keeps them all.
+ */
+static __u64 flows_stale_before(const struct session *s)
+{
+	double keep_s = 2 * s->opts.window_s > 120 ? 2 * s->opts.window_s : 120;
+	struct timespec ts;
+	__u64 now;
+
+	if (s->opts.window_s <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return now > keep_s * 1e9 ? now - (__u64)(keep_s * 1e9) : 0;
+}
+
 /* The troubled flows (retransmits, resets), most retransmitted segments first. */
 static size_t read_flows(struct session *s, struct flow_seen *out, size_t max)
 {
-	struct flows_walk w = { out, 0, max };
+	struct flows_walk w = { out, 0, max, flows_stale_before(s), NULL, 0 };
+	int fd = bpf_map__fd(s->skel->maps.flows);
 
-	map_walk(bpf_map__fd(s->skel->maps.flows), sizeof(struct tt_flow_key),
-		 sizeof(struct tt_flow_val), flow_visit, &w);
+	if (w.stale_before_ns)
+		w.stale = calloc(MAX_STALE_FLOWS, sizeof(*w.stale));
+	if (!w.stale)
+		w.stale_before_ns = 0;
+	map_walk(fd, sizeof(struct tt_flow_key), sizeof(struct tt_flow_val), flow_visit, &w);
+	for (size_t i = 0; i < w.n_stale; i++)
+		bpf_map_delete_elem(fd, &w.stale[i]);
+	free(w.stale);
 	qsort(out, w.n, sizeof(*out), flow_cmp_desc);
 	return w.n;
 }
@@ -383,19 +421,31 @@ static void finding_changed(struct session *s, const struct finding *f, bool fir
 }
 
 /* A finding about held resources names the holders as they were when it began firing. */
-static void rule_enrich(struct session *s, struct rule_state *rs, struct finding *f)
+/*
+ * Keep only what the snapshot said about this finding, not the snapshot: on a
+ * host with 100k sockets it is tens of MiB, which go back to the system now.
+ */
+static void take_holders(struct session *s, struct rule_state *rs, const char *cause)
 {
 	struct snapshot_opts all = { 0 };
+	struct snapshot *snap;
 
+	memset(&rs->held, 0, sizeof(rs->held));
+	rs->held.cause = cause;
+	if (snapshot_take(s->skel, &all, &snap))
+		return; /* the counters' culprits stay */
+	enrich_finding(&rs->held, snap);
+	snapshot_free(snap);
+	malloc_trim(0);
+}
+
+static void rule_enrich(struct session *s, struct rule_state *rs, struct finding *f)
+{
 	if (!enrich_wants_snapshot(f->cause))
 		return;
-	if (!rs->active) {
-		snapshot_free(rs->snap);
-		rs->snap = NULL;
-		if (snapshot_take(s->skel, &all, &rs->snap))
-			rs->snap = NULL; /* the counters' culprits stay */
-	}
-	enrich_finding(f, rs->snap);
+	if (!rs->active)
+		take_holders(s, rs, f->cause);
+	finding_merge(f, &rs->held);
 }
 
 static void rule_update(struct session *s, struct rule_state *rs, struct finding *f)
@@ -484,7 +534,7 @@ int session_tick(struct session *s)
 	err = counts_read(bpf_map__fd(s->skel->maps.counts), &cur);
 	if (err)
 		return err;
-	err = counts_delta(&s->totals, &cur, &delta);
+	err = counts_delta(&s->last_read, &cur, &delta);
 	if (err) {
 		counts_free(&cur);
 		return err;
@@ -494,10 +544,11 @@ int session_tick(struct session *s)
 	dt = since(&s->last_tick);
 	out_stats(s->out, dt, &delta, &s->names, &dh);
 	clock_gettime(CLOCK_MONOTONIC, &s->last_tick);
-	counts_free(&s->totals);
-	s->totals = cur;
+	counts_free(&s->last_read);
+	s->last_read = cur;
 	s->health_prev = h;
-	if (s->opts.window_s > 0)
+	err = counts_accumulate(&s->totals, &delta);
+	if (!err && s->opts.window_s > 0)
 		err = window_push(s, &delta);
 	counts_free(&delta);
 	evaluate_rules(s, dt);
@@ -654,12 +705,11 @@ void session_close(struct session *s)
 	ring_buffer__free(s->rb);
 	out_free(s->out);
 	kernel_names_free(&s->names);
+	counts_free(&s->last_read);
 	counts_free(&s->totals);
 	counts_free(&s->window);
 	ns_table_free(&s->ns);
 	peer_table_free(&s->peers);
-	for (size_t i = 0; i < MAX_RULES; i++)
-		snapshot_free(s->rules[i].snap);
 	for (size_t i = 0; i < s->history_len; i++)
 		counts_free(&s->history[i].delta);
 	free(s->history);

@@ -102,3 +102,16 @@ TEST(accumulate_merges_sorted_tables)
 out:
 	counts_free(&acc);
 }
+
+TEST(delta_after_eviction_counts_from_zero)
+{
+	struct count_row prev_rows[] = { row(1, 10, TT_SIG_DROP, 6, 50, 500) };
+	struct count_row cur_rows[] = { row(1, 10, TT_SIG_DROP, 6, 3, 30) }; /* evicted, back */
+	struct count_table prev = fx_table(prev_rows, 1), cur = fx_table(cur_rows, 1), d;
+
+	if (!ASSERT_OK(counts_delta(&prev, &cur, &d)))
+		return;
+	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_DROP, 6, 10, false), 3);
+	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_DROP, 6, 10, true), 30);
+	counts_free(&d);
+}
