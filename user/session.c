@@ -589,6 +589,11 @@ const struct count_table *session_window(const struct session *s)
 	return s->opts.window_s > 0 ? &s->window : &s->totals;
 }
 
+const struct ns_table *session_namespaces(const struct session *s)
+{
+	return &s->ns;
+}
+
 const struct kernel_names *session_names(const struct session *s)
 {
 	return &s->names;

@@ -48,6 +48,9 @@ struct agent_health;
 const struct count_table *session_totals(const struct session *s); /* since start */
 const struct count_table *session_window(const struct session *s); /* what rules saw */
 const struct kernel_names *session_names(const struct session *s);
+/* Every network namespace as read at the last tick (inode, `ip netns` name, counters). */
+struct ns_table;
+const struct ns_table *session_namespaces(const struct session *s);
 void session_health(struct session *s, struct agent_health *h);
 /* Call fn for every finding that fired (active: still firing now). */
 void session_each_finding(const struct session *s,

@@ -19,8 +19,8 @@
 #include "commands.h"
 #include "container.h"
 #include "json.h"
-#include "netns.h"
 #include "procfs.h"
+#include "nsstate.h"
 #include "session.h"
 #include "top_view.h"
 #include "watch_opts.h"
@@ -112,10 +112,9 @@ static void keep_finding(void *ctx, const struct finding *f, bool active)
 /* Who each row is: process name, cgroup path and container, netns name. */
 static void attribute_rows(struct top *t)
 {
-	struct netns_list nl = {};
-	const struct netns_entry *ne;
+	const struct ns_table *nst = session_namespaces(t->s); /* read this tick already */
+	const struct ns_state *ne;
 
-	netns_list_all(&nl);
 	for (size_t i = 0; i < t->table.n; i++) {
 		struct top_row *r = &t->table.rows[i];
 
@@ -123,11 +122,10 @@ static void attribute_rows(struct top *t)
 			session_comm(t->s, r->pid, r->comm);
 		if (!cgroup_cache_path(t->cg, r->cgroup, r->cgroup_path, sizeof(r->cgroup_path)))
 			container_parse(r->cgroup_path, &r->ci);
-		ne = netns_find(&nl, r->netns);
+		ne = ns_table_find(nst, r->netns);
 		if (ne)
 			snprintf(r->netns_name, sizeof(r->netns_name), "%s", ne->name);
 	}
-	netns_list_free(&nl);
 }
 
 static void select_rows(struct top *t)
