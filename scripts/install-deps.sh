@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make gcc
       libc6-dev iproute2 nftables conntrack jq libncurses-dev tmux
       curl python3-prometheus-client # tests scrape /metrics and parse the exposition
-      libclang-rt-14-dev clang-tidy cppcheck) # sanitizers + libFuzzer runtime, make lint
+      libclang-rt-14-dev clang-tidy cppcheck # sanitizers + libFuzzer runtime, make lint
+      util-linux groff-base python3-yaml systemd) # flock/setpriv/nsenter/prlimit; man page, manifests and unit checks
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
