@@ -53,13 +53,6 @@ struct {
 } flows SEC(".maps") __weak;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_memstate);
-} memstate SEC(".maps") __weak;
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct tt_flow_key); /* destination only: saddr/sport zero */

@@ -96,14 +96,6 @@ struct tt_connfail_val {
 	__u32 err;
 };
 
-/* Last socket memory limit hit, as reported by sock_exceed_buf_limit. */
-struct tt_memstate {
-	__u64 hits;
-	__u64 last_ns;
-	__s64 allocated; /* pages */
-	__s64 sysctl_mem[3];
-};
-
 /* The agent's own losses, indexes of the per-CPU `health` array. */
 enum tt_health {
 	TT_H_RINGBUF_FULL = 0,

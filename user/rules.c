@@ -148,6 +148,14 @@ static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 	return 1;
 }
 
+/* The limits now, and the RAM they are pages of: what any tcp_mem advice is weighed against. */
+static void tcp_mem_evidence(const struct diag_input *in, struct finding *f)
+{
+	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
+	if (in->mem_total_kb > 0)
+		finding_num(f, "host_ram_kb", in->mem_total_kb);
+}
+
 static int rule_socket_buffer_limit(const struct diag_input *in, struct finding *f)
 {
 	uint64_t hits = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
@@ -169,7 +177,7 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 	finding_num(f, "drops_socket_rcvbuff", rcvbuf);
 	finding_num(f, "drops_socket_backlog", backlog);
 	finding_num(f, "drops_proto_mem", proto_mem);
-	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
+	tcp_mem_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
 	if (rcvq + rcvbuf)
 		add_owner_culprits(in, f, TT_SIG_DROP, drop_reason(in, "socket_rcvbuff"),
@@ -342,7 +350,7 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 		finding_text(f, "over_max_since_s", "%.1f", in->mem.max_since_s);
 		crossed_evidence(in, f);
 	}
-	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
+	tcp_mem_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
 	finding_num(f, "orphans", in->orphans);
 	if (!kenum_value(in->names->rst_reason, "tcp_abort_on_memory", &abort_reason)) {
@@ -768,7 +776,7 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 		 "TCP memory under pressure: %lld pages in use (peak %lld) against the pressure "
 		 "threshold of %ld: sockets are being trimmed", (long long)in->mem.now,
 		 (long long)in->mem.peak, crossed ? in->mem.crossed_limits[1] : in->tcp_mem[1]);
-	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
+	tcp_mem_evidence(in, f);
 	if (crossed)
 		crossed_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->mem.now);

@@ -61,6 +61,7 @@ struct session {
 	struct ns_table ns;
 	struct peer_table peers;
 	struct tcp_mem_trend mem;
+	long mem_total_kb; /* host RAM, for tcp_mem advice */
 	double mem_at; /* when mem.now was read */
 	uint64_t malformed;
 	struct timespec t0, last_tick;
@@ -270,8 +271,6 @@ static size_t read_flows(struct session *s, struct flow_seen *out, size_t max)
 static void read_host_memory(struct diag_input *in)
 {
 	struct sockstat ss;
-	char *text = NULL;
-	size_t len;
 
 	if (sysctl_read_longs("/proc/sys/net/ipv4/tcp_mem", in->tcp_mem, 3) != 3)
 		memset(in->tcp_mem, 0, sizeof(in->tcp_mem));
@@ -279,11 +278,21 @@ static void read_host_memory(struct diag_input *in)
 		in->tcp_mem_used = ss.tcp_mem_pages;
 		in->orphans = ss.tcp_orphan;
 	}
+}
+
+/* The host's RAM does not change while the agent runs: read it once. */
+static long read_mem_total_kb(void)
+{
+	char *text = NULL;
+	long kb = 0;
+	size_t len;
+
 	if (!read_file_all("/proc/meminfo", &text, &len)) {
 		/* NOLINTNEXTLINE(cert-err34-c): a malformed line leaves 0, "unknown" */
-		sscanf(text, "MemTotal: %ld", &in->mem_total_kb);
+		sscanf(text, "MemTotal: %ld", &kb);
 		free(text);
 	}
+	return kb;
 }
 
 /* Follow TCP memory from tick to tick: peak, growth, when each threshold was crossed. */
@@ -495,6 +504,7 @@ static void evaluate_rules(struct session *s, double dt)
 	in.n_connfails = read_connfails(s, connfails, MAX_SEEN);
 	ns_table_refresh(&s->ns, session_elapsed(s), s->opts.window_s);
 	read_host_memory(&in);
+	in.mem_total_kb = s->mem_total_kb;
 	track_tcp_mem(s, &in);
 	in.mem = s->mem;
 	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
@@ -696,6 +706,7 @@ int session_open(const struct session_opts *opts, struct session **out)
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->last_tick = s->t0;
 	s->mem.pressure_since_s = s->mem.max_since_s = -1;
+	s->mem_total_kb = read_mem_total_kb();
 	ns_table_refresh(&s->ns, 0, s->opts.window_s); /* baselines before anything happens */
 	start_line(s);
 	drop_privileges();
