@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "tcptriage.h"
+#include "compat.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -93,7 +94,7 @@ static __always_inline bool sk_is_inet(const struct sock *sk)
 
 static __always_inline bool sk_is_tcp(const struct sock *sk)
 {
-	return sk_is_inet(sk) && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+	return sk_is_inet(sk) && sk_protocol_of(sk) == IPPROTO_TCP;
 }
 
 static __always_inline void count_key_add(const struct tt_count_key *key, __u64 amount)

@@ -28,17 +28,17 @@ static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
 	count_add(sk, netns, TT_SIG_DROP, reason, BPF_CORE_READ(skb, len));
 }
 
-TT_HOOK_BTF_RAW(drop, "kfree_skb", on_drop(skb, reason, rx_sk),
-		struct sk_buff *skb, void *location, enum skb_drop_reason reason,
-		struct sock *rx_sk)
+/* reason is the third argument since 5.17, rx_sk the fourth since 6.11 */
+TT_HOOK_BTF_RAW(drop, "kfree_skb",
+		on_drop(skb, tt_opt_arg(ctx, 2, tt_kfree_skb_has_reason()),
+			(const struct sock *)tt_opt_arg(ctx, 3, tt_kfree_skb_has_rx_sk())),
+		struct sk_buff *skb, void *location)
 
 SEC("tracepoint/skb/kfree_skb")
-int drop__tp(struct trace_event_raw_kfree_skb *ctx)
+int drop__tp(struct trace_event_raw_kfree_skb___any *ctx)
 {
-	const struct sock *rx_sk = NULL;
+	const struct sock *rx_sk = tt_kfree_skb_has_rx_sk() ? ctx->rx_sk : NULL;
 
-	if (bpf_core_field_exists(ctx->rx_sk))
-		rx_sk = BPF_CORE_READ(ctx, rx_sk);
-	on_drop(ctx->skbaddr, ctx->reason, rx_sk);
+	on_drop(ctx->skbaddr, tt_kfree_skb_has_reason() ? ctx->reason : 0, rx_sk);
 	return 0;
 }

@@ -45,7 +45,7 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 		return 0;
 	owner.tgid = BPF_CORE_READ(task, tgid);
 	owner.netns = netns_of(sk);
-	owner.cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	owner.cgroup = task_cgroup_id(task);
 	BPF_CORE_READ_STR_INTO(&owner.comm, task, comm);
 	owner_seed(sk, &owner);
 	return 0;

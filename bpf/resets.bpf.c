@@ -72,17 +72,22 @@ static __always_inline void on_receive_reset(const struct sock *sk)
 	flow_note_reset(sk, false);
 }
 
-TT_HOOK_BTF_RAW(send_reset, "tcp_send_reset", on_send_reset(sk, skb, reason),
-		const struct sock *sk, const struct sk_buff *skb, enum sk_rst_reason reason)
+/* reason is the third argument since 6.10; before, every reset counts as reason 0 */
+TT_HOOK_BTF_RAW(send_reset, "tcp_send_reset",
+		on_send_reset(sk, skb, tt_opt_arg(ctx, 2, tt_send_reset_has_reason())),
+		const struct sock *sk, const struct sk_buff *skb)
 
 SEC("tracepoint/tcp/tcp_send_reset")
-int send_reset__tp(struct trace_event_raw_tcp_send_reset *ctx)
+int send_reset__tp(void *ctx)
 {
-	__u32 reason = 0;
+	struct trace_event_raw_tcp_event_sk_skb___old *old = ctx;
+	struct trace_event_raw_tcp_send_reset *rec = ctx;
 
-	if (bpf_core_field_exists(ctx->reason))
-		reason = BPF_CORE_READ(ctx, reason);
-	on_send_reset(ctx->skaddr, ctx->skbaddr, reason);
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
+		on_send_reset(rec->skaddr, rec->skbaddr,
+			      tt_send_reset_has_reason() ? rec->reason : 0);
+	else
+		on_send_reset(old->skaddr, old->skbaddr, 0);
 	return 0;
 }
 

@@ -44,15 +44,21 @@ static __always_inline void on_synack_retransmit(const struct sock *sk)
 	count_add(sk, netns_of(sk), TT_SIG_SYNACK_RETRANS, 0, 1);
 }
 
-TT_HOOK_BTF_RAW(retransmit, "tcp_retransmit_skb", on_retransmit(sk, skb, err),
-		const struct sock *sk, const struct sk_buff *skb, int err)
+/* err (a failed local send) is the third argument since 6.17 */
+TT_HOOK_BTF_RAW(retransmit, "tcp_retransmit_skb",
+		on_retransmit(sk, skb, (int)tt_opt_arg(ctx, 2, tt_retransmit_has_err())),
+		const struct sock *sk, const struct sk_buff *skb)
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
-int retransmit__tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
+int retransmit__tp(void *ctx)
 {
-	int err = bpf_core_field_exists(ctx->err) ? BPF_CORE_READ(ctx, err) : 0;
+	struct trace_event_raw_tcp_event_sk_skb___old *old = ctx;
+	struct trace_event_raw_tcp_retransmit_skb *rec = ctx;
 
-	on_retransmit(ctx->skaddr, ctx->skbaddr, err);
+	if (tt_retransmit_has_err())
+		on_retransmit(rec->skaddr, rec->skbaddr, rec->err);
+	else
+		on_retransmit(old->skaddr, old->skbaddr, 0);
 	return 0;
 }
 

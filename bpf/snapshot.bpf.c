@@ -214,7 +214,7 @@ static __always_inline bool snap_file_probe(struct task_struct *task, struct fil
 	if (!sk || !sk_is_tcp(sk))
 		return false;
 	r->tgid = BPF_CORE_READ(task, tgid);
-	r->cgroup = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	r->cgroup = task_cgroup_id(task);
 	r->ino = BPF_CORE_READ(file, f_inode, i_ino);
 	r->skaddr = (__u64)sk;
 	BPF_CORE_READ_STR_INTO(&r->comm, task, comm);

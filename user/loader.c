@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Loader: every hook is tried as tp_btf, then raw_tp, then a classic
- * tracepoint.  A load failure demotes every hook one form; an attach failure
- * demotes just that hook; then the object is reopened and tried again.
- * Links are never pinned, so everything detaches when the process ends.
+ * tracepoint, each on its own: a program the verifier refuses demotes just
+ * its hook (found by its log buffer, the only one libbpf fills), an attach
+ * failure likewise; then the object is reopened and tried again.  A hook no
+ * form can load is reported unavailable, with the reason, while the rest
+ * run.  Links are never pinned, so everything detaches when the process ends.
  */
 #include <errno.h>
 #include <sched.h>
@@ -18,24 +20,28 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tcptriage.skel.h"
+#include "kfeatures.h"
 #include "loader.h"
 #include "procfs.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
 #define HOOK(n, cat, t, why) { .name = (n), .category = (cat), .tp = (t), .purpose = (why) }
+/* Without these the agent would count nothing it is for: exit 1 when one cannot attach. */
+#define ESSENTIAL(n, cat, t, why) { .name = (n), .category = (cat), .tp = (t), .purpose = (why), \
+				    .essential = true }
 
 static const struct hook_status hook_table[] = {
-	HOOK("set_state", "sock", "inet_sock_set_state", "socket owners (connect/listen)"),
-	HOOK("destroy_sock", "tcp", "tcp_destroy_sock", "forgetting closed sockets"),
+	ESSENTIAL("set_state", "sock", "inet_sock_set_state", "socket owners (connect/listen)"),
+	ESSENTIAL("destroy_sock", "tcp", "tcp_destroy_sock", "forgetting closed sockets"),
 	HOOK("accept4_exit", "syscalls", "sys_exit_accept4", "owners of accepted sockets"),
 	HOOK("accept_exit", "syscalls", "sys_exit_accept", "owners of accepted sockets"),
 	HOOK("listen_enter", "syscalls", "sys_enter_listen", "backlog asked in listen()"),
 	HOOK("connect_enter", "syscalls", "sys_enter_connect", "destinations of failed connects"),
 	HOOK("connect_exit", "syscalls", "sys_exit_connect", "connects failing for lack of local ports"),
-	HOOK("retransmit", "tcp", "tcp_retransmit_skb", "retransmits"),
+	ESSENTIAL("retransmit", "tcp", "tcp_retransmit_skb", "retransmits"),
 	HOOK("synack_retransmit", "tcp", "tcp_retransmit_synack", "SYN-ACK retransmits"),
-	HOOK("drop", "skb", "kfree_skb", "packet drops by reason"),
+	ESSENTIAL("drop", "skb", "kfree_skb", "packet drops by reason"),
 	HOOK("exceed_buf", "sock", "sock_exceed_buf_limit", "socket memory limit hits"),
 	HOOK("rcvq_full", "sock", "sock_rcvqueue_full", "full receive queues"),
 	HOOK("send_reset", "tcp", "tcp_send_reset", "resets sent"),
@@ -43,7 +49,9 @@ static const struct hook_status hook_table[] = {
 	HOOK("console", "printk", "console", "kernel verdict lines"),
 };
 #define HOOK_COUNT (sizeof(hook_table) / sizeof(hook_table[0]))
-#define MAX_ATTEMPTS 4
+/* Each retry demotes at least one hook one form. */
+#define MAX_ATTEMPTS (HOOK_COUNT * ATTACH_NONE + 1)
+#define LOG_BUF_SIZE (64 * 1024)
 
 static const char *const kind_suffix[] = { "__btf", "__raw", "__tp" };
 static const char *const kind_names[] = { "tp_btf", "raw_tp", "tracepoint", "none" };
@@ -53,8 +61,12 @@ struct agent {
 	struct hook_status hooks[HOOK_COUNT];
 	struct bpf_link *links[HOOK_COUNT];
 	enum attach_kind plan[HOOK_COUNT];
+	char *log_bufs[HOOK_COUNT]; /* verifier logs of this attempt's programs */
 	const char *tracefs;
+	const char *btf_path; /* NULL: the running kernel's */
+	struct kfeatures features;
 	uint32_t ringbuf_size; /* 0: as built */
+	bool verbose;
 };
 
 const char *attach_kind_name(enum attach_kind kind)
@@ -140,6 +152,74 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 	}
 }
 
+/*
+ * libbpf loads with no log and, only when the verifier refuses a program,
+ * loads it again with a log into that program's buffer: after a failed load
+ * the one non-empty buffer names the hook that failed.
+ */
+static int give_log_bufs(struct agent *a)
+{
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		if (a->plan[i] == ATTACH_NONE)
+			continue;
+		if (!a->log_bufs[i] && !(a->log_bufs[i] = malloc(LOG_BUF_SIZE)))
+			return -ENOMEM;
+		a->log_bufs[i][0] = '\0';
+		bpf_program__set_log_buf(hook_prog(a->skel->obj, &a->hooks[i], a->plan[i]),
+					 a->log_bufs[i], LOG_BUF_SIZE);
+	}
+	return 0;
+}
+
+static void free_log_bufs(struct agent *a)
+{
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		free(a->log_bufs[i]);
+		a->log_bufs[i] = NULL;
+	}
+}
+
+/* The verifier's reason: the last line of its log that is not a statistic. */
+static void log_reason(const char *log, char *out, size_t len)
+{
+	const char *line = log, *best = NULL, *next;
+	size_t best_len = 0;
+
+	for (; *line; line = next) {
+		size_t n = strcspn(line, "\n");
+
+		next = line + n + (line[n] == '\n');
+		if (n && strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17)) {
+			best = line;
+			best_len = n;
+		}
+	}
+	snprintf(out, len, "%.*s", (int)(best ? best_len : 0), best ? best : "");
+}
+
+/* After a failed load: demote the hooks whose program the verifier refused. */
+static size_t demote_refused(struct agent *a)
+{
+	size_t refused = 0;
+
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		struct hook_status *h = &a->hooks[i];
+		char reason[sizeof(h->error) - 24];
+
+		if (a->plan[i] == ATTACH_NONE || !a->log_bufs[i] || !a->log_bufs[i][0])
+			continue;
+		if (a->verbose)
+			fprintf(stderr, "tcptriage: %s%s refused:\n%s\n", h->name,
+				kind_suffix[a->plan[i]], a->log_bufs[i]);
+		log_reason(a->log_bufs[i], reason, sizeof(reason));
+		snprintf(h->error, sizeof(h->error), "%s load: %s", attach_kind_name(a->plan[i]),
+			 reason);
+		a->plan[i]++;
+		refused++;
+	}
+	return refused;
+}
+
 static void detach_all(struct agent *a)
 {
 	for (size_t i = 0; i < HOOK_COUNT; i++) {
@@ -168,7 +248,7 @@ static bool attach_planned(struct agent *a)
 		snprintf(h->error, sizeof(h->error), "%s attach: %s",
 			 attach_kind_name(a->plan[i]), strerror(errno));
 		a->plan[i]++;
-		retry = retry || a->plan[i] != ATTACH_NONE;
+		retry = true; /* the others are loaded and attached again without it */
 	}
 	return retry;
 }
@@ -226,20 +306,34 @@ static __u32 owners_entries(void)
 	return want;
 }
 
-static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,
-		    size_t errlen)
+static int skel_open(struct agent *a, char *err, size_t errlen)
 {
-	int ret;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = a->btf_path);
 
-	a->skel = tcptriage_bpf__open();
+	a->skel = tcptriage_bpf__open_opts(&oo);
 	if (!a->skel) {
 		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
 		return -errno;
 	}
-	if (iterators_only)
+	return 0;
+}
+
+static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,
+		    size_t errlen)
+{
+	int ret = skel_open(a, err, errlen);
+
+	if (ret)
+		return ret;
+	if (iterators_only) {
 		autoload_iterators_only(a);
-	else
+	} else {
 		set_autoload(a, vmlinux);
+		if ((ret = give_log_bufs(a))) {
+			snprintf(err, errlen, "out of memory");
+			return ret;
+		}
+	}
 	bpf_map__set_max_entries(a->skel->maps.owners, owners_entries());
 	if (a->ringbuf_size) {
 		ret = bpf_map__set_max_entries(a->skel->maps.events, a->ringbuf_size);
@@ -262,52 +356,77 @@ static void reset_attempt(struct agent *a)
 	a->skel = NULL;
 }
 
-static bool any_signal_attached(const struct agent *a)
+/* The essential hooks that did not attach, named in err; 0 when all did. */
+static int essentials_missing(const struct agent *a, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < HOOK_COUNT; i++)
-		if (a->links[i] && strcmp(a->hooks[i].category, "syscalls"))
-			return true;
-	return false;
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		const struct hook_status *h = &a->hooks[i];
+
+		if (h->essential && !a->links[i]) {
+			snprintf(err, errlen, "essential hook %s:%s (%s) cannot attach on this kernel: %s",
+				 h->category, h->tp, h->purpose,
+				 h->error[0] ? h->error : "tracepoint not found");
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* One load; on a refusal or attach failure, demote those hooks and start over. */
+static int load_attempts(struct agent *a, const struct btf *vmlinux, char *err, size_t errlen)
+{
+	int ret = -EAGAIN;
+
+	for (int attempt = 0; attempt < (int)MAX_ATTEMPTS; attempt++) {
+		ret = try_load(a, vmlinux, false, err, errlen);
+		if (ret == -ENOMEM || (ret && !demote_refused(a)))
+			return ret; /* not a hook's program: nothing to demote */
+		if (!ret && !attach_planned(a))
+			return 0;
+		reset_attempt(a);
+		ret = -EAGAIN;
+		snprintf(err, errlen, "hooks kept failing to load or attach");
+	}
+	return ret;
+}
+
+static int check_floor(struct agent *a, const struct btf *vmlinux, char *err, size_t errlen)
+{
+	char missing[200];
+
+	if (!vmlinux) {
+		if (a->btf_path)
+			snprintf(err, errlen, "cannot read BTF from %s: %s", a->btf_path, strerror(errno));
+		else
+			snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): build the "
+				 "kernel with CONFIG_DEBUG_INFO_BTF=y, or give its BTF with --btf FILE");
+		return -ENOENT;
+	}
+	if (kfeatures_floor(vmlinux, missing, sizeof(missing))) {
+		snprintf(err, errlen, "this kernel is below tcptriage's floor (Linux 5.9): missing %s",
+			 missing);
+		return -ENOTSUP;
+	}
+	kfeatures_probe(vmlinux, &a->features);
+	return 0;
 }
 
 static int load_and_attach(struct agent *a, const struct agent_opts *opts, char *err,
 			   size_t errlen)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	int ret = -ENOENT;
+	struct btf *vmlinux = kernel_btf_load(a->btf_path);
+	int ret = check_floor(a, vmlinux, err, errlen);
 
-	if (!vmlinux) {
-		snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): "
-			 "tcptriage needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-		return -ENOENT;
-	}
 	for (size_t i = 0; i < HOOK_COUNT; i++)
 		a->plan[i] = opts->prefer;
-	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		ret = try_load(a, vmlinux, false, err, errlen);
-		if (ret) {
-			/* which program failed is only in libbpf's log: demote all */
-			for (size_t i = 0; i < HOOK_COUNT; i++)
-				a->plan[i] += a->plan[i] < ATTACH_TP;
-			reset_attempt(a);
-			continue;
-		}
-		if (!attach_planned(a))
-			break;
-		reset_attempt(a);
-		ret = -EAGAIN;
-		snprintf(err, errlen, "hooks kept failing to attach");
-	}
+	if (!ret)
+		ret = load_attempts(a, vmlinux, err, errlen);
 	btf__free(vmlinux);
-	if (!a->skel)
-		return ret ? ret : -ENOENT;
+	free_log_bufs(a);
+	if (ret)
+		return ret;
 	note_unavailable(a, opts);
-	if (!any_signal_attached(a)) {
-		snprintf(err, errlen, "no tracepoint could be attached (is this a Linux kernel "
-			 "with BPF tracepoint support? run with -v for details)");
-		return -ENOENT;
-	}
-	return 0;
+	return essentials_missing(a, err, errlen);
 }
 
 /*
@@ -347,6 +466,8 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 	}
 	memcpy(a->hooks, hook_table, sizeof(hook_table));
 	a->ringbuf_size = opts->ringbuf_size;
+	a->btf_path = opts->btf_path;
+	a->verbose = opts->verbose;
 	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
 	if (opts->iterators_only) {
 		a->tracefs = "unused";
@@ -381,6 +502,16 @@ const struct hook_status *agent__hooks(const struct agent *agent, size_t *count)
 {
 	*count = HOOK_COUNT;
 	return agent->hooks;
+}
+
+const char *agent__btf_source(const struct agent *agent)
+{
+	return kernel_btf_source(agent->btf_path);
+}
+
+const struct kfeatures *agent__features(const struct agent *agent)
+{
+	return &agent->features;
 }
 
 const char *agent__tracefs(const struct agent *agent)

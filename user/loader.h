@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct tcptriage_bpf;
+struct kfeatures;
 
 /* Ways to attach a hook, best first. */
 enum attach_kind {
@@ -23,8 +24,9 @@ struct hook_status {
 	const char *tp;       /* tracepoint name, e.g. "tcp_retransmit_skb" */
 	const char *purpose;  /* what the agent loses without it */
 	enum attach_kind attached; /* ATTACH_NONE when unavailable */
+	bool essential;       /* the agent does not start without it */
 	bool fell_back;       /* attached in a lesser form than the best one */
-	char error[96];       /* why the better forms or the hook failed */
+	char error[160];      /* why the better forms or the hook failed */
 };
 
 struct agent_opts {
@@ -32,6 +34,7 @@ struct agent_opts {
 	bool verbose;            /* libbpf debug output */
 	bool iterators_only;     /* load only iter/ programs, attach no hook (snapshot) */
 	uint32_t ringbuf_size;   /* bytes of the events ring buffer, 0: as built (256 KiB) */
+	const char *btf_path;    /* kernel BTF file (--btf), NULL: /sys/kernel/btf/vmlinux */
 };
 
 struct agent;
@@ -42,6 +45,10 @@ void agent__destroy(struct agent *agent);
 
 struct tcptriage_bpf *agent__skel(struct agent *agent);
 const struct hook_status *agent__hooks(const struct agent *agent, size_t *count);
+/* Where the kernel BTF came from: a --btf file or /sys/kernel/btf/vmlinux. */
+const char *agent__btf_source(const struct agent *agent);
+/* What this kernel's tracepoints pass (and so what the agent can see). */
+const struct kfeatures *agent__features(const struct agent *agent);
 /* How tracefs was found: "mounted", "mounted privately", or "unavailable". */
 const char *agent__tracefs(const struct agent *agent);
 
