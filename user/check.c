@@ -6,16 +6,20 @@
 #include <sys/utsname.h>
 #include "cli.h"
 #include "commands.h"
+#include "kfeatures.h"
 #include "loader.h"
+#include "watch_opts.h"
 
 static const char check_usage[] =
-	"Usage: tcptriage check [--attach MODE] [-v]\n"
+	"Usage: tcptriage check [--attach MODE] [--btf FILE] [-v]\n"
 	"\n"
 	"Load and attach every probe once, report how each attached (tp_btf, raw_tp or\n"
-	"classic tracepoint) or why it could not, then detach. Exits 0 when the agent\n"
-	"can run here, 1 when it cannot (with what is missing).\n"
+	"classic tracepoint) or why it could not, and what this kernel cannot show, then\n"
+	"detach. Exits 0 when the agent can run here (every essential hook, marked *,\n"
+	"attached), 1 when it cannot (with what is missing). Floor: Linux 5.9 with BTF.\n"
 	"\n"
 	"      --attach MODE  best attach form to try first: tp_btf, raw_tp, tracepoint\n"
+	BTF_USAGE
 	"  -v, --verbose      libbpf debug output on stderr\n"
 	"  -h, --help         this help\n";
 
@@ -26,8 +30,23 @@ static void print_hooks(const struct hook_status *hooks, size_t n)
 		char where[80];
 
 		snprintf(where, sizeof(where), "%s:%s", h->category, h->tp);
-		printf("  %-34s %-11s %s%s%s\n", where, attach_kind_name(h->attached), h->purpose,
-		       h->error[0] ? " -- " : "", h->error);
+		printf("%c %-34s %-11s %s%s%s\n", h->essential ? '*' : ' ', where,
+		       attach_kind_name(h->attached), h->purpose, h->error[0] ? " -- " : "", h->error);
+	}
+}
+
+static void print_unseen(const struct kfeatures *kf)
+{
+	bool any = false;
+
+	for (int k = 0; k < KF_COUNT; k++) {
+		if (kf->has[k])
+			continue;
+		if (!any)
+			printf("not visible on this kernel:\n");
+		any = true;
+		printf("  %s (Linux %s+): %s\n", kfeature_name(k), kfeature_since(k),
+		       kfeature_unseen(k));
 	}
 }
 
@@ -36,6 +55,7 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "attach", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "btf", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -55,6 +75,9 @@ int cmd_check(int argc, char **argv)
 			return 0;
 		} else if (c == 'v') {
 			opts.verbose = true;
+		} else if (c == 'B') {
+			if (cli_parse_btf(optarg, &opts.btf_path))
+				return EXIT_USAGE;
 		} else if (c == 'A') {
 			if (attach_kind_parse(optarg, &opts.prefer))
 				return cli_fail(EXIT_USAGE, "--attach must be tp_btf, raw_tp or tracepoint, got '%s'",
@@ -71,9 +94,11 @@ int cmd_check(int argc, char **argv)
 		return c;
 	if (agent__open(&opts, &agent, err, sizeof(err)))
 		return cli_fail(EXIT_ENV, "%s", err);
-	printf("BTF: /sys/kernel/btf/vmlinux\ntracefs: %s\nhooks:\n", agent__tracefs(agent));
+	printf("BTF: %s\ntracefs: %s\nhooks (* essential):\n", agent__btf_source(agent),
+	       agent__tracefs(agent));
 	hooks = agent__hooks(agent, &n);
 	print_hooks(hooks, n);
+	print_unseen(agent__features(agent));
 	c = agent__seed_owners(agent);
 	printf("socket iterator (existing sockets' owners): %s\n", c ? strerror(-c) : "ok");
 	agent__destroy(agent);

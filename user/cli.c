@@ -7,9 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include "cli.h"
 #include "privs.h"
-
 
 volatile sig_atomic_t cli_stop;
 volatile sig_atomic_t cli_reopen;
@@ -50,6 +51,22 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, ui
 		return -EINVAL;
 	}
 	*out = v;
+	return 0;
+}
+
+int cli_parse_btf(const char *path, const char **out)
+{
+	libbpf_print_fn_t print = libbpf_set_print(NULL); /* one line from us, not libbpf's */
+	struct btf *btf = btf__parse(path, NULL);
+	int err = errno;
+
+	libbpf_set_print(print);
+	if (!btf)
+		return cli_fail(EXIT_USAGE, "--btf: cannot read BTF from '%s': %s", path,
+				err >= __LIBBPF_ERRNO__START ? "not a BTF file (raw, or ELF with .BTF)"
+							   : strerror(err));
+	btf__free(btf);
+	*out = path;
 	return 0;
 }
 

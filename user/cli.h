@@ -30,6 +30,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a whole decimal number in [min, max]; one-line error and -EINVAL otherwise. */
 int cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* --btf FILE: 0 when FILE parses as BTF (raw or ELF), else a one-line error and EXIT_USAGE. */
+int cli_parse_btf(const char *path, const char **out);
+
 /* One-line error for getopt's ':' (missing argument) or '?' (unknown option). */
 int cli_option_error(char **argv, int c);
 

@@ -39,6 +39,21 @@ void finding_text(struct finding *f, const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
+void finding_unseen(struct finding *f, const char *what)
+{
+	for (int i = 0; i < f->n_evidence; i++) {
+		struct evidence *e = &f->evidence[i];
+		size_t used = strlen(e->text);
+
+		if (strcmp(e->name, "not_visible"))
+			continue;
+		if (!strstr(e->text, what))
+			snprintf(e->text + used, sizeof(e->text) - used, ", %s", what);
+		return;
+	}
+	finding_text(f, "not_visible", "%s", what);
+}
+
 struct culprit *finding_culprit(struct finding *f)
 {
 	struct culprit *c;

@@ -55,6 +55,11 @@ const char *severity_name(enum severity s);
 void finding_num(struct finding *f, const char *name, int64_t value);
 void finding_text(struct finding *f, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Evidence this kernel cannot give (e.g. "drop_reasons (Linux 5.17+)"): one
+ * "not_visible" text listing them all, so a missing signal never reads as 0.
+ */
+void finding_unseen(struct finding *f, const char *what);
 struct culprit *finding_culprit(struct finding *f);
 /* Add extra's evidence after f's and its culprits before f's (they came from a closer look). */
 void finding_merge(struct finding *f, const struct finding *extra);

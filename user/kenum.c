@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/btf.h>
 #include "kenum.h"
+#include "kfeatures.h"
 
 struct kenum_item {
 	uint32_t value;
@@ -86,9 +87,9 @@ int kenum_value(const struct kenum *e, const char *name, uint32_t *value)
 	return -ENOENT;
 }
 
-int kernel_names_load(struct kernel_names *kn)
+int kernel_names_load(struct kernel_names *kn, const char *btf_path)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf = kernel_btf_load(btf_path);
 
 	memset(kn, 0, sizeof(*kn));
 	if (!btf)

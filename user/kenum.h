@@ -21,7 +21,8 @@ struct kernel_names {
 	struct kenum *drop_reason;
 	struct kenum *rst_reason;
 };
-int kernel_names_load(struct kernel_names *kn);
+/* From btf_path (--btf), or the running kernel's BTF when NULL. */
+int kernel_names_load(struct kernel_names *kn, const char *btf_path);
 void kernel_names_free(struct kernel_names *kn);
 
 #endif /* __TT_KENUM_H */

@@ -411,17 +411,14 @@ static int check_floor(struct agent *a, const struct btf *vmlinux, char *err, si
 	return 0;
 }
 
-static int load_and_attach(struct agent *a, const struct agent_opts *opts, char *err,
-			   size_t errlen)
+static int load_and_attach(struct agent *a, const struct btf *vmlinux,
+			   const struct agent_opts *opts, char *err, size_t errlen)
 {
-	struct btf *vmlinux = kernel_btf_load(a->btf_path);
-	int ret = check_floor(a, vmlinux, err, errlen);
+	int ret;
 
 	for (size_t i = 0; i < HOOK_COUNT; i++)
 		a->plan[i] = opts->prefer;
-	if (!ret)
-		ret = load_attempts(a, vmlinux, err, errlen);
-	btf__free(vmlinux);
+	ret = load_attempts(a, vmlinux, err, errlen);
 	free_log_bufs(a);
 	if (ret)
 		return ret;
@@ -458,6 +455,7 @@ static int load_iterators(struct agent *a, char *err, size_t errlen)
 int agent__open(const struct agent_opts *opts, struct agent **out, char *err, size_t errlen)
 {
 	struct agent *a = calloc(1, sizeof(*a));
+	struct btf *vmlinux;
 	int ret;
 
 	if (!a) {
@@ -469,13 +467,16 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 	a->btf_path = opts->btf_path;
 	a->verbose = opts->verbose;
 	libbpf_set_print(opts->verbose ? libbpf_verbose : libbpf_quiet);
-	if (opts->iterators_only) {
+	vmlinux = kernel_btf_load(a->btf_path);
+	ret = check_floor(a, vmlinux, err, errlen);
+	if (!ret && opts->iterators_only) {
 		a->tracefs = "unused";
 		ret = load_iterators(a, err, errlen);
-	} else {
+	} else if (!ret) {
 		a->tracefs = ensure_tracefs();
-		ret = load_and_attach(a, opts, err, errlen);
+		ret = load_and_attach(a, vmlinux, opts, err, errlen);
 	}
+	btf__free(vmlinux);
 	if (ret) {
 		agent__destroy(a);
 		return ret;
@@ -512,6 +513,34 @@ const char *agent__btf_source(const struct agent *agent)
 const struct kfeatures *agent__features(const struct agent *agent)
 {
 	return &agent->features;
+}
+
+static void gap_append(char *buf, size_t len, size_t *used, const char *fmt, const char *a,
+		       const char *b)
+{
+	if (*used < len)
+		*used += snprintf(buf + *used, len - *used, fmt, a, b);
+}
+
+size_t agent__gaps(const struct agent *agent, char *buf, size_t len)
+{
+	size_t used = 0, hooks = 0, unseen = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		if (agent->hooks[i].attached != ATTACH_NONE)
+			continue;
+		gap_append(buf, len, &used, hooks++ ? ", %s (%s)" : "unavailable: %s (%s)",
+			   agent->hooks[i].tp, agent->hooks[i].purpose);
+	}
+	for (int k = 0; k < KF_COUNT; k++) {
+		if (agent->features.has[k])
+			continue;
+		gap_append(buf, len, &used, unseen++ ? ", %s (Linux %s+)" :
+			   hooks ? "; not visible: %s (Linux %s+)" : "not visible: %s (Linux %s+)",
+			   kfeature_name(k), kfeature_since(k));
+	}
+	return hooks + unseen;
 }
 
 const char *agent__tracefs(const struct agent *agent)

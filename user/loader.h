@@ -49,6 +49,11 @@ const struct hook_status *agent__hooks(const struct agent *agent, size_t *count)
 const char *agent__btf_source(const struct agent *agent);
 /* What this kernel's tracepoints pass (and so what the agent can see). */
 const struct kfeatures *agent__features(const struct agent *agent);
+/*
+ * One line of what this kernel does not let the agent see: hooks unavailable
+ * and tracepoint arguments it lacks; "" when nothing.  Returns how many.
+ */
+size_t agent__gaps(const struct agent *agent, char *buf, size_t len);
 /* How tracefs was found: "mounted", "mounted privately", or "unavailable". */
 const char *agent__tracefs(const struct agent *agent);
 

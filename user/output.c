@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include "container.h"
 #include "json.h"
+#include "kfeatures.h"
 #include "output.h"
 #include "signals.h"
 #include "tcptriage.h"
@@ -77,6 +78,31 @@ static const char *safe(char *buf, size_t len, const char *s, size_t n)
 	return buf;
 }
 
+/* What this kernel's tracepoints do not pass: shown, never counted as zero. */
+static void not_visible_json(struct out *o, const struct kfeatures *kf)
+{
+	jw_key(o->jw, "not_visible");
+	jw_arr_begin(o->jw);
+	for (int k = 0; kf && k < KF_COUNT; k++) {
+		if (kf->has[k])
+			continue;
+		jw_obj_begin(o->jw);
+		jw_kv_str(o->jw, "signal", kfeature_name(k));
+		jw_kv_str(o->jw, "since_linux", kfeature_since(k));
+		jw_kv_str(o->jw, "effect", kfeature_unseen(k));
+		jw_obj_end(o->jw);
+	}
+	jw_arr_end(o->jw);
+}
+
+static void not_visible_text(struct out *o, const struct kfeatures *kf)
+{
+	for (int k = 0; kf && k < KF_COUNT; k++)
+		if (!kf->has[k])
+			fprintf(o->f, "  not visible on this kernel: %s (Linux %s+): %s\n",
+				kfeature_name(k), kfeature_since(k), kfeature_unseen(k));
+}
+
 static void start_json(struct out *o, const struct start_info *si, const struct utsname *u)
 {
 	line_begin(o, "start");
@@ -89,7 +115,7 @@ static void start_json(struct out *o, const struct start_info *si, const struct 
 	jw_kv_u64(o->jw, "owners_seeded", si->owners_seeded);
 	jw_key(o->jw, "capabilities");
 	jw_obj_begin(o->jw);
-	jw_kv_str(o->jw, "btf", "/sys/kernel/btf/vmlinux");
+	jw_kv_str(o->jw, "btf", si->btf);
 	jw_kv_str(o->jw, "tracefs", si->tracefs);
 	jw_key(o->jw, "hooks");
 	jw_arr_begin(o->jw);
@@ -109,11 +135,13 @@ static void start_json(struct out *o, const struct start_info *si, const struct 
 		else
 			jw_str(o->jw, attach_kind_name(h->attached));
 		jw_kv_bool(o->jw, "fallback", h->fell_back);
+		jw_kv_bool(o->jw, "essential", h->essential);
 		if (h->error[0])
 			jw_kv_str(o->jw, "error", h->error);
 		jw_obj_end(o->jw);
 	}
 	jw_arr_end(o->jw);
+	not_visible_json(o, si->features);
 	jw_obj_end(o->jw);
 	line_end(o);
 }
@@ -138,6 +166,7 @@ static void start_text(struct out *o, const struct start_info *si, const struct 
 				h->attached == ATTACH_NONE ? h->purpose : attach_kind_name(h->attached),
 				h->error);
 	}
+	not_visible_text(o, si->features);
 	fflush(o->f);
 }
 

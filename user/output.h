@@ -21,11 +21,15 @@ struct out *out_new(FILE *f, bool json);
 void out_free(struct out *o);
 bool out_is_json(const struct out *o);
 
+struct kfeatures;
+
 struct start_info {
 	const char *command;
 	const struct hook_status *hooks;
 	size_t n_hooks;
 	const char *tracefs;
+	const char *btf;                    /* where the kernel BTF came from */
+	const struct kfeatures *features;   /* what this kernel's tracepoints pass */
 	double duration_s; /* 0 when open-ended */
 	uint64_t owners_seeded;
 };

@@ -62,6 +62,19 @@ static uint64_t drops_of(const struct diag_input *in, const char *reason)
 	return v == UINT32_MAX ? 0 : counts_sum(in->window, TT_SIG_DROP, v, ANY_NETNS, false);
 }
 
+#define UNSEEN_DROP_REASONS "drop_reasons (Linux 5.17+)"
+#define UNSEEN_RESET_REASONS "reset_reasons (Linux 6.10+)"
+
+/* Drops of one reason as evidence, or "not visible" where the kernel has no drop reasons. */
+static void drops_evidence(const struct diag_input *in, struct finding *f, const char *name,
+			   const char *reason)
+{
+	if (in->names->drop_reason)
+		finding_num(f, name, drops_of(in, reason));
+	else
+		finding_unseen(f, UNSEEN_DROP_REASONS);
+}
+
 /* The namespace with the most retransmitted segments. */
 static uint32_t busiest_netns(const struct count_table *t, uint32_t signal, uint64_t *segs)
 {
@@ -174,9 +187,9 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 		 (unsigned long long)hits);
 	finding_num(f, "mem_limit_hits", hits);
 	finding_num(f, "rcvq_full", rcvq);
-	finding_num(f, "drops_socket_rcvbuff", rcvbuf);
-	finding_num(f, "drops_socket_backlog", backlog);
-	finding_num(f, "drops_proto_mem", proto_mem);
+	drops_evidence(in, f, "drops_socket_rcvbuff", "socket_rcvbuff");
+	drops_evidence(in, f, "drops_socket_backlog", "socket_backlog");
+	drops_evidence(in, f, "drops_proto_mem", "proto_mem");
 	tcp_mem_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
 	if (rcvq + rcvbuf)
@@ -291,13 +304,17 @@ static int rule_reset_storm(const struct diag_input *in, struct finding *f)
 	if (sent < RESET_MIN_COUNT || rate < RESET_MIN_RATE)
 		return 0;
 	f->severity = SEV_WARNING;
-	snprintf(f->summary, sizeof(f->summary),
-		 "%llu TCP resets sent in %.0f s, most for reason %s", (unsigned long long)sent,
-		 in->window_s, reason ? reason : "unknown");
+	snprintf(f->summary, sizeof(f->summary), "%llu TCP resets sent in %.0f s, %s%s",
+		 (unsigned long long)sent, in->window_s,
+		 in->names->rst_reason ? "most for reason " : "(this kernel does not give reset reasons)",
+		 in->names->rst_reason ? (reason ? reason : "unknown") : "");
 	finding_num(f, "resets_sent", sent);
 	finding_num(f, "resets_received", received);
 	finding_text(f, "resets_sent_per_s", "%.1f", rate);
-	finding_text(f, "top_reason", "%s", reason ? reason : "unknown");
+	if (in->names->rst_reason)
+		finding_text(f, "top_reason", "%s", reason ? reason : "unknown");
+	else
+		finding_unseen(f, UNSEEN_RESET_REASONS);
 	finding_num(f, "top_reason_count", top_count);
 	add_owner_culprits(in, f, TT_SIG_RST_SENT, ANY_SUB,
 			   "owns the sockets that sent resets (0: no socket, the kernel refused a connection)");
@@ -358,6 +375,8 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 			    counts_sum(in->window, TT_SIG_RST_SENT, abort_reason, ANY_NETNS, false));
 		add_owner_culprits(in, f, TT_SIG_RST_SENT, abort_reason,
 				   "owned the sockets the kernel aborted for memory");
+	} else {
+		finding_unseen(f, UNSEEN_RESET_REASONS); /* who owned the aborted orphans */
 	}
 	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB, "was refused socket memory");
 	finding_advice(f, "find who holds TCP memory (non-reading receivers, peers with a zero "
@@ -834,7 +853,11 @@ static int rule_conntrack_full(const struct diag_input *in, struct finding *f)
 		finding_num(f, "stat_drop", ns_conntrack_delta(ns, "drop"));
 		finding_num(f, "stat_early_drop", ns_conntrack_delta(ns, "early_drop"));
 		finding_num(f, "stat_insert_failed", ns_conntrack_delta(ns, "insert_failed"));
-		finding_num(f, "netfilter_drops", counts_sum(in->window, TT_SIG_DROP, nf_drop, ns->inode, false));
+		if (in->names->drop_reason)
+			finding_num(f, "netfilter_drops",
+				    counts_sum(in->window, TT_SIG_DROP, nf_drop, ns->inode, false));
+		else
+			finding_unseen(f, UNSEEN_DROP_REASONS);
 		add_owner_culprits_in(in, f, TT_SIG_CONNECT, ANY_SUB, ns->inode,
 				      "opens the most new connections in that namespace");
 	}

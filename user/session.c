@@ -622,6 +622,11 @@ void session_each_finding(const struct session *s,
 			fn(ctx, &s->rules[i].finding, s->rules[i].active);
 }
 
+size_t session_gaps(const struct session *s, char *buf, size_t len)
+{
+	return agent__gaps(s->agent, buf, len);
+}
+
 int session_poll_fd(const struct session *s)
 {
 	return ring_buffer__epoll_fd(s->rb);
@@ -649,6 +654,8 @@ static void start_line(struct session *s)
 		.tracefs = agent__tracefs(s->agent),
 		.duration_s = s->opts.duration_s,
 		.owners_seeded = count_owners(s),
+		.btf = agent__btf_source(s->agent),
+		.features = agent__features(s->agent),
 	};
 
 	si.hooks = agent__hooks(s->agent, &si.n_hooks);
@@ -677,7 +684,8 @@ static void drop_privileges(void)
 int session_open(const struct session_opts *opts, struct session **out)
 {
 	struct agent_opts aopts = { .prefer = opts->prefer, .verbose = opts->verbose,
-				    .ringbuf_size = opts->ringbuf_kb * 1024 };
+				    .ringbuf_size = opts->ringbuf_kb * 1024,
+				    .btf_path = opts->btf_path };
 	struct session *s = calloc(1, sizeof(*s));
 	char err[256];
 	int ret;
@@ -695,7 +703,7 @@ int session_open(const struct session_opts *opts, struct session **out)
 	if (ret)
 		fprintf(stderr, "tcptriage: warning: cannot list existing sockets (%s): "
 			"their owners stay unknown\n", strerror(-ret));
-	kernel_names_load(&s->names);
+	kernel_names_load(&s->names, opts->btf_path);
 	s->out = out_new(opts->out, opts->json);
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
 	s->history = calloc(MAX_HISTORY, sizeof(*s->history));

@@ -8,6 +8,7 @@
 #define __TT_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include "loader.h"
 
@@ -21,6 +22,7 @@ struct session_opts {
 	bool verbose;
 	enum attach_kind prefer;
 	uint32_t ringbuf_kb; /* events ring buffer size; 0: as built */
+	const char *btf_path; /* --btf FILE; NULL: the running kernel's */
 	FILE *out; /* NULL: print nothing (the live view draws the state itself) */
 	/* Optional: told of each finding when it fires or clears, after it is printed. */
 	void (*on_change)(void *ctx, const struct finding *f, bool firing);
@@ -55,6 +57,8 @@ void session_health(struct session *s, struct agent_health *h);
 /* Call fn for every finding that fired (active: still firing now). */
 void session_each_finding(const struct session *s,
 			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx);
+/* What this kernel hides from the agent, one line ("" and 0 when nothing): see agent__gaps(). */
+size_t session_gaps(const struct session *s, char *buf, size_t len);
 /* The ring buffer's epoll fd, to wait on it together with other fds. */
 int session_poll_fd(const struct session *s);
 /* Command name of a process the agent saw, even after it exited ("" when unknown). */

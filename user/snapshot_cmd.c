@@ -12,7 +12,7 @@
 #include "snapshot.h"
 
 static const char snapshot_usage[] =
-	"Usage: tcptriage snapshot [--json] [--top N] [--netns INODE] [-v]\n"
+	"Usage: tcptriage snapshot [--json] [--top N] [--netns INODE] [--btf FILE] [-v]\n"
 	"\n"
 	"Every TCP socket now (listeners, connections, orphans, SYN-RECV and TIME-WAIT),\n"
 	"read in the kernel, joined to the processes holding them, grouped by process,\n"
@@ -24,12 +24,15 @@ static const char snapshot_usage[] =
 	"  -n, --top N         holders shown per grouping, 1-1000000 (default 10)\n"
 	"  -N, --netns INODE   only this network namespace (default: every namespace\n"
 	"                      of a process or in /run/netns)\n"
+	"      --btf FILE      kernel BTF to use when the kernel has no\n"
+	"                      /sys/kernel/btf/vmlinux (e.g. from BTFHub)\n"
 	"  -v, --verbose       libbpf debug output on stderr\n"
 	"  -h, --help          this help\n";
 
 struct snapshot_args {
 	bool json;
 	bool verbose;
+	const char *btf_path;
 	uint64_t top;
 	struct snapshot_opts opts;
 };
@@ -41,6 +44,7 @@ static int parse_args(int argc, char **argv, struct snapshot_args *a)
 		{ "top", required_argument, NULL, 'n' },
 		{ "netns", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "btf", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -65,6 +69,10 @@ static int parse_args(int argc, char **argv, struct snapshot_args *a)
 			break;
 		case 'v':
 			a->verbose = true;
+			break;
+		case 'B':
+			if (cli_parse_btf(optarg, &a->btf_path))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(snapshot_usage, stdout);
@@ -330,7 +338,8 @@ static int print_snapshot(const struct snapshot *s, const struct snapshot_args *
 
 static int take(const struct snapshot_args *a, struct snapshot **out)
 {
-	struct agent_opts aopts = { .verbose = a->verbose, .iterators_only = true };
+	struct agent_opts aopts = { .verbose = a->verbose, .iterators_only = true,
+				    .btf_path = a->btf_path };
 	struct agent *agent;
 	char err[256];
 	int ret;

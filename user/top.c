@@ -159,6 +159,19 @@ static void title_line(const struct top *t, char *buf, size_t len, int width)
 		buf[width] = 0;
 }
 
+/* "Kernel: unavailable: ...; not visible: ..." when this kernel hides something, else 0. */
+static size_t kernel_line(const struct top *t, char *buf, size_t len, int width)
+{
+	char gaps[LINE_MAX_BYTES - 16];
+
+	if (!session_gaps(t->s, gaps, sizeof(gaps)))
+		return 0;
+	snprintf(buf, len, "Kernel: %s", gaps);
+	if (width >= 0 && (size_t)width < len)
+		buf[width] = 0;
+	return 1;
+}
+
 static void findings_title(const struct top *t, char *buf, size_t len)
 {
 	size_t firing = 0;
@@ -191,6 +204,8 @@ static void plain_print(struct top *t)
 	printf("%s\n", line);
 	top_format_sockets(line, sizeof(line), PLAIN_WIDTH, &t->host);
 	printf("%s\n", line);
+	if (kernel_line(t, line, sizeof(line), PLAIN_WIDTH))
+		printf("%s\n", line);
 	findings_title(t, line, sizeof(line));
 	printf("%s\n", line);
 	for (size_t i = 0; i < t->n_findings; i++) {
@@ -298,6 +313,8 @@ static void screen_draw(struct top *t)
 	put(y++, w, line, 0);
 	top_format_sockets(line, sizeof(line), w, &t->host);
 	put(y++, w, line, 0);
+	if (kernel_line(t, line, sizeof(line), w))
+		put(y++, w, line, 0);
 	y = draw_findings(t, y, h, w);
 	draw_table(t, y + 1, h, w);
 	top_format_status(line, sizeof(line), w, &t->st);

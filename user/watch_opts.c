@@ -31,6 +31,8 @@ int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_o
 		return 0;
 	case 'R':
 		return parse_ringbuf_kb(arg, &so->ringbuf_kb);
+	case 'B':
+		return cli_parse_btf(arg, &so->btf_path);
 	default:
 		return -ENOENT;
 	}

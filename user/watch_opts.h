@@ -6,12 +6,18 @@
 #include <stdint.h>
 #include "session.h"
 
+/* --btf, for every command that loads BPF programs. */
+#define BTF_USAGE                                                                     \
+	"      --btf FILE     kernel BTF to use when the kernel has no\n"                  \
+	"                     /sys/kernel/btf/vmlinux (e.g. from BTFHub)\n"
+
 /* Entries for a command's getopt_long table, before its {} terminator. */
 #define WATCH_LONGOPTS                                        \
 	{ "interval", required_argument, NULL, 'i' },         \
 	{ "attach", required_argument, NULL, 'A' },           \
 	{ "verbose", no_argument, NULL, 'v' },                \
-	{ "ringbuf-kb", required_argument, NULL, 'R' }
+	{ "ringbuf-kb", required_argument, NULL, 'R' },       \
+	{ "btf", required_argument, NULL, 'B' }
 #define WATCH_SHORTOPTS "i:v"
 
 /* Help lines for --attach and -v (--interval's default differs per command). */
@@ -21,6 +27,7 @@
 	"      --ringbuf-kb N size of the ring buffer for rare events (kernel verdict\n" \
 	"                     lines, aborts on memory) in KiB, a power of two from 4\n"   \
 	"                     to 1048576 (default 256); losses show as ringbuf_full\n"    \
+	BTF_USAGE                                                                        \
 	"  -v, --verbose      libbpf debug output on stderr\n"
 
 /*

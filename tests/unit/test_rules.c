@@ -296,3 +296,37 @@ TEST(close_wait_needs_count_and_age)
 	ASSERT_EQ_INT(eval(&fx, "fin_wait2_accumulation", &f), 0); /* other state */
 	free_fixture(&fx);
 }
+
+static const struct evidence *evidence_named(const struct finding *f, const char *name)
+{
+	for (int i = 0; i < f->n_evidence; i++)
+		if (!strcmp(f->evidence[i].name, name))
+			return &f->evidence[i];
+	return NULL;
+}
+
+/* A kernel without drop or reset reasons (before 5.17 / 6.10): said, never shown as 0. */
+TEST(old_kernel_reasons_are_not_visible_rather_than_zero)
+{
+	struct fixture fx;
+	const struct evidence *e;
+	struct finding f;
+
+	setup(&fx);
+	kernel_names_free(&fx.names); /* no skb_drop_reason, no sk_rst_reason in BTF */
+	add(&fx, row(77, TT_SIG_RCVQ_FULL, 0, BUF_LIMIT_MIN_DROPS, 1000));
+	if (ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 1)) {
+		ASSERT_TRUE(evidence_named(&f, "drops_proto_mem") == NULL);
+		e = evidence_named(&f, "not_visible");
+		if (ASSERT_TRUE(e != NULL))
+			ASSERT_EQ_STR(e->text, "drop_reasons (Linux 5.17+)");
+	}
+	fx.rows[0] = row(5, TT_SIG_RST_SENT, 0, RESET_MIN_COUNT, 0);
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
+		ASSERT_TRUE(evidence_named(&f, "top_reason") == NULL);
+		ASSERT_TRUE(strstr(f.summary, "does not give reset reasons") != NULL);
+		e = evidence_named(&f, "not_visible");
+		ASSERT_TRUE(e && strstr(e->text, "reset_reasons") != NULL);
+	}
+	free_fixture(&fx);
+}
