@@ -58,6 +58,7 @@ run_kernel() {
 	boot "$ver" tests $((n * TEST_TIMEOUT + 300)) "$(tests_cmd)"
 	sed -n '/^KMX-LOGS-BEGIN$/,/^KMX-LOGS-END$/p' "$dir/tests.out" | sed '1d;$d' |
 		base64 -d 2>/dev/null | tar -C "$dir" -xzf - 2>/dev/null
+	sed -i '/^KMX-LOGS-BEGIN$/,/^KMX-LOGS-END$/d' "$dir/tests.out"
 	kmx_log "$ver: $(summary "$dir/tests.out")"
 }
 
@@ -108,18 +109,17 @@ summary() {
 	else echo "${s%%, [0-9]* skipped}, $skips skipped"; fi
 }
 
-# per_test FILE: "test<TAB>cell" from the runner's "# NAME: P passed, F failed (Ds, ...)" lines
+# per_test FILE: "test<TAB>cell" from the runner's "# NAME: P passed, F failed[, S skipped]
+# (Ds, log: ...)" lines
 per_test() {
-	awk '
-		/^  skip - / { skip[cur] = 1 }
-		/^# test_[A-Za-z0-9_]+$/ { cur = $2 }
-		/^# test_[A-Za-z0-9_]+: [0-9]+ passed, [0-9]+ failed/ {
-			name = $2; sub(/:$/, "", name); p = $3; f = $5; d = $7; sub(/^\(/, "", d); sub(/,$/, "", d)
-			if (f > 0) cell = "**FAIL " f "**/" p + f
-			else if (p == 0 && skip[name]) cell = "skip"
-			else cell = "ok " p
-			print name "\t" cell " (" d ")"
-		}' "$1"
+	awk '/^# test_[A-Za-z0-9_]+: [0-9]+ passed, [0-9]+ failed/ {
+		name = $2; sub(/:$/, "", name); p = $3; f = $5; s = ($8 == "skipped") ? $7 : 0
+		d = $0; sub(/.*\(/, "", d); sub(/,.*/, "", d)
+		if (f > 0) cell = "**FAIL " f "**/" p + f
+		else if (p == 0 && s > 0) cell = "skip"
+		else cell = "ok " p (s > 0 ? ", skip " s : "")
+		print name "\t" cell " (" d ")"
+	}' "$1"
 }
 
 # ---- results.md ----
@@ -223,7 +223,8 @@ write_results() {
 	echo
 	test_table "$@"
 	echo
-	echo "ok N: N checks passed; FAIL F/N: F of N failed; (Ns) the test's wall time in the guest."
+	echo "ok N: N checks passed; FAIL F/N: F of N failed; skip: skipped (reason below); (Ns) the"
+	echo "test's wall time in the guest."
 	echo
 	echo "## Per kernel: errors, failures and skips"
 	echo
