@@ -46,7 +46,7 @@ echo "# cppcheck: $(grep -cE '(error|warning|performance|portability):' "$OUT/li
 
 if ((fail)); then
 	echo "lint: findings above"
-	echo "0 passed, 1 failed" # .ci/run's last line is always a summary
+	echo "0 passed, 1 failed, 0 skipped" # .ci/run's last line is always a summary
 	exit 1
 fi
 echo "lint: clean"

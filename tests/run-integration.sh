@@ -3,7 +3,8 @@
 # arguments (test_foo.sh, test_foo, or a path).  Each runs with a timeout
 # (TT_TEST_TIMEOUT, default 180 s), output goes to build/test-logs/NAME.log,
 # its ok/not ok/skip lines are shown, and the per-test "N passed, N failed"
-# lines are summed into one final line.  A test that exits non-zero without
+# lines (and its "skip - " lines) are summed into one final line
+# "N passed, N failed, N skipped".  A test that exits non-zero without
 # reporting a failure counts as 1 failed.  Tests run one at a time (several
 # change global sysctls).  After each test the runner checks for leftovers:
 # "tt-" namespaces, unrun cleanup registries (test killed), and changes to
@@ -48,7 +49,7 @@ owned_by_test() { # NS PREFIX... : is NS one of the namespaces a test with these
 
 list_tt_netns() { ip netns list 2>/dev/null | awk '$1 ~ /^tt-/ { print $1 }' | sort; }
 
-total_pass=0 total_fail=0
+total_pass=0 total_fail=0 total_skip=0
 for t in "${tests[@]}"; do
 	if [[ $t == MISSING:* ]]; then
 		echo "not ok - ${t#MISSING:}: test not found"
@@ -122,10 +123,12 @@ for t in "${tests[@]}"; do
 		done <<<"$sys_before"
 	fi
 
-	echo "# $name: $p passed, $f failed (${dur}s, log: ${log#"$ROOT"/})"
+	s=$(grep -c '^skip - ' "$log")
+	echo "# $name: $p passed, $f failed, $s skipped (${dur}s, log: ${log#"$ROOT"/})"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + s))
 done
 
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 ((total_fail == 0))

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Run all tests: build/unit-tests (its last line is "N passed, N failed"),
 # the same under ASan+UBSan (build/asan/unit-tests), each fuzz target for
-# TT_FUZZ_SECONDS (default 3; one pass/fail each), then
-# tests/run-integration.sh when root.  Prints one final line
-# "N passed, N failed" with the totals; exits 1 if anything failed.
+# TT_FUZZ_SECONDS (default 3; one pass/fail each), then, when root,
+# tests/run-integration.sh and the kernel smoke run (scripts/kmatrix/smoke.sh:
+# check and three integration tests in a qemu guest on the oldest supported
+# kernel).  Prints one final line "N passed, N failed, N skipped" with the
+# totals; exits 1 if anything failed.  A skip is counted, never a pass.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
-total_pass=0 total_fail=0
+total_pass=0 total_fail=0 total_skip=0
+SUMMARY_RE='^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
 
-# add_summary OUTPUT RC LABEL: add the last "N passed, N failed" line of
-# OUTPUT to the totals; no summary, or rc != 0 with 0 failed, counts 1 failure.
+# add_summary OUTPUT RC LABEL: add the last "N passed, N failed[, N skipped]"
+# line of OUTPUT to the totals (without a skipped field: OUTPUT's "skip - "
+# lines); no summary, or rc != 0 with 0 failed, counts 1 failure.
 add_summary() {
-	local out=$1 rc=$2 label=$3 s p=0 f=0
-	s=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n 1)
+	local out=$1 rc=$2 label=$3 s p=0 f=0 k
+	s=$(grep -E "$SUMMARY_RE" <<<"$out" | tail -n 1)
+	k=$(grep -cE '^ *skip - ' <<<"$out")
 	if [[ -n $s ]]; then
 		p=$(awk '{ print $1 }' <<<"$s")
 		f=$(awk '{ print $3 }' <<<"$s")
+		[[ $s == *skipped ]] && k=$(awk '{ print $5 }' <<<"$s")
 	fi
 	if [[ -z $s ]]; then
 		echo "not ok - $label: no summary line (rc $rc)"
@@ -27,6 +33,25 @@ add_summary() {
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + k))
+}
+
+# skip LABEL WHY: a suite that cannot run here, counted
+skip() {
+	echo "skip - $1: $2"
+	total_skip=$((total_skip + 1))
+}
+
+# run_streamed LABEL CMD...: run a root suite, streaming its output; its own
+# summary line is shown as a "# LABEL:" comment and added to the totals.
+run_streamed() {
+	local label=$1 tmp rc
+	shift
+	echo "# $label"
+	tmp=build/test-logs/${label// /-}.out
+	"$@" 2>&1 | tee "$tmp" | sed -E "s/^([0-9]+ passed, [0-9]+ failed.*)\$/# $label: \1/"
+	rc=${PIPESTATUS[0]}
+	add_summary "$(cat "$tmp")" "$rc" "$label"
 }
 
 # run_suite LABEL CMD...: run a suite (no root needed) whose last line is
@@ -42,9 +67,9 @@ run_suite() {
 	fi
 	out=$(timeout -k 5 "${TT_UNIT_TIMEOUT:-300}" "$@" 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -Ev '^[0-9]+ passed, [0-9]+ failed$'
+	printf '%s\n' "$out" | grep -Ev "$SUMMARY_RE"
 	add_summary "$out" "$rc" "$label"
-	echo "# $label: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -n 1)"
+	echo "# $label: $(grep -E "$SUMMARY_RE" <<<"$out" | tail -n 1)"
 }
 
 # Every sanitizer report ends the run with a non-zero exit (a failure),
@@ -56,17 +81,13 @@ run_suite unit-asan build/asan/unit-tests
 run_suite fuzz tests/fuzz/run.sh "${TT_FUZZ_SECONDS:-3}"
 
 if [[ $(id -u) -eq 0 ]]; then
-	echo "# integration tests"
 	mkdir -p build/test-logs
-	tmp=build/test-logs/integration.out
-	# Stream it; its own summary line is shown as a "# integration:" comment.
-	tests/run-integration.sh 2>&1 | tee "$tmp" |
-		sed -E 's/^([0-9]+ passed, [0-9]+ failed)$/# integration: \1/'
-	rc=${PIPESTATUS[0]}
-	add_summary "$(cat "$tmp")" "$rc" "integration tests"
+	run_streamed integration tests/run-integration.sh
+	run_streamed "kernel smoke run" scripts/kmatrix/smoke.sh
 else
-	echo "# integration skipped (not root)"
+	skip "integration tests" "not root"
+	skip "kernel smoke run" "not root"
 fi
 
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 ((total_fail == 0))
