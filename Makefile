@@ -210,6 +210,13 @@ SOAK_SECONDS ?= 600
 soak: $(BIN) $(OUT)/ttload
 	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
 
+# Kernel matrix (`make kmatrix`, never part of `make test`): Debian's kernel packages
+# fetched into a cache and booted under qemu, `check` in every attach mode and the
+# integration tests in each guest; writes tests/kernels/results.md (scripts/kmatrix/).
+.PHONY: kmatrix
+kmatrix: $(BIN) $(OUT)/ttload
+	$(Q)scripts/kmatrix/run.sh
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/tcptriage
 	install -D -m 0644 docs/tcptriage.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcptriage.8
