@@ -20,9 +20,21 @@ TEST_TIMEOUT=${KMATRIX_TEST_TIMEOUT:-600}
 
 # ---- in the guest ----
 
+# freeze_build: the binaries under test copied once; each guest puts them back in build/ (in
+# its memory overlay), so a rebuild on the host during the run changes nothing
+freeze_build() {
+	mkdir -p "$OUT/bin" || return 1
+	cp build/tcptriage build/ttload "$OUT/bin/" || return 1
+	echo "$(git describe --always --dirty 2>/dev/null), binary sha256 $(sha256sum build/tcptriage | cut -c1-12)" \
+		>"$OUT/bin/VERSION"
+}
+
+preamble() { echo "cp $OUT/bin/tcptriage $OUT/bin/ttload build/ || echo 'kmatrix: using the live build/'"; }
+
 # check_cmd: check in every attach mode, each framed by markers
 check_cmd() {
 	local m
+	preamble
 	for m in "${MODES[@]}"; do
 		printf 'echo "KMX-CHECK %s"; build/tcptriage check --attach %s 2>&1; echo "KMX-CHECK-RC %s $?"\n' \
 			"$m" "$m" "$m"
@@ -31,6 +43,7 @@ check_cmd() {
 
 # tests_cmd: the integration tests, then their logs as a base64 tarball
 tests_cmd() {
+	preamble
 	echo "TT_TEST_TIMEOUT=$TEST_TIMEOUT tests/run-integration.sh ${KMATRIX_TESTS:-}; rc=\$?"
 	echo 'echo KMX-LOGS-BEGIN; tar -C build -czf - test-logs | base64; echo KMX-LOGS-END; exit $rc'
 }
@@ -102,11 +115,12 @@ tests_lines() { sed -n 's/^ *\(ok - \|not ok - \|skip - \)/\1/p' "$1"; }
 
 # summary FILE: "N passed, N failed, N skipped" of a test run ("no summary" when it never ended)
 summary() {
-	local s skips
+	local s p f skips
 	s=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
 	skips=$(tests_lines "$1" | grep -c '^skip - ')
+	read -r p _ f _ <<<"$s"
 	if [[ -z $s ]]; then echo "no summary (the guest never finished; $skips skipped)"
-	else echo "${s%%, [0-9]* skipped}, $skips skipped"; fi
+	else echo "$p passed, ${f%,} failed, $skips skipped"; fi
 }
 
 # per_test FILE: "test<TAB>cell" from the runner's "# NAME: P passed, F failed[, S skipped]
@@ -202,7 +216,7 @@ write_results() {
 	echo "Written by \`make kmatrix\` (scripts/kmatrix/run.sh) on $(date -u +%Y-%m-%d): Debian's kernel"
 	echo "packages booted under qemu $(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }') with software emulation (TCG,"
 	echo "${KMATRIX_SMP:-2} vCPUs, ${KMATRIX_MEM:-2G}), this host's root read-only with a tmpfs overlay; tcptriage at"
-	echo "\`$(git describe --always --dirty 2>/dev/null)\`. Total wall time: $wall s."
+	echo "\`$(cat "$OUT/bin/VERSION")\`. Total wall time: $wall s."
 	echo
 	echo "## Summary"
 	echo
@@ -242,12 +256,14 @@ failed() {
 main() {
 	local start kernels=() v bad=0
 	start=$(kmx_now)
-	[[ -x build/tcptriage ]] || kmx_die "build/tcptriage missing (run make)"
+	[[ -x build/tcptriage && -x build/ttload ]] || kmx_die "build/tcptriage or build/ttload missing (run make)"
 	if [[ ${KMATRIX_FETCH:-1} == 1 ]]; then
 		KMATRIX_NEWEST=${KMATRIX_NEWEST:-1} "$HERE/fetch.sh" "$@" || kmx_log "warning: fetch.sh failed"
 	fi
 	if (($#)); then kernels=("$@"); else mapfile -t kernels < <(kmx_kernels); fi
 	((${#kernels[@]})) || kmx_die "no kernel in $KMATRIX_DIR/kernels (scripts/kmatrix/fetch.sh)"
+	freeze_build || kmx_die "cannot copy the binaries under test to $OUT/bin"
+	kmx_log "testing $(cat "$OUT/bin/VERSION") on ${kernels[*]}"
 	for v in "${kernels[@]}"; do
 		run_kernel "$v"
 		failed "$v" && bad=1
