@@ -114,6 +114,7 @@ run_initrd() {
 
 # run_qemu INITRD: boot, console to $LOG, the guest command's output to stdout
 run_qemu() {
+	# shellcheck disable=SC2054 # commas inside qemu's arguments
 	local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "${KMATRIX_SMP:-2}"
 		-m "${KMATRIX_MEM:-2G}" -machine pc -nodefaults -no-user-config -display none
 		-no-reboot -serial stdio -kernel "$VMLINUZ" -initrd "$1"

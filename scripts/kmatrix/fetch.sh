@@ -61,12 +61,13 @@ host_mirror() {
 
 # priv_sources: one line per suite this host's apt lacks
 priv_sources() {
-	local main sec s signed=
+	local main sec s have signed=''
 	main=$(host_mirror debian http://deb.debian.org/debian)
 	sec=$(host_mirror debian-security http://deb.debian.org/debian-security)
+	have=$(host_sources suite)
 	[[ -r $KEYRING ]] && signed="[signed-by=$KEYRING] "
 	for s in "${WANT_SUITES[@]}"; do
-		host_sources suite | grep -qFx -- "$s" && continue
+		grep -qFx -- "$s" <<<"$have" && continue
 		if [[ $s == *-security ]]; then echo "deb $signed$sec $s main"
 		else echo "deb $signed$main $s main"; fi
 	done
@@ -191,7 +192,7 @@ fetch_busybox() {
 	local tmp
 	[[ -x $KMATRIX_BUSYBOX ]] && return 0
 	mkdir -p "$(dirname "$KMATRIX_BUSYBOX")"
-	if dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then
+	if [[ $(dpkg-query -W -f '${Status}' busybox-static 2>/dev/null) == *" ok installed" ]]; then
 		cp /bin/busybox "$KMATRIX_BUSYBOX"
 	else
 		download "$DEBS/busybox" busybox-static

@@ -15,21 +15,24 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$HERE/../.." || exit 2
 MODES=(tp_btf raw_tp tracepoint)
 OUT=build/kmatrix
+FROZEN=$OUT/frozen
 RESULTS=${KMATRIX_RESULTS:-tests/kernels/results.md}
 TEST_TIMEOUT=${KMATRIX_TEST_TIMEOUT:-600}
 
 # ---- in the guest ----
 
-# freeze_build: the binaries under test copied once; each guest puts them back in build/ (in
-# its memory overlay), so a rebuild on the host during the run changes nothing
-freeze_build() {
-	mkdir -p "$OUT/bin" || return 1
-	cp build/tcptriage build/ttload "$OUT/bin/" || return 1
+# freeze: the binaries and test scripts under test, copied once into $FROZEN (same layout);
+# each guest copies them back over the tree in its memory overlay, so edits and rebuilds on the
+# host during the run change nothing
+freeze() {
+	rm -rf "$FROZEN" && mkdir -p "$FROZEN/build" "$FROZEN/tests" || return 1
+	cp build/tcptriage build/ttload "$FROZEN/build/" &&
+		cp tests/*.sh "$FROZEN/tests/" && cp -r tests/integration "$FROZEN/tests/" || return 1
 	echo "$(git describe --always --dirty 2>/dev/null), binary sha256 $(sha256sum build/tcptriage | cut -c1-12)" \
-		>"$OUT/bin/VERSION"
+		>"$OUT/VERSION"
 }
 
-preamble() { echo "cp $OUT/bin/tcptriage $OUT/bin/ttload build/ || echo 'kmatrix: using the live build/'"; }
+preamble() { echo "cp -r $FROZEN/. ./ || echo 'kmatrix: testing the live tree'"; }
 
 # check_cmd: check in every attach mode, each framed by markers
 check_cmd() {
@@ -42,6 +45,7 @@ check_cmd() {
 }
 
 # tests_cmd: the integration tests, then their logs as a base64 tarball
+# shellcheck disable=SC2016 # $rc is the guest's
 tests_cmd() {
 	preamble
 	echo "TT_TEST_TIMEOUT=$TEST_TIMEOUT tests/run-integration.sh ${KMATRIX_TESTS:-}; rc=\$?"
@@ -193,7 +197,7 @@ summary_row() {
 
 # kernel_details VER: check errors, test failures and skips with their lines
 kernel_details() {
-	local v=$1 d=$OUT/$1 m e lines
+	local v=$1 d=$OUT/$1 m e lines l
 	echo "### $v"
 	echo
 	for m in "${MODES[@]}"; do
@@ -203,7 +207,7 @@ kernel_details() {
 	unseen "$d/check.out" | sed 's/^/- not visible: /'
 	echo "- tests: $(summary "$d/tests.out") (boot status $(cat "$d/tests.rc"))"
 	lines=$(tests_lines "$d/tests.out" | grep -v '^ok - ')
-	[[ -n $lines ]] && sed 's/^/  - /' <<<"$lines"
+	[[ -n $lines ]] && while IFS= read -r l; do echo "  - $l"; done <<<"$lines"
 	echo
 }
 
@@ -216,7 +220,7 @@ write_results() {
 	echo "Written by \`make kmatrix\` (scripts/kmatrix/run.sh) on $(date -u +%Y-%m-%d): Debian's kernel"
 	echo "packages booted under qemu $(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }') with software emulation (TCG,"
 	echo "${KMATRIX_SMP:-2} vCPUs, ${KMATRIX_MEM:-2G}), this host's root read-only with a tmpfs overlay; tcptriage at"
-	echo "\`$(cat "$OUT/bin/VERSION")\`. Total wall time: $wall s."
+	echo "\`$(cat "$OUT/VERSION")\`. Total wall time: $wall s."
 	echo
 	echo "## Summary"
 	echo
@@ -262,8 +266,8 @@ main() {
 	fi
 	if (($#)); then kernels=("$@"); else mapfile -t kernels < <(kmx_kernels); fi
 	((${#kernels[@]})) || kmx_die "no kernel in $KMATRIX_DIR/kernels (scripts/kmatrix/fetch.sh)"
-	freeze_build || kmx_die "cannot copy the binaries under test to $OUT/bin"
-	kmx_log "testing $(cat "$OUT/bin/VERSION") on ${kernels[*]}"
+	freeze || kmx_die "cannot copy what is under test to $FROZEN"
+	kmx_log "testing $(cat "$OUT/VERSION") on ${kernels[*]}"
 	for v in "${kernels[@]}"; do
 		run_kernel "$v"
 		failed "$v" && bad=1
