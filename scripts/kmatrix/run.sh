@@ -52,12 +52,14 @@ tests_cmd() {
 	echo 'echo KMX-LOGS-BEGIN; tar -C build -czf - test-logs | base64; echo KMX-LOGS-END; exit $rc'
 }
 
-# boot VER NAME TIMEOUT CMD: boot.sh, output and status in $OUT/VER/NAME.{out,rc,wall}
+# boot VER NAME TIMEOUT CMD: boot.sh, output and status in $OUT/VER/NAME.{out,rc,wall}; each
+# test's summary line shown as it comes
 boot() {
 	local dir=$OUT/$1 start rc
 	start=$(kmx_now)
-	KMATRIX_LOG=$dir/$2.console KMATRIX_TIMEOUT=$3 "$HERE/boot.sh" "$1" "$4" >"$dir/$2.out"
-	rc=$?
+	KMATRIX_LOG=$dir/$2.console KMATRIX_TIMEOUT=$3 "$HERE/boot.sh" "$1" "$4" | tee "$dir/$2.out" |
+		sed -n "s/^# \(test_[a-z0-9_]*: .*\)/kmatrix: $1: \1/p" >&2
+	rc=${PIPESTATUS[0]}
 	echo "$rc" >"$dir/$2.rc"
 	kmx_elapsed "$start" >"$dir/$2.wall"
 	return "$rc"
@@ -258,7 +260,7 @@ failed() {
 }
 
 main() {
-	local start kernels=() v bad=0
+	local start kernels=() i bad=0
 	start=$(kmx_now)
 	[[ -x build/tcptriage && -x build/ttload ]] || kmx_die "build/tcptriage or build/ttload missing (run make)"
 	if [[ ${KMATRIX_FETCH:-1} == 1 ]]; then
@@ -268,12 +270,14 @@ main() {
 	((${#kernels[@]})) || kmx_die "no kernel in $KMATRIX_DIR/kernels (scripts/kmatrix/fetch.sh)"
 	freeze || kmx_die "cannot copy what is under test to $FROZEN"
 	kmx_log "testing $(cat "$OUT/VERSION") on ${kernels[*]}"
-	for v in "${kernels[@]}"; do
-		run_kernel "$v"
-		failed "$v" && bad=1
-	done
 	mkdir -p "$(dirname "$RESULTS")"
-	write_results "$(kmx_elapsed "$start")" "${kernels[@]}" >"$RESULTS"
+	for ((i = 0; i < ${#kernels[@]}; i++)); do
+		run_kernel "${kernels[i]}"
+		failed "${kernels[i]}" && bad=1
+		# after each kernel, so an interrupted run leaves what it saw
+		write_results "$(kmx_elapsed "$start")" "${kernels[@]:0:i+1}" >"$RESULTS.tmp" &&
+			mv "$RESULTS.tmp" "$RESULTS"
+	done
 	kmx_log "wrote $RESULTS (total $(kmx_elapsed "$start") s)"
 	return "$bad"
 }
