@@ -10,7 +10,8 @@
 # Env: KMATRIX_MEM (2G), KMATRIX_SMP (2), KMATRIX_TIMEOUT (900 s), KMATRIX_LOG (console log,
 #      default $KMATRIX_DIR/logs/VER.log), KMATRIX_VERBOSE=1 (the whole console),
 #      KMATRIX_APPEND (kernel arguments), KMATRIX_MODULES (more modules loaded at boot).
-set -euo pipefail
+set -eEuo pipefail
+trap 'echo "boot.sh: setup failed (line $LINENO)" >&2; exit 125' ERR # no guest status
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/kmatrix/common.sh
 . "$HERE/common.sh"
@@ -155,7 +156,7 @@ main() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	run_initrd "$tmp" "$*"
-	exec {lock}>"$KMATRIX_DIR/boot.lock"
+	exec {lock}>"$KMATRIX_DIR/boot.lock" || die "cannot open $KMATRIX_DIR/boot.lock"
 	flock -n "$lock" || { echo "boot.sh: waiting for another boot to end" >&2; flock "$lock"; }
 	run_qemu "$tmp/initrd.gz"
 	report "$start"
