@@ -23,6 +23,12 @@ ta_require() { # skip unless jq exists; bail unless the agent is built
 	[[ -x $TT_AGENT ]] || tt_bail "agent not built: $TT_AGENT (run make)"
 }
 
+ta_kernel_lacks() { # FILE SIGNAL : the start line says this kernel cannot show SIGNAL
+	# -n/inputs: jq 1.6's -e judges the last input, which is not the start line
+	jq -e -n --arg s "$2" '[inputs | select(.type == "start") | .capabilities.not_visible[]?.signal] |
+		index($s) != null' "$1" >/dev/null 2>&1
+}
+
 ta_stats_lines() { # FILE : how many stats lines the agent printed so far
 	grep -c '"type":"stats"' "$1"
 }

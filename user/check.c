@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "kfeatures.h"
 #include "loader.h"
+#include "procfs.h"
 #include "watch_opts.h"
 
 static const char check_usage[] =
@@ -48,6 +49,23 @@ static void print_unseen(const struct kfeatures *kf)
 		printf("  %s (Linux %s+): %s\n", kfeature_name(k), kfeature_since(k),
 		       kfeature_unseen(k));
 	}
+}
+
+/*
+ * The kernel's verdicts ("TCP: out of memory") are KERN_INFO lines: where the
+ * console loglevel hides them, printk:console may not fire for them (seen on
+ * Debian's 5.10 to 6.18 booted quiet).  The counters still show the causes.
+ */
+static void print_console_level(void)
+{
+	long level[4];
+
+	if (sysctl_read_longs("/proc/sys/kernel/printk", level, 4) < 1)
+		return;
+	printf("kernel log: console_loglevel %ld%s\n", level[0],
+	       level[0] <= 6 ? " hides KERN_INFO lines from the console: kernel verdict lines "
+			       "(TCP: out of memory) may not reach printk:console; set "
+			       "kernel.printk to 7 to see them" : "");
 }
 
 int cmd_check(int argc, char **argv)
@@ -99,6 +117,7 @@ int cmd_check(int argc, char **argv)
 	hooks = agent__hooks(agent, &n);
 	print_hooks(hooks, n);
 	print_unseen(agent__features(agent));
+	print_console_level();
 	c = agent__seed_owners(agent);
 	printf("socket iterator (existing sockets' owners): %s\n", c ? strerror(-c) : "ok");
 	agent__destroy(agent);

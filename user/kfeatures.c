@@ -23,6 +23,9 @@ static const struct {
 	[KF_DROP_RX_SK] = { "drop_receiving_socket", "trace_event_raw_kfree_skb", "rx_sk", "6.11",
 			    "the receiving socket of an inbound drop: such drops are charged to the "
 			    "namespace, not to a process" },
+	[KF_RESET_NO_SOCKET] = { "resets_without_socket", "trace_event_raw_tcp_send_reset", "skaddr",
+				 "6.9", "resets sent where there is no socket (a refused connect, a stray "
+				 "segment): only the namespace's Tcp OutRsts counts them" },
 	[KF_RESET_REASONS] = { "reset_reasons", "trace_event_raw_tcp_send_reset", "reason", "6.10",
 			       "why the kernel sent a reset (e.g. an orphan aborted for memory): resets "
 			       "are counted without a reason" },

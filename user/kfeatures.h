@@ -16,6 +16,7 @@ struct btf;
 enum kfeature {
 	KF_DROP_REASONS,  /* kfree_skb reason (5.17) */
 	KF_DROP_RX_SK,    /* kfree_skb rx_sk (6.11) */
+	KF_RESET_NO_SOCKET, /* tcp_send_reset without a socket (6.9) */
 	KF_RESET_REASONS, /* tcp_send_reset reason (6.10) */
 	KF_RETRANS_ERR,   /* tcp_retransmit_skb err (6.17) */
 	KF_COUNT,

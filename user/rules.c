@@ -62,6 +62,20 @@ static uint64_t drops_of(const struct diag_input *in, const char *reason)
 	return v == UINT32_MAX ? 0 : counts_sum(in->window, TT_SIG_DROP, v, ANY_NETNS, false);
 }
 
+static const struct ns_state *worst_ns(const struct diag_input *in, const char *counter,
+				       int64_t *delta);
+static void ns_evidence(struct finding *f, const struct ns_state *ns);
+
+/* A namespace counter's growth over the window, summed over every namespace. */
+static int64_t ns_delta_all(const struct diag_input *in, const char *counter)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; in->ns && i < in->ns->count; i++)
+		sum += ns_delta(&in->ns->items[i], counter);
+	return sum;
+}
+
 #define UNSEEN_DROP_REASONS "drop_reasons (Linux 5.17+)"
 #define UNSEEN_RESET_REASONS "reset_reasons (Linux 6.10+)"
 
@@ -169,6 +183,20 @@ static void tcp_mem_evidence(const struct diag_input *in, struct finding *f)
 		finding_num(f, "host_ram_kb", in->mem_total_kb);
 }
 
+/*
+ * Without drop reasons (before 5.17) receive-buffer drops cannot be charged to
+ * a socket: take them from the namespace that counted the most instead.
+ */
+static const struct ns_state *ns_rcvbuf_drops(const struct diag_input *in, int64_t *drops)
+{
+	int64_t udp, tcp;
+	const struct ns_state *by_udp = worst_ns(in, "Udp.RcvbufErrors", &udp);
+	const struct ns_state *by_tcp = worst_ns(in, "TcpExt.TCPRcvQDrop", &tcp);
+
+	*drops = udp > tcp ? udp : tcp;
+	return udp > tcp ? by_udp : by_tcp;
+}
+
 static int rule_socket_buffer_limit(const struct diag_input *in, struct finding *f)
 {
 	uint64_t hits = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
@@ -176,15 +204,23 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 	uint64_t rcvbuf = drops_of(in, "socket_rcvbuff");
 	uint64_t proto_mem = drops_of(in, "proto_mem");
 	uint64_t backlog = drops_of(in, "socket_backlog");
+	const struct ns_state *ns_full = NULL;
+	int64_t ns_drops = 0;
 	struct advice *a;
 
-	if (!hits && rcvq + rcvbuf + backlog < BUF_LIMIT_MIN_DROPS)
+	if (!in->names->drop_reason)
+		ns_full = ns_rcvbuf_drops(in, &ns_drops);
+	if (!hits && rcvq + rcvbuf + backlog + ns_drops < BUF_LIMIT_MIN_DROPS)
 		return 0;
 	f->severity = hits || proto_mem ? SEV_CRITICAL : SEV_WARNING;
 	snprintf(f->summary, sizeof(f->summary),
 		 "sockets are refusing data: %llu packets dropped for a full receive buffer, %llu "
-		 "allocations refused by the TCP memory limit", (unsigned long long)rcvq + rcvbuf + backlog,
-		 (unsigned long long)hits);
+		 "allocations refused by the TCP memory limit",
+		 (unsigned long long)(rcvq + rcvbuf + backlog + ns_drops), (unsigned long long)hits);
+	if (ns_full) {
+		ns_evidence(f, ns_full);
+		finding_num(f, "ns_receive_buffer_drops", ns_drops);
+	}
 	finding_num(f, "mem_limit_hits", hits);
 	finding_num(f, "rcvq_full", rcvq);
 	drops_evidence(in, f, "drops_socket_rcvbuff", "socket_rcvbuff");
@@ -375,8 +411,9 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 			    counts_sum(in->window, TT_SIG_RST_SENT, abort_reason, ANY_NETNS, false));
 		add_owner_culprits(in, f, TT_SIG_RST_SENT, abort_reason,
 				   "owned the sockets the kernel aborted for memory");
-	} else {
-		finding_unseen(f, UNSEEN_RESET_REASONS); /* who owned the aborted orphans */
+	} else { /* the aborts only as the namespaces counted them, not whose they were */
+		finding_num(f, "aborts_on_memory", ns_delta_all(in, "TcpExt.TCPAbortOnMemory"));
+		finding_unseen(f, UNSEEN_RESET_REASONS);
 	}
 	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB, "was refused socket memory");
 	finding_advice(f, "find who holds TCP memory (non-reading receivers, peers with a zero "

@@ -95,15 +95,26 @@ tt_assert_ge "$aborts" 1 "the kernel aborted orphans on memory (TCPAbortOnMemory
 # -------------------------------------------------------------- events
 klog=$(jq -c 'select(.type == "event" and .event == "kernel_log" and .verdict == "tcp_out_of_memory")' "$AG" | head -n 1)
 tt_diag "kernel_log event: ${klog:0:300}"
-tt_assert_true '[[ -n $klog ]]' "an event line event=kernel_log verdict=tcp_out_of_memory"
-tt_assert_true 'jq -e ".text | test(\"TCP: out of memory -- consider tuning tcp_mem\")" <<<"$klog" >/dev/null' \
-	"the kernel_log event carries the kernel's text"
+console_level=$(cut -f1 /proc/sys/kernel/printk)
+if [[ -z $klog && $console_level -le 6 ]]; then
+	tt_skip "kernel_log event: console_loglevel $console_level hides the kernel's KERN_INFO verdict from printk:console here"
+else
+	tt_assert_true '[[ -n $klog ]]' "an event line event=kernel_log verdict=tcp_out_of_memory"
+	tt_assert_true 'jq -e ".text | test(\"TCP: out of memory -- consider tuning tcp_mem\")" <<<"$klog" >/dev/null' \
+		"the kernel_log event carries the kernel's text"
+fi
 ev_ns=$(jq -c --argjson ns "$ino" 'select(.type == "event" and .event == "reset" and .reason == "tcp_abort_on_memory" and .netns == $ns)' "$AG" | wc -l)
 ev_other=$(jq -c --argjson ns "$ino" 'select(.type == "event" and .event == "reset" and .reason == "tcp_abort_on_memory" and .netns != $ns)' "$AG" | wc -l)
 ev_cli=$(jq -c --argjson ns "$ino" --argjson p "$cli" 'select(.type == "event" and .event == "reset" and .reason == "tcp_abort_on_memory" and .netns == $ns and .pid == $p and .comm == "ttload")' "$AG" | wc -l)
 tt_diag "reset events tcp_abort_on_memory: $ev_ns in the namespace ($ev_cli naming pid $cli), $ev_other elsewhere (other sockets on the host)"
-tt_assert_eq "$ev_ns" "$aborts" "one reset event per abort in the namespace (== TCPAbortOnMemory delta)"
-tt_assert_eq "$ev_cli" "$ev_ns" "every abort event names the client (pid $cli, comm ttload) as last owner"
+no_reasons=
+ta_kernel_lacks "$AG" reset_reasons && no_reasons="tcp_send_reset has no reason before Linux 6.10, so aborts on memory cannot be told from other resets"
+if [[ -n $no_reasons ]]; then
+	tt_skip "one reset event per abort, naming its owner: $no_reasons"
+else
+	tt_assert_eq "$ev_ns" "$aborts" "one reset event per abort in the namespace (== TCPAbortOnMemory delta)"
+	tt_assert_eq "$ev_cli" "$ev_ns" "every abort event names the client (pid $cli, comm ttload) as last owner"
+fi
 
 # -------------------------------------------------------------- finding
 f=$(ta_findings "$AG" tcp_mem_exhausted | tail -n 1)
@@ -129,8 +140,12 @@ tt_diag "culprits: $(jq -c '[.culprits[] | {pid, comm, netns, why, count, bytes}
 c0=$(jq -r --argjson ns "$ino" '[.culprits[] | select(.netns == $ns)][0].pid // empty' <<<"$f")
 tt_assert_eq "$c0" "$cli" "first culprit in the namespace is the client that owned the orphans (pid $cli; receiver is $srv)"
 tt_assert_true "[[ '$c0' != '$srv' && '$c0' != 0 ]]" "first culprit in the namespace is neither the receiver nor pid 0"
-tt_assert_eq "$(jq -r --argjson ns "$ino" '[.culprits[] | select(.netns == $ns and (.why | test("aborted")))] | map("\(.pid) \(.count)") | join(",")' <<<"$f")" \
-	"$cli $aborts" "the culprit for the aborted sockets is the client, with the kernel's abort count"
+if [[ -n $no_reasons ]]; then
+	tt_skip "the culprit for the aborted sockets: $no_reasons"
+else
+	tt_assert_eq "$(jq -r --argjson ns "$ino" '[.culprits[] | select(.netns == $ns and (.why | test("aborted")))] | map("\(.pid) \(.count)") | join(",")' <<<"$f")" \
+		"$cli $aborts" "the culprit for the aborted sockets is the client, with the kernel's abort count"
+fi
 c0all=$(jq -r '.culprits[0].pid // empty' <<<"$f")
 [[ $c0all != "$cli" ]] && tt_diag "first culprit host-wide is pid $c0all (another namespace's holder), not the client"
 

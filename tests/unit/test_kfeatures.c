@@ -44,6 +44,7 @@ TEST(kfeatures_6_12_has_drop_reasons_and_rx_sk_only)
 	ASSERT_TRUE(kf.has[KF_DROP_REASONS]);
 	ASSERT_TRUE(kf.has[KF_DROP_RX_SK]);
 	ASSERT_TRUE(kf.has[KF_RESET_REASONS]);
+	ASSERT_TRUE(kf.has[KF_RESET_NO_SOCKET]);
 	ASSERT_TRUE(!kf.has[KF_RETRANS_ERR]);
 	ASSERT_EQ_STR(kfeature_since(KF_RETRANS_ERR), "6.17");
 	btf__free(btf);
