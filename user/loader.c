@@ -69,6 +69,25 @@ struct agent {
 	bool verbose;
 };
 
+/*
+ * The program libbpf last failed to load.  A refusal before the verifier
+ * runs (bad attach target, wrong type) leaves no log: libbpf's own message,
+ * seen only through its print callback (which takes no context), names it.
+ */
+static char failed_prog[64];
+
+static void note_failed_prog(const char *msg)
+{
+	const char *name = strstr(msg, "prog '"), *end;
+
+	if (!name || !strstr(msg, "failed to load"))
+		return;
+	name += 6;
+	end = strchr(name, '\'');
+	if (end)
+		snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)(end - name), name);
+}
+
 const char *attach_kind_name(enum attach_kind kind)
 {
 	return kind <= ATTACH_NONE ? kind_names[kind] : "?";
@@ -171,6 +190,21 @@ static int give_log_bufs(struct agent *a)
 	return 0;
 }
 
+/*
+ * Tests only: TCPTRIAGE_TEST_REFUSE=<hook> loads that hook's program as a
+ * socket filter, which the verifier refuses (tracing helpers), in every form:
+ * a real refusal, to prove one hook failing leaves the others running.
+ */
+static void refuse_for_test(struct agent *a)
+{
+	const char *name = getenv("TCPTRIAGE_TEST_REFUSE");
+
+	for (size_t i = 0; name && i < HOOK_COUNT; i++)
+		if (a->plan[i] != ATTACH_NONE && !strcmp(a->hooks[i].name, name))
+			bpf_program__set_type(hook_prog(a->skel->obj, &a->hooks[i], a->plan[i]),
+					      BPF_PROG_TYPE_SOCKET_FILTER);
+}
+
 static void free_log_bufs(struct agent *a)
 {
 	for (size_t i = 0; i < HOOK_COUNT; i++) {
@@ -197,8 +231,17 @@ static void log_reason(const char *log, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)(best ? best_len : 0), best ? best : "");
 }
 
-/* After a failed load: demote the hooks whose program the verifier refused. */
-static size_t demote_refused(struct agent *a)
+/* Was hook i's planned program the one libbpf said it failed to load? */
+static bool named_failed(struct agent *a, size_t i)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s", a->hooks[i].name, kind_suffix[a->plan[i]]);
+	return !strcmp(name, failed_prog);
+}
+
+/* After a failed load (error ret): demote the hooks whose program was refused. */
+static size_t demote_refused(struct agent *a, int ret)
 {
 	size_t refused = 0;
 
@@ -206,7 +249,13 @@ static size_t demote_refused(struct agent *a)
 		struct hook_status *h = &a->hooks[i];
 		char reason[sizeof(h->error) - 24];
 
-		if (a->plan[i] == ATTACH_NONE || !a->log_bufs[i] || !a->log_bufs[i][0])
+		if (a->plan[i] == ATTACH_NONE)
+			continue;
+		if ((!a->log_bufs[i] || !a->log_bufs[i][0]) && named_failed(a, i))
+			snprintf(a->log_bufs[i] ? a->log_bufs[i] : reason,
+				 a->log_bufs[i] ? LOG_BUF_SIZE : sizeof(reason),
+				 "refused before verification: %s", strerror(-ret));
+		if (!a->log_bufs[i] || !a->log_bufs[i][0])
 			continue;
 		if (a->verbose)
 			fprintf(stderr, "tcptriage: %s%s refused:\n%s\n", h->name,
@@ -329,6 +378,7 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 		autoload_iterators_only(a);
 	} else {
 		set_autoload(a, vmlinux);
+		refuse_for_test(a);
 		if ((ret = give_log_bufs(a))) {
 			snprintf(err, errlen, "out of memory");
 			return ret;
@@ -377,9 +427,10 @@ static int load_attempts(struct agent *a, const struct btf *vmlinux, char *err, 
 {
 	int ret = -EAGAIN;
 
+	failed_prog[0] = '\0';
 	for (int attempt = 0; attempt < (int)MAX_ATTEMPTS; attempt++) {
 		ret = try_load(a, vmlinux, false, err, errlen);
-		if (ret == -ENOMEM || (ret && !demote_refused(a)))
+		if (ret == -ENOMEM || (ret && !demote_refused(a, ret)))
 			return ret; /* not a hook's program: nothing to demote */
 		if (!ret && !attach_planned(a))
 			return 0;
@@ -430,16 +481,25 @@ static int load_and_attach(struct agent *a, const struct btf *vmlinux,
  * Failed forms are expected (that is what the fallbacks are for) and reported
  * per hook, so libbpf speaks only with -v.
  */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args,
+			bool verbose)
+{
+	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	if (level == LIBBPF_WARN)
+		note_failed_prog(msg);
+	return verbose ? fputs(msg, stderr) : 0;
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	(void)level, (void)fmt, (void)args;
-	return 0;
+	return libbpf_print(level, fmt, args, false);
 }
 
 static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	(void)level;
-	return vfprintf(stderr, fmt, args);
+	return libbpf_print(level, fmt, args, true);
 }
 
 /* No hooks, so no fallbacks and no tracefs: one load, nothing attached. */
