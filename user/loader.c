@@ -51,7 +51,7 @@ static const struct hook_status hook_table[] = {
 #define HOOK_COUNT (sizeof(hook_table) / sizeof(hook_table[0]))
 /* Each retry demotes at least one hook one form. */
 #define MAX_ATTEMPTS (HOOK_COUNT * ATTACH_NONE + 1)
-#define LOG_BUF_SIZE (64 * 1024)
+#define LOG_BUF_SIZE ((size_t)64 * 1024)
 
 static const char *const kind_suffix[] = { "__btf", "__raw", "__tp" };
 static const char *const kind_names[] = { "tp_btf", "raw_tp", "tracepoint", "none" };
@@ -249,13 +249,12 @@ static size_t demote_refused(struct agent *a, int ret)
 		struct hook_status *h = &a->hooks[i];
 		char reason[sizeof(h->error) - 24];
 
-		if (a->plan[i] == ATTACH_NONE)
+		if (a->plan[i] == ATTACH_NONE || !a->log_bufs[i]) /* planned hooks have one */
 			continue;
-		if ((!a->log_bufs[i] || !a->log_bufs[i][0]) && named_failed(a, i))
-			snprintf(a->log_bufs[i] ? a->log_bufs[i] : reason,
-				 a->log_bufs[i] ? LOG_BUF_SIZE : sizeof(reason),
-				 "refused before verification: %s", strerror(-ret));
-		if (!a->log_bufs[i] || !a->log_bufs[i][0])
+		if (!a->log_bufs[i][0] && named_failed(a, i))
+			snprintf(a->log_bufs[i], LOG_BUF_SIZE, "refused before verification: %s",
+				 strerror(-ret));
+		if (!a->log_bufs[i][0])
 			continue;
 		if (a->verbose)
 			fprintf(stderr, "tcptriage: %s%s refused:\n%s\n", h->name,

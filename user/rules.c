@@ -216,7 +216,8 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 	snprintf(f->summary, sizeof(f->summary),
 		 "sockets are refusing data: %llu packets dropped for a full receive buffer, %llu "
 		 "allocations refused by the TCP memory limit",
-		 (unsigned long long)(rcvq + rcvbuf + backlog + ns_drops), (unsigned long long)hits);
+		 (unsigned long long)(rcvq + rcvbuf + backlog) + (unsigned long long)ns_drops,
+		 (unsigned long long)hits);
 	if (ns_full) {
 		ns_evidence(f, ns_full);
 		finding_num(f, "ns_receive_buffer_drops", ns_drops);
