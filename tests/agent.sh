@@ -10,6 +10,9 @@
 #   ta_ns_counter "$TT_TMP/agent.json" "$ino" retransmit_segs
 #   ta_findings "$TT_TMP/agent.json" retransmit_storm   # final:true lines
 #
+# TT_ATTACH=raw_tp or tracepoint runs the agent in that attach form (the
+# counts must not depend on it).
+#
 # The agent runs in its own process group via tt_bg, so the lib.sh cleanup
 # registry always kills it (TERM, then KILL) on every exit path.  Its stdout
 # (JSON) goes to FILE and stderr to FILE.err.
@@ -50,6 +53,8 @@ ta_start() { # FILE [DIAGNOSE-ARGS...] : start `diagnose --json`, wait for
 	local -a args=("$@")
 	[[ " ${args[*]} " == *" --duration "* || " ${args[*]} " == *" -d "* ]] ||
 		args+=(--duration 60)
+	# TT_ATTACH=raw_tp|tracepoint: the same test in another attach form
+	[[ -n ${TT_ATTACH:-} && " ${args[*]} " != *" --attach "* ]] && args+=(--attach "$TT_ATTACH")
 	: >"$out"
 	TA_OUT=$out
 	# sh execs the agent in place: TA_PID is the agent itself.
