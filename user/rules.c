@@ -377,6 +377,102 @@ static void verdict_evidence(const struct verdict_seen *v, struct finding *f)
 	finding_num(f, "kernel_log_lines", v->count);
 }
 
+/*
+ * Anyone who can write /dev/kmsg can print a kernel verdict: a line counts
+ * only when the counters the kernel moves with it agree, in this window.
+ */
+static bool aborted_on_memory(const struct diag_input *in)
+{
+	return ns_delta_all(in, "TcpExt.TCPAbortOnMemory") > 0;
+}
+
+static bool orphans_over_limit(const struct diag_input *in)
+{
+	return in->max_orphans > 0 && in->orphans >= in->max_orphans;
+}
+
+static bool tcp_mem_confirms(const struct diag_input *in, const struct verdict_seen *v)
+{
+	(void)v;
+	return in->mem.max_since_s >= 0 || aborted_on_memory(in);
+}
+
+static bool orphans_confirm(const struct diag_input *in, const struct verdict_seen *v)
+{
+	(void)v;
+	return orphans_over_limit(in) || aborted_on_memory(in);
+}
+
+static const struct ns_state *verdict_ns(const struct diag_input *in, const struct verdict_seen *v);
+static int64_t conntrack_refusals(const struct ns_state *ns);
+
+static bool conntrack_confirms(const struct diag_input *in, const struct verdict_seen *v)
+{
+	const struct ns_state *ns = verdict_ns(in, v);
+
+	return ns && conntrack_refusals(ns) > 0;
+}
+
+static const struct ns_state *worst_syn_ns(const struct diag_input *in, int64_t *refused);
+
+static bool syn_queue_confirms(const struct diag_input *in, const struct verdict_seen *v)
+{
+	int64_t refused;
+
+	(void)v;
+	return worst_syn_ns(in, &refused) != NULL;
+}
+
+static const struct {
+	const char *cause;
+	bool (*confirms)(const struct diag_input *in, const struct verdict_seen *v);
+	const char *counters; /* what was looked at, for the unconfirmed finding */
+} verdict_checks[] = {
+	{ "tcp_mem_exhausted", tcp_mem_confirms, "TCP memory under tcp_mem[2], no TCPAbortOnMemory" },
+	{ "orphan_sockets", orphans_confirm, "orphans under tcp_max_orphans, no TCPAbortOnMemory" },
+	{ "conntrack_full", conntrack_confirms, "no conntrack drop, early_drop or insert_failed" },
+	{ "syn_backlog_overflow", syn_queue_confirms, "no SYN queue drop or cookie in any namespace" },
+};
+
+static bool verdict_confirmed(const struct diag_input *in, const struct verdict_seen *v)
+{
+	for (size_t i = 0; i < sizeof(verdict_checks) / sizeof(verdict_checks[0]); i++)
+		if (!strcmp(verdict_checks[i].cause, v->cause))
+			return verdict_checks[i].confirms(in, v);
+	return false;
+}
+
+/* The verdict line for cause, only if the counters agree with it. */
+static const struct verdict_seen *confirmed_verdict(const struct diag_input *in, const char *cause)
+{
+	const struct verdict_seen *v = verdict_for(in, cause);
+
+	return v && verdict_confirmed(in, v) ? v : NULL;
+}
+
+/* A verdict line no counter backs: said (info), never a warning or worse. */
+static int rule_kernel_log_unconfirmed(const struct diag_input *in, struct finding *f)
+{
+	for (size_t i = 0; i < sizeof(verdict_checks) / sizeof(verdict_checks[0]); i++) {
+		const struct verdict_seen *v = verdict_for(in, verdict_checks[i].cause);
+
+		if (!v || verdict_checks[i].confirms(in, v))
+			continue;
+		f->severity = SEV_INFO;
+		snprintf(f->summary, sizeof(f->summary),
+			 "the kernel log says %s, but no counter agrees: not taken as evidence "
+			 "(anyone who can write /dev/kmsg can print such a line)", v->cause);
+		verdict_evidence(v, f);
+		finding_text(f, "claimed_cause", "%s", v->cause);
+		finding_text(f, "counters_seen", "%s", verdict_checks[i].counters);
+		finding_advice(f, "if the line is genuine, watch for its counters; otherwise find "
+			       "who writes to /dev/kmsg", NULL,
+			       "a verdict the kernel printed moves the kernel's own counters too");
+		return 1;
+	}
+	return 0;
+}
+
 /* The limits the usage crossed: tcp_mem may have changed since (tcp_mem_pages is now's). */
 static void crossed_evidence(const struct diag_input *in, struct finding *f)
 {
@@ -387,7 +483,7 @@ static void crossed_evidence(const struct diag_input *in, struct finding *f)
 
 static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f)
 {
-	const struct verdict_seen *v = verdict_for(in, "tcp_mem_exhausted");
+	const struct verdict_seen *v = confirmed_verdict(in, "tcp_mem_exhausted");
 	uint32_t abort_reason;
 	struct advice *a;
 
@@ -425,21 +521,6 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 	if (a)
 		snprintf(a->current, sizeof(a->current), "%ld %ld %ld", in->tcp_mem[0],
 			 in->tcp_mem[1], in->tcp_mem[2]);
-	return 1;
-}
-
-static int rule_from_verdict(const struct diag_input *in, struct finding *f, const char *cause,
-			     enum severity sev, const char *summary)
-{
-	const struct verdict_seen *v = verdict_for(in, cause);
-
-	if (!v)
-		return 0;
-	f->severity = sev;
-	snprintf(f->summary, sizeof(f->summary), "%s", summary);
-	verdict_evidence(v, f);
-	if (v->netns)
-		finding_num(f, "netns", v->netns);
 	return 1;
 }
 
@@ -697,7 +778,7 @@ static void syn_backlog_advice(struct finding *f, const struct ns_state *ns,
 
 static int rule_syn_backlog(const struct diag_input *in, struct finding *f)
 {
-	const struct verdict_seen *v = verdict_for(in, "syn_backlog_overflow");
+	const struct verdict_seen *v = confirmed_verdict(in, "syn_backlog_overflow");
 	int64_t refused;
 	const struct ns_state *ns = worst_syn_ns(in, &refused);
 	int64_t drops = ns ? syn_queue_drops(ns) : 0;
@@ -826,7 +907,7 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 
 	if (!crossed && !ns)
 		return 0;
-	if (in->mem.max_since_s >= 0 || verdict_for(in, "tcp_mem_exhausted"))
+	if (in->mem.max_since_s >= 0 || confirmed_verdict(in, "tcp_mem_exhausted"))
 		return 0; /* tcp_mem_exhausted reports it */
 	f->severity = SEV_WARNING;
 	snprintf(f->summary, sizeof(f->summary),
@@ -850,11 +931,19 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 
 static int rule_orphan_sockets(const struct diag_input *in, struct finding *f)
 {
-	if (!rule_from_verdict(in, f, "orphan_sockets", SEV_CRITICAL,
-			       "too many orphaned sockets: the kernel is killing closed connections "
-			       "that still had data to send"))
+	const struct verdict_seen *v = confirmed_verdict(in, "orphan_sockets");
+
+	if (!v && !orphans_over_limit(in))
 		return 0;
+	f->severity = SEV_CRITICAL;
+	snprintf(f->summary, sizeof(f->summary),
+		 "too many orphaned sockets: the kernel is killing closed connections that still "
+		 "had data to send");
+	if (v)
+		verdict_evidence(v, f);
 	finding_num(f, "orphans", in->orphans);
+	finding_num(f, "tcp_max_orphans", in->max_orphans);
+	finding_num(f, "aborts_on_memory", ns_delta_all(in, "TcpExt.TCPAbortOnMemory"));
 	finding_advice(f, "find the process that closes sockets with unsent data to slow peers",
 		       NULL, "orphans hold memory until their data is acknowledged or they time out");
 	return 1;
@@ -870,22 +959,48 @@ static const struct ns_state *verdict_ns(const struct diag_input *in, const stru
 	return ns;
 }
 
+/* Entries the table refused or evicted for lack of room (conntrack stat drop + early_drop). */
+static int64_t conntrack_refusals(const struct ns_state *ns)
+{
+	return ns_conntrack_delta(ns, "drop") + ns_conntrack_delta(ns, "early_drop");
+}
+
+/* The namespace whose table refused the most, or NULL when none did. */
+static const struct ns_state *conntrack_worst_ns(const struct diag_input *in)
+{
+	const struct ns_state *worst = NULL;
+	int64_t most = 0;
+
+	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
+		int64_t r = conntrack_refusals(&in->ns->items[i]);
+
+		if (r > most) {
+			most = r;
+			worst = &in->ns->items[i];
+		}
+	}
+	return worst;
+}
+
+/* Fires from the table's own counters; the kernel's line (rate-limited) only adds to it. */
 static int rule_conntrack_full(const struct diag_input *in, struct finding *f)
 {
-	const struct verdict_seen *v = verdict_for(in, "conntrack_full");
-	const struct ns_state *ns;
+	const struct verdict_seen *v = confirmed_verdict(in, "conntrack_full");
+	const struct ns_state *ns = v ? verdict_ns(in, v) : conntrack_worst_ns(in);
 	long count, max;
 	uint32_t nf_drop = drop_reason(in, "netfilter_drop");
 
-	if (!rule_from_verdict(in, f, "conntrack_full", SEV_CRITICAL,
-			       "the connection tracking table is full: new connections are dropped"))
+	if (!ns)
 		return 0;
-	ns = verdict_ns(in, v);
+	f->severity = SEV_CRITICAL;
+	snprintf(f->summary, sizeof(f->summary),
+		 "the connection tracking table is full: new connections are dropped");
+	if (v)
+		verdict_evidence(v, f);
 	if (ns) {
 		count = ns->cur.limits.conntrack_count;
 		max = ns->cur.limits.conntrack_max;
-		if (!v->netns)
-			ns_evidence(f, ns);
+		ns_evidence(f, ns);
 		finding_num(f, "nf_conntrack_count", count);
 		finding_num(f, "nf_conntrack_max", max);
 		finding_num(f, "stat_drop", ns_conntrack_delta(ns, "drop"));
@@ -924,5 +1039,6 @@ const struct rule rule_table[] = {
 	{ "syn_backlog_overflow", rule_syn_backlog },
 	{ "close_wait_leak", rule_close_wait_leak },
 	{ "fin_wait2_accumulation", rule_fin_wait2 },
+	{ "kernel_log_unconfirmed", rule_kernel_log_unconfirmed },
 };
 const size_t rule_count = sizeof(rule_table) / sizeof(rule_table[0]);

@@ -95,6 +95,7 @@ struct diag_input {
 	long tcp_mem[3];   /* pages: min, pressure, max */
 	int64_t tcp_mem_used; /* pages, /proc/net/sockstat */
 	int64_t orphans;
+	long max_orphans;  /* net.ipv4.tcp_max_orphans, 0 when unknown */
 	long mem_total_kb; /* MemTotal, for advice */
 	proc_lookup_fn proc_of;
 	void *proc_ctx;

@@ -278,6 +278,8 @@ static void read_host_memory(struct diag_input *in)
 		in->tcp_mem_used = ss.tcp_mem_pages;
 		in->orphans = ss.tcp_orphan;
 	}
+	if (sysctl_read_longs("/proc/sys/net/ipv4/tcp_max_orphans", &in->max_orphans, 1) != 1)
+		in->max_orphans = 0;
 }
 
 /* The host's RAM does not change while the agent runs: read it once. */

@@ -196,6 +196,7 @@ TEST(tcp_mem_verdict_is_critical_and_names_aborted_owner)
 						.cause = "tcp_mem_exhausted", .count = 3 };
 	strcpy(fx.verdicts[0].last, "TCP: out of memory -- consider tuning tcp_mem");
 	add(&fx, row(314, TT_SIG_RST_SENT, RST_ABORT_ON_MEMORY, 12, 0));
+	fake_ns(&fx, "TcpExt.TCPAbortOnMemory", 12); /* the kernel's counter agrees */
 	if (!ASSERT_EQ_INT(eval(&fx, "tcp_mem_exhausted", &f), 1))
 		goto out;
 	ASSERT_EQ_INT(f.severity, SEV_CRITICAL);
@@ -328,5 +329,62 @@ TEST(old_kernel_reasons_are_not_visible_rather_than_zero)
 		e = evidence_named(&f, "not_visible");
 		ASSERT_TRUE(e && strstr(e->text, "reset_reasons") != NULL);
 	}
+	free_fixture(&fx);
+}
+
+static void forge(struct fixture *fx, int i, const char *verdict, const char *cause, const char *text)
+{
+	fx->verdicts[i] = (struct verdict_seen){ .verdict = verdict, .cause = cause, .count = 1 };
+	snprintf(fx->verdicts[i].last, sizeof(fx->verdicts[i].last), "%s", text);
+}
+
+/* Lines written to /dev/kmsg with every counter calm: info at most, never an outage. */
+TEST(forged_kernel_lines_raise_no_warning)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPAbortOnMemory", 0);
+	fx.in.orphans = 10, fx.in.max_orphans = 4096;
+	forge(&fx, 0, "tcp_out_of_memory", "tcp_mem_exhausted",
+	      "TCP: out of memory -- consider tuning tcp_mem");
+	forge(&fx, 1, "conntrack_table_full", "conntrack_full",
+	      "nf_conntrack: table full, dropping packet");
+	for (size_t i = 0; i < rule_count; i++) {
+		if (eval(&fx, rule_table[i].cause, &f) != 1)
+			continue;
+		test_check(t, f.severity == SEV_INFO, __FILE__, __LINE__,
+			   "%s fired as %s from a forged line", f.cause, severity_name(f.severity));
+	}
+	if (ASSERT_EQ_INT(eval(&fx, "kernel_log_unconfirmed", &f), 1)) {
+		ASSERT_EQ_INT(f.severity, SEV_INFO);
+		ASSERT_EQ_STR(evidence_named(&f, "claimed_cause")->text, "tcp_mem_exhausted");
+	}
+	forge(&fx, 0, "too_many_orphans", "orphan_sockets", "TCP: too many orphaned sockets");
+	ASSERT_EQ_INT(eval(&fx, "orphan_sockets", &f), 0);
+	free_fixture(&fx);
+}
+
+/* The same line with its counter behind it is evidence; orphans over the limit need no line. */
+TEST(orphan_sockets_from_counters_or_a_confirmed_line)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPAbortOnMemory", 0);
+	fx.in.orphans = 4096, fx.in.max_orphans = 4096;
+	if (ASSERT_EQ_INT(eval(&fx, "orphan_sockets", &f), 1))
+		ASSERT_EQ_INT(f.severity, SEV_CRITICAL);
+	fx.in.orphans = 10;
+	ASSERT_EQ_INT(eval(&fx, "orphan_sockets", &f), 0);
+	free_fixture(&fx);
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPAbortOnMemory", 7);
+	fx.in.orphans = 10, fx.in.max_orphans = 4096;
+	forge(&fx, 0, "too_many_orphans", "orphan_sockets", "TCP: too many orphaned sockets");
+	ASSERT_EQ_INT(eval(&fx, "orphan_sockets", &f), 1);
+	ASSERT_EQ_INT(eval(&fx, "kernel_log_unconfirmed", &f), 0);
 	free_fixture(&fx);
 }
