@@ -8,8 +8,9 @@
 # one in the cache. Exit status: COMMAND's own, 125 when the guest reported none (no boot,
 # panic, timeout: see the log), 2 on a usage error. One boot at a time on this machine (a lock).
 # Env: KMATRIX_MEM (2G), KMATRIX_SMP (2), KMATRIX_TIMEOUT (900 s), KMATRIX_LOG (console log,
-#      default $KMATRIX_DIR/logs/VER.log), KMATRIX_VERBOSE=1 (the whole console),
-#      KMATRIX_APPEND (kernel arguments), KMATRIX_MODULES (more modules loaded at boot).
+#      default $KMATRIX_DIR/logs/VER.log), KMATRIX_VERBOSE=1 (all output, then the console),
+#      KMATRIX_LOGLEVEL (console loglevel, 4), KMATRIX_APPEND (kernel arguments),
+#      KMATRIX_MODULES (more modules loaded at boot).
 set -eEuo pipefail
 trap 'echo "boot.sh: setup failed (line $LINENO)" >&2; exit 125' ERR # no guest status
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -105,7 +106,6 @@ run_initrd() {
 	printf '%s\n' "$2" >"$dir/cmd.sh"
 	{
 		printf 'KM_CWD=%q\n' "$PWD"
-		printf 'KM_VERBOSE=%q\n' "${KMATRIX_VERBOSE:-0}"
 		printf 'KM_MODDIR=%q\n' "$MODDIR"
 	} >"$dir/kmatrix.env"
 	(cd "$dir" && printf 'cmd.sh\nkmatrix.env\n' | "$KMATRIX_BUSYBOX" cpio -o -H newc 2>/dev/null |
@@ -113,27 +113,34 @@ run_initrd() {
 	cat "$base" "$dir/run.cpio.gz" >"$dir/initrd.gz"
 }
 
-# run_qemu INITRD: boot, console to $LOG, the guest command's output to stdout
+# run_qemu DIR: boot DIR/initrd.gz. The kernel's console (ttyS0) goes to $LOG, the guest
+# command's output (ttyS1) to DIR/out and, between the markers, to stdout. The console
+# loglevel is Debian's default (kernel.printk 4 4 1 7): older kernels fire printk:console only
+# for what reaches a console.
 run_qemu() {
 	# shellcheck disable=SC2054 # commas inside qemu's arguments
 	local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "${KMATRIX_SMP:-2}"
-		-m "${KMATRIX_MEM:-2G}" -machine pc -nodefaults -no-user-config -display none
-		-no-reboot -serial stdio -kernel "$VMLINUZ" -initrd "$1"
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic mitigations=off random.trust_cpu=on tsc=reliable rdinit=/init ${KMATRIX_APPEND:-}"
+		-m "${KMATRIX_MEM:-2G}" -machine pc -nodefaults -no-user-config -display none -no-reboot
+		-chardev "file,id=console,path=$LOG" -serial chardev:console -serial stdio
+		-kernel "$VMLINUZ" -initrd "$1/initrd.gz"
+		-append "console=ttyS0 loglevel=${KMATRIX_LOGLEVEL:-4} panic=-1 oops=panic mitigations=off random.trust_cpu=on tsc=reliable rdinit=/init ${KMATRIX_APPEND:-}"
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
-	timeout "${KMATRIX_TIMEOUT:-900}" "${qemu[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$LOG" |
-		awk -v all="${KMATRIX_VERBOSE:-0}" '
+	timeout "${KMATRIX_TIMEOUT:-900}" "${qemu[@]}" </dev/null 2>"$1/qemu.err" | tr -d '\r' |
+		tee "$1/out" | awk -v all="${KMATRIX_VERBOSE:-0}" '
 			/^KMATRIX-RC=/ { on = 0 }
 			all == 1 || on { print; fflush() }
 			/^KMATRIX-BOOTED/ { on = 1 }' || true
+	printf '\n==== qemu stderr\n%s\n==== guest output (ttyS1)\n' "$(cat "$1/qemu.err")" >>"$LOG"
+	cat "$1/out" >>"$LOG"
+	[[ ${KMATRIX_VERBOSE:-0} != 1 ]] || cat "$LOG" >&2
 }
 
-# report START: one line on stderr; exit with the guest's status
+# report DIR START: one line on stderr; exit with the guest's status
 report() {
 	local booted rc
-	booted=$(grep -m1 '^KMATRIX-BOOTED' "$LOG" | sed -n 's/.*uptime=/booted in /p') || true
-	rc=$(grep -m1 '^KMATRIX-RC=' "$LOG") || true
-	echo "boot.sh: $VER: ${booted:-no boot}${booted:+ s}, ${rc:-no status}, wall $(kmx_elapsed "$1") s, log $LOG" >&2
+	booted=$(grep -m1 '^KMATRIX-BOOTED' "$1/out" | sed -n 's/.*uptime=/booted in /p') || true
+	rc=$(grep -m1 '^KMATRIX-RC=' "$1/out") || true
+	echo "boot.sh: $VER: ${booted:-no boot}${booted:+ s}, ${rc:-no status}, wall $(kmx_elapsed "$2") s, log $LOG" >&2
 	if [[ -z $rc ]]; then
 		tail -n 30 "$LOG" >&2
 		exit 125
@@ -158,8 +165,8 @@ main() {
 	run_initrd "$tmp" "$*"
 	exec {lock}>"$KMATRIX_DIR/boot.lock" || die "cannot open $KMATRIX_DIR/boot.lock"
 	flock -n "$lock" || { echo "boot.sh: waiting for another boot to end" >&2; flock "$lock"; }
-	run_qemu "$tmp/initrd.gz"
-	report "$start"
+	run_qemu "$tmp"
+	report "$tmp" "$start"
 }
 
 main "$@"
