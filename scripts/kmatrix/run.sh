@@ -221,7 +221,8 @@ write_results() {
 	echo
 	echo "Written by \`make kmatrix\` (scripts/kmatrix/run.sh) on $(date -u +%Y-%m-%d): Debian's kernel"
 	echo "packages booted under qemu $(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }') with software emulation (TCG,"
-	echo "${KMATRIX_SMP:-2} vCPUs, ${KMATRIX_MEM:-2G}), this host's root read-only with a tmpfs overlay; tcptriage at"
+	echo "${KMATRIX_SMP:-2} vCPUs, ${KMATRIX_MEM:-2G}, console loglevel ${KMATRIX_LOGLEVEL:-4}), this host's root read-only with a tmpfs"
+	echo "overlay; tcptriage at"
 	echo "\`$(cat "$OUT/VERSION")\`. Total wall time: $wall s."
 	echo
 	echo "## Summary"
