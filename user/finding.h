@@ -9,6 +9,8 @@
 #define FINDING_MAX_EVIDENCE 16
 #define FINDING_MAX_CULPRITS 8
 #define FINDING_MAX_ADVICE 6
+#define FINDING_MAX_LINKS 8
+#define FINDING_ID_LEN 48
 
 enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
@@ -41,6 +43,15 @@ struct advice {
 
 struct finding {
 	const char *cause;    /* stable id from DESIGN.md section 3 */
+	char id[FINDING_ID_LEN]; /* "<cause>-<episode>": the same on every line of one episode */
+	/* A symptom: the id of the root cause it follows from, and the evidence that links them. */
+	char caused_by[FINDING_ID_LEN];
+	char because[200];
+	/* A root cause: the ids of its symptoms, and whose connections failed because of it. */
+	char consequences[FINDING_MAX_LINKS][FINDING_ID_LEN];
+	int n_consequences;
+	struct culprit victims[FINDING_MAX_CULPRITS]; /* why: the impact */
+	int n_victims;
 	enum severity severity;
 	char summary[256];
 	struct evidence evidence[FINDING_MAX_EVIDENCE];

@@ -407,27 +407,14 @@ static void culprit_cgroup_text(struct out *o, uint64_t id)
 
 static const char *const state_names[] = { "firing", "cleared", "final" };
 
-static void finding_json(struct out *o, const struct finding *f, enum finding_state state)
+/* Culprits (why) and victims (impact): processes with what they did or suffered. */
+static void processes_json(struct out *o, const char *key, const struct culprit *list, int n,
+			   const char *why_key)
 {
-	line_begin(o, "finding");
-	jw_kv_str(o->jw, "cause", f->cause);
-	jw_kv_str(o->jw, "severity", severity_name(f->severity));
-	jw_kv_str(o->jw, "state", state_names[state]);
-	jw_kv_bool(o->jw, "final", state == FINDING_FINAL);
-	jw_kv_str(o->jw, "summary", f->summary);
-	jw_key(o->jw, "evidence");
-	jw_obj_begin(o->jw);
-	for (int i = 0; i < f->n_evidence; i++) {
-		if (f->evidence[i].is_text)
-			jw_kv_str(o->jw, f->evidence[i].name, f->evidence[i].text);
-		else
-			jw_kv_i64(o->jw, f->evidence[i].name, f->evidence[i].value);
-	}
-	jw_obj_end(o->jw);
-	jw_key(o->jw, "culprits");
+	jw_key(o->jw, key);
 	jw_arr_begin(o->jw);
-	for (int i = 0; i < f->n_culprits; i++) {
-		const struct culprit *c = &f->culprits[i];
+	for (int i = 0; i < n; i++) {
+		const struct culprit *c = &list[i];
 
 		jw_obj_begin(o->jw);
 		jw_kv_u64(o->jw, "pid", c->pid);
@@ -442,10 +429,48 @@ static void finding_json(struct out *o, const struct finding *f, enum finding_st
 			jw_kv_str(o->jw, "raddr", c->raddr);
 		jw_kv_u64(o->jw, "count", c->count);
 		jw_kv_u64(o->jw, "bytes", c->bytes);
-		jw_kv_str(o->jw, "why", c->why);
+		jw_kv_str(o->jw, why_key, c->why);
 		jw_obj_end(o->jw);
 	}
 	jw_arr_end(o->jw);
+}
+
+/* A symptom names its root (caused_by, because); a root its consequences and victims. */
+static void incident_json(struct out *o, const struct finding *f)
+{
+	if (f->caused_by[0]) {
+		jw_kv_str(o->jw, "caused_by", f->caused_by);
+		jw_kv_str(o->jw, "because", f->because);
+		return;
+	}
+	jw_key(o->jw, "consequences");
+	jw_arr_begin(o->jw);
+	for (int i = 0; i < f->n_consequences; i++)
+		jw_str(o->jw, f->consequences[i]);
+	jw_arr_end(o->jw);
+	processes_json(o, "victims", f->victims, f->n_victims, "impact");
+}
+
+static void finding_json(struct out *o, const struct finding *f, enum finding_state state)
+{
+	line_begin(o, "finding");
+	jw_kv_str(o->jw, "id", f->id);
+	jw_kv_str(o->jw, "cause", f->cause);
+	jw_kv_str(o->jw, "severity", severity_name(f->severity));
+	jw_kv_str(o->jw, "state", state_names[state]);
+	jw_kv_bool(o->jw, "final", state == FINDING_FINAL);
+	jw_kv_str(o->jw, "summary", f->summary);
+	jw_key(o->jw, "evidence");
+	jw_obj_begin(o->jw);
+	for (int i = 0; i < f->n_evidence; i++) {
+		if (f->evidence[i].is_text)
+			jw_kv_str(o->jw, f->evidence[i].name, f->evidence[i].text);
+		else
+			jw_kv_i64(o->jw, f->evidence[i].name, f->evidence[i].value);
+	}
+	jw_obj_end(o->jw);
+	processes_json(o, "culprits", f->culprits, f->n_culprits, "why");
+	incident_json(o, f);
 	jw_key(o->jw, "advice");
 	jw_arr_begin(o->jw);
 	for (int i = 0; i < f->n_advice; i++) {
@@ -466,13 +491,31 @@ static void finding_json(struct out *o, const struct finding *f, enum finding_st
 	line_end(o);
 }
 
+/* "  culprit: pid 1 (comm) netns N in <container> laddr -> raddr: count, why" */
+static void process_text(struct out *o, const char *role, const struct culprit *c)
+{
+	char buf[4 * sizeof(c->comm) + 1]; /* every byte may become \xNN */
+
+	fprintf(o->f, "  %s: pid %u (%s) netns %u", role, c->pid,
+		c->pid ? safe(buf, sizeof(buf), c->comm, strnlen(c->comm, 16)) : "unknown owner",
+		c->netns);
+	culprit_cgroup_text(o, c->cgroup);
+	if (c->laddr[0])
+		fprintf(o->f, " %s", c->laddr);
+	if (c->raddr[0])
+		fprintf(o->f, " -> %s", c->raddr);
+	fprintf(o->f, ": %llu, %s\n", (unsigned long long)c->count, c->why);
+}
+
 static void finding_text_out(struct out *o, const struct finding *f, enum finding_state state)
 {
 	static const char *const prefix[] = { "FINDING ", "CLEARED ", "" };
 	char buf[512];
 
-	fprintf(o->f, "%s%s [%s]: %s\n", prefix[state], f->cause, severity_name(f->severity),
-		f->summary);
+	fprintf(o->f, "%s%s%s [%s]: %s\n", f->caused_by[0] && state == FINDING_FINAL ? "  -> " : "",
+		prefix[state], f->cause, severity_name(f->severity), f->summary);
+	if (f->caused_by[0])
+		fprintf(o->f, "  caused by %s: %s\n", f->caused_by, f->because);
 	if (state != FINDING_FINAL) {
 		fflush(o->f);
 		return;
@@ -488,19 +531,14 @@ static void finding_text_out(struct out *o, const struct finding *f, enum findin
 			fprintf(o->f, " %s=%lld", e->name, (long long)e->value);
 	}
 	fprintf(o->f, "\n");
-	for (int i = 0; i < f->n_culprits; i++) {
-		const struct culprit *c = &f->culprits[i];
-
-		fprintf(o->f, "  culprit: pid %u (%s) netns %u", c->pid,
-			c->pid ? safe(buf, sizeof(buf), c->comm, strnlen(c->comm, 16)) : "unknown owner",
-			c->netns);
-		culprit_cgroup_text(o, c->cgroup);
-		if (c->laddr[0])
-			fprintf(o->f, " %s", c->laddr);
-		if (c->raddr[0])
-			fprintf(o->f, " -> %s", c->raddr);
-		fprintf(o->f, ": %llu, %s\n", (unsigned long long)c->count, c->why);
-	}
+	for (int i = 0; i < f->n_culprits; i++)
+		process_text(o, "culprit", &f->culprits[i]);
+	for (int i = 0; i < f->n_victims; i++)
+		process_text(o, "victim", &f->victims[i]);
+	for (int i = 0; i < f->n_consequences; i++)
+		fprintf(o->f, "%s%s", i ? ", " : "  which caused: ", f->consequences[i]);
+	if (f->n_consequences)
+		fprintf(o->f, "\n");
 	for (int i = 0; i < f->n_advice; i++) {
 		const struct advice *a = &f->advice[i];
 

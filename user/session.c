@@ -21,6 +21,7 @@
 #include "procfs.h"
 #include "enrich.h"
 #include "records.h"
+#include "incident.h"
 #include "rules.h"
 #include "session.h"
 #include "snapshot.h"
@@ -34,6 +35,7 @@
 struct rule_state {
 	bool active; /* fired at the last evaluation */
 	bool ever;   /* fired at least once: goes in the report */
+	unsigned int episodes; /* times it began firing: the id's number */
 	struct finding finding; /* latest evidence */
 	struct finding held;    /* what a socket snapshot showed when it last began firing */
 };
@@ -58,6 +60,7 @@ struct session {
 	struct agent_health health_prev;
 	struct verdict_seen verdicts[CV_COUNT];
 	struct rule_state rules[MAX_RULES];
+	struct finding found[MAX_RULES]; /* this evaluation's findings, before their states */
 	struct ns_table ns;
 	struct peer_table peers;
 	struct tcp_mem_trend mem;
@@ -463,8 +466,10 @@ static void rule_update(struct session *s, struct rule_state *rs, struct finding
 {
 	if (f)
 		rule_enrich(s, rs, f);
-	if (f && !rs->active)
+	if (f && !rs->active) {
+		rs->episodes++;
 		finding_changed(s, f, true);
+	}
 	else if (!f && rs->active)
 		finding_changed(s, &rs->finding, false);
 	rs->active = f != NULL;
@@ -472,6 +477,27 @@ static void rule_update(struct session *s, struct rule_state *rs, struct finding
 		rs->ever = true;
 		rs->finding = *f;
 	}
+}
+
+/* Every rule, then the links between what fired, then each finding's state. */
+static void evaluate_and_link(struct session *s, const struct diag_input *in)
+{
+	size_t n = rule_count < MAX_RULES ? rule_count : MAX_RULES;
+	bool fired[MAX_RULES];
+
+	for (size_t i = 0; i < n; i++) {
+		struct rule_state *rs = &s->rules[i];
+		struct finding *f = &s->found[i];
+
+		memset(f, 0, sizeof(*f));
+		f->cause = rule_table[i].cause;
+		fired[i] = rule_table[i].eval(in, f);
+		if (fired[i])
+			incident_set_id(f, rs->episodes + !rs->active);
+	}
+	incidents_link(in, s->found, fired, n);
+	for (size_t i = 0; i < n; i++)
+		rule_update(s, &s->rules[i], fired[i] ? &s->found[i] : NULL);
 }
 
 static void evaluate_rules(struct session *s, double dt)
@@ -509,11 +535,7 @@ static void evaluate_rules(struct session *s, double dt)
 	in.mem_total_kb = s->mem_total_kb;
 	track_tcp_mem(s, &in);
 	in.mem = s->mem;
-	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
-		struct finding f = { .cause = rule_table[i].cause };
-
-		rule_update(s, &s->rules[i], rule_table[i].eval(&in, &f) ? &f : NULL);
-	}
+	evaluate_and_link(s, &in);
 }
 
 /* Keep delta in the history and rebuild the window from what is recent enough. */
@@ -574,6 +596,47 @@ int session_poll(struct session *s, int timeout_ms)
 	return err == -EINTR ? 0 : err < 0 ? err : 0;
 }
 
+/* Is the root f names in the report (so f is printed under it)? */
+static bool caused_by_reported(const struct session *s, const struct finding *f)
+{
+	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++)
+		if (s->rules[i].ever && !strcmp(s->rules[i].finding.id, f->caused_by) &&
+		    !s->rules[i].finding.caused_by[0])
+			return true;
+	return false;
+}
+
+static size_t report_symptoms_of(struct session *s, const struct finding *root)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
+		const struct finding *f = &s->rules[i].finding;
+
+		if (s->rules[i].ever && f->caused_by[0] && !strcmp(f->caused_by, root->id)) {
+			out_finding(s->out, f, FINDING_FINAL);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The report: each root cause, then the symptoms it caused; returns how many findings. */
+static size_t report_by_incident(struct session *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
+		const struct finding *f = &s->rules[i].finding;
+
+		if (!s->rules[i].ever || (f->caused_by[0] && caused_by_reported(s, f)))
+			continue;
+		out_finding(s->out, f, FINDING_FINAL);
+		n += 1 + report_symptoms_of(s, f);
+	}
+	return n;
+}
+
 void session_finish(struct session *s)
 {
 	struct agent_health h;
@@ -581,12 +644,7 @@ void session_finish(struct session *s)
 
 	ring_buffer__consume(s->rb);
 	session_tick(s);
-	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
-		if (!s->rules[i].ever)
-			continue;
-		out_finding(s->out, &s->rules[i].finding, FINDING_FINAL);
-		n++;
-	}
+	n = report_by_incident(s);
 	read_health(s, &h);
 	out_end(s->out, session_elapsed(s), &s->totals, &s->names, &h, n);
 }

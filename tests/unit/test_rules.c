@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <bpf/btf.h>
 #include "kenum.h"
+#include "incident.h"
 #include "rules.h"
 #include "fixtures.h"
 #include "test.h"
@@ -386,5 +387,68 @@ TEST(orphan_sockets_from_counters_or_a_confirmed_line)
 	forge(&fx, 0, "too_many_orphans", "orphan_sockets", "TCP: too many orphaned sockets");
 	ASSERT_EQ_INT(eval(&fx, "orphan_sockets", &f), 1);
 	ASSERT_EQ_INT(eval(&fx, "kernel_log_unconfirmed", &f), 0);
+	free_fixture(&fx);
+}
+
+/* Two findings of one evaluation, as the session hands them to incidents_link(). */
+static void fired_pair(struct finding *f, const char *symptom, const char *root)
+{
+	memset(f, 0, 2 * sizeof(*f));
+	f[0].cause = symptom;
+	f[0].severity = SEV_WARNING;
+	snprintf(f[0].summary, sizeof(f[0].summary), "60 segments retransmitted: packets are being lost");
+	finding_advice(&f[0], "check the network path", NULL, "loss");
+	f[0].culprits[0] = (struct culprit){ .pid = 2002, .netns = 4026532000u, .count = 60 };
+	f[0].n_culprits = 1;
+	f[1].cause = root;
+	f[1].culprits[0] = (struct culprit){ .pid = 1001, .netns = 4026532001u, .count = 9 };
+	f[1].n_culprits = 1;
+	incident_set_id(&f[0], 1);
+	incident_set_id(&f[1], 1);
+}
+
+/* The two-tenant case: B's retransmits follow from A holding TCP memory, not from the path. */
+TEST(incident_links_retransmits_to_tcp_memory_with_victim)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPMemoryPressures", 3);
+	fired_pair(f, "retransmit_storm", "tcp_mem_pressure");
+	if (!ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1))
+		goto out;
+	ASSERT_EQ_STR(f[0].caused_by, "tcp_mem_pressure-1");
+	ASSERT_TRUE(strstr(f[0].because, "3 pressure entries") != NULL);
+	ASSERT_TRUE(strstr(f[0].summary, "a consequence of tcp_mem_pressure") != NULL);
+	ASSERT_TRUE(strstr(f[0].summary, "lost") == NULL); /* no one is sent to the network */
+	ASSERT_EQ_INT(f[0].n_advice, 1);
+	ASSERT_EQ_STR(f[1].consequences[0], "retransmit_storm-1");
+	if (ASSERT_EQ_INT(f[1].n_victims, 1))
+		ASSERT_EQ_INT(f[1].victims[0].pid, 2002); /* the victim, not the holder (1001) */
+	ASSERT_EQ_INT(f[1].culprits[0].pid, 1001);
+out:
+	free_fixture(&fx);
+}
+
+/* Both firing is not enough: without the evidence that links them they stay apart. */
+TEST(incident_needs_evidence_not_coincidence)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPMemoryPressures", 0);
+	fired_pair(f, "retransmit_storm", "tcp_mem_pressure");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	ASSERT_EQ_STR(f[0].caused_by, "");
+	free_fixture(&fx);
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 50);
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1);
+	ASSERT_EQ_STR(f[0].caused_by, "timewait_overflow-1");
 	free_fixture(&fx);
 }

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Incidents: symptoms linked to the root cause that explains them, with its victims. */
+#include <stdio.h>
+#include <string.h>
+#include "counts.h"
+#include "finding.h"
+#include "incident.h"
+#include "kenum.h"
+#include "nsstate.h"
+#include "rules.h"
+#include "tcptriage.h"
+
+void incident_set_id(struct finding *f, unsigned int episode)
+{
+	snprintf(f->id, sizeof(f->id), "%s-%u", f->cause, episode);
+}
+
+/* ------------------------------------------------------------ evidence */
+
+static int64_t ns_sum(const struct diag_input *in, const char *counter)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; in->ns && i < in->ns->count; i++)
+		sum += ns_delta(&in->ns->items[i], counter);
+	return sum;
+}
+
+static uint64_t drops_by(const struct diag_input *in, const char *reason)
+{
+	uint32_t v;
+
+	if (kenum_value(in->names->drop_reason, reason, &v))
+		return 0;
+	return counts_sum(in->window, TT_SIG_DROP, v, ANY_NETNS, false);
+}
+
+/*
+ * Each returns true and writes the sentence that links symptom to root when
+ * the evidence is there; false leaves the symptom standing on its own.
+ */
+typedef bool (*link_evidence_fn)(const struct diag_input *in, char *because, size_t len);
+
+static bool memory_refused(const struct diag_input *in, char *because, size_t len)
+{
+	uint64_t refused = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
+	uint64_t proto_mem = drops_by(in, "proto_mem");
+	int64_t aborts = ns_sum(in, "TcpExt.TCPAbortOnMemory");
+	int64_t pressures = ns_sum(in, "TcpExt.TCPMemoryPressures");
+
+	if (!refused && !proto_mem && aborts <= 0 && pressures <= 0)
+		return false;
+	snprintf(because, len,
+		 "the kernel refused TCP memory (%llu allocations refused, %llu segments dropped "
+		 "for PROTO_MEM, %lld aborts on memory, %lld pressure entries): nothing was lost "
+		 "on the path", (unsigned long long)refused, (unsigned long long)proto_mem,
+		 (long long)aborts, (long long)pressures);
+	return true;
+}
+
+static bool orphans_aborted(const struct diag_input *in, char *because, size_t len)
+{
+	int64_t aborts = ns_sum(in, "TcpExt.TCPAbortOnMemory");
+
+	if (aborts <= 0)
+		return false;
+	snprintf(because, len, "the kernel aborted %lld orphaned connections for lack of TCP "
+		 "memory (TCPAbortOnMemory)", (long long)aborts);
+	return true;
+}
+
+static bool timewait_full(const struct diag_input *in, char *because, size_t len)
+{
+	int64_t overflows = ns_sum(in, "TcpExt.TCPTimeWaitOverflow");
+
+	if (overflows <= 0)
+		return false;
+	snprintf(because, len, "the TIME_WAIT table overflowed %lld times: connections closed "
+		 "without a TIME_WAIT socket answer their peers' late segments with resets",
+		 (long long)overflows);
+	return true;
+}
+
+static bool conntrack_refused(const struct diag_input *in, char *because, size_t len)
+{
+	int64_t refused = 0;
+
+	for (size_t i = 0; in->ns && i < in->ns->count; i++)
+		refused += ns_conntrack_delta(&in->ns->items[i], "drop") +
+			   ns_conntrack_delta(&in->ns->items[i], "early_drop");
+	if (refused <= 0)
+		return false;
+	snprintf(because, len, "connection tracking refused %lld new connections (conntrack "
+		 "drop + early_drop; %llu netfilter drops): their SYNs never reached the server",
+		 (long long)refused, (unsigned long long)drops_by(in, "netfilter_drop"));
+	return true;
+}
+
+static bool syns_unanswered(const struct diag_input *in, char *because, size_t len)
+{
+	int64_t drops = ns_sum(in, "TcpExt.ListenDrops");
+	int64_t syn_retrans = ns_sum(in, "TcpExt.TCPSynRetrans");
+
+	if (drops <= 0)
+		return false;
+	snprintf(because, len, "the listener's queues were full (%lld SYNs dropped, ListenDrops): "
+		 "clients retransmitted their SYNs (TCPSynRetrans %lld) and waited",
+		 (long long)drops, (long long)syn_retrans);
+	return true;
+}
+
+/* ---------------------------------------------------------------- links */
+
+static const struct link {
+	const char *symptom;
+	const char *root;
+	link_evidence_fn evidence;
+	const char *impact; /* what the symptom's culprits suffered, as the root's victims */
+} links[] = {
+	{ "retransmit_storm", "tcp_mem_exhausted", memory_refused, "segments dropped for lack of TCP memory" },
+	{ "retransmit_storm", "tcp_mem_pressure", memory_refused, "segments dropped for lack of TCP memory" },
+	{ "reset_storm", "tcp_mem_exhausted", memory_refused, "connections reset for lack of TCP memory" },
+	{ "reset_storm", "tcp_mem_pressure", memory_refused, "connections reset for lack of TCP memory" },
+	{ "socket_buffer_limit", "tcp_mem_exhausted", memory_refused, "memory refused" },
+	{ "socket_buffer_limit", "tcp_mem_pressure", memory_refused, "memory refused" },
+	{ "orphan_sockets", "tcp_mem_exhausted", orphans_aborted, "connections aborted" },
+	{ "reset_storm", "timewait_overflow", timewait_full, "connections reset" },
+	{ "retransmit_storm", "conntrack_full", conntrack_refused, "SYNs dropped by conntrack" },
+	{ "reset_storm", "conntrack_full", conntrack_refused, "connections refused by conntrack" },
+	{ "retransmit_storm", "listen_overflow", syns_unanswered, "SYNs unanswered" },
+	{ "retransmit_storm", "syn_backlog_overflow", syns_unanswered, "SYNs unanswered" },
+};
+
+static struct finding *fired_with(struct finding *f, const bool *fired, size_t n, const char *cause)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fired[i] && !strcmp(f[i].cause, cause))
+			return &f[i];
+	return NULL;
+}
+
+/* The symptom's own culprits are the ones its root cause hurt. */
+static void add_victims(struct finding *root, const struct finding *symptom, const char *impact)
+{
+	for (int i = 0; i < symptom->n_culprits && root->n_victims < FINDING_MAX_CULPRITS; i++) {
+		struct culprit *v = &root->victims[root->n_victims++];
+
+		*v = symptom->culprits[i];
+		v->why = impact;
+	}
+}
+
+/* The symptom defers to its root: what happened, then why, and no advice of its own. */
+static void defer_to_root(struct finding *symptom, const struct finding *root)
+{
+	char what[sizeof(symptom->summary) - 100]; /* room for the root's name and id */
+	int head = (int)strcspn(symptom->summary, ":");
+
+	snprintf(what, sizeof(what), "%.*s", head, symptom->summary);
+	snprintf(symptom->summary, sizeof(symptom->summary), "%s: a consequence of %.30s (%.40s)",
+		 what, root->cause, root->id);
+	memset(symptom->advice, 0, sizeof(symptom->advice));
+	symptom->n_advice = 0;
+	finding_advice(symptom, "fix the root cause first: see the finding it is caused by", NULL,
+		       "this is a symptom; its own limits and the network are not what failed");
+}
+
+static void link_pair(struct finding *symptom, struct finding *root, const char *because,
+		      const char *impact)
+{
+	snprintf(symptom->caused_by, sizeof(symptom->caused_by), "%s", root->id);
+	snprintf(symptom->because, sizeof(symptom->because), "%s", because);
+	if (root->n_consequences < FINDING_MAX_LINKS)
+		snprintf(root->consequences[root->n_consequences++], FINDING_ID_LEN, "%s", symptom->id);
+	add_victims(root, symptom, impact);
+	defer_to_root(symptom, root);
+}
+
+size_t incidents_link(const struct diag_input *in, struct finding *f, const bool *fired, size_t n)
+{
+	size_t made = 0;
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		struct finding *symptom = fired_with(f, fired, n, links[i].symptom);
+		struct finding *root = fired_with(f, fired, n, links[i].root);
+		char because[sizeof(symptom->because)];
+
+		if (!symptom || !root || symptom->caused_by[0] || root->caused_by[0])
+			continue;
+		if (!links[i].evidence(in, because, sizeof(because)))
+			continue;
+		link_pair(symptom, root, because, links[i].impact);
+		made++;
+	}
+	return made;
+}
