@@ -208,12 +208,14 @@ static void counter_family(FILE *f, enum metrics_format fmt, const struct metric
 static void findings_family(FILE *f, enum metrics_format fmt, const struct metrics_input *in)
 {
 	family(f, fmt, "tcptriage_findings_active", "gauge",
-	       "Diagnosed causes: 1 while the finding fires, 0 once it cleared");
+	       "Diagnosed causes: 1 while the finding fires, 0 once it cleared; "
+	       "root=\"false\" for a symptom of another finding");
 	for (size_t i = 0; i < in->n_findings; i++) {
 		const struct metrics_finding *mf = &in->findings[i];
-		struct label l[] = { { "cause", mf->cause }, { "severity", mf->severity } };
+		struct label l[] = { { "cause", mf->cause }, { "severity", mf->severity },
+				     { "root", mf->root ? "true" : "false" } };
 
-		sample_u64(f, "tcptriage_findings_active", "", l, 2, mf->active);
+		sample_u64(f, "tcptriage_findings_active", "", l, 3, mf->active);
 	}
 }
 

@@ -26,6 +26,7 @@ struct metrics_finding {
 	const char *cause;
 	const char *severity;
 	bool active;
+	bool root; /* a root cause, not a symptom of another finding */
 };
 
 struct metrics_input {

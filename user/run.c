@@ -159,7 +159,7 @@ static void collect_finding(void *ctx, const struct finding *f, bool active)
 
 	if (acc->n < MAX_METRIC_FINDINGS)
 		acc->items[acc->n++] = (struct metrics_finding){ f->cause, severity_name(f->severity),
-								 active };
+								 active, !f->caused_by[0] };
 }
 
 static void read_tcp_memory(struct metrics_input *in)

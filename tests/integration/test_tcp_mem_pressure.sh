@@ -137,6 +137,20 @@ tt_assert_true 'jq -e --argjson p "$srv" "map(select(.pid == \$p)) | length == 1
 rcv_first=$(jq -r --argjson ns "$ino" '.culprits | map(select(.netns == $ns and (.why | test("refused")))) | .[0].pid // empty' <<<"${sbl:-{\}}")
 tt_assert_eq "$rcv_first" "$srv" "socket_buffer_limit: first refused-memory culprit in the namespace is the receiver"
 
+# One incident: the refused memory is the pressure's doing, said through its evidence.
+if [[ -n $sbl ]]; then
+	tt_assert_eq "$(jq -r '.caused_by // empty' <<<"$sbl")" "$(jq -r .id <<<"$f")" \
+		"socket_buffer_limit is caused_by the tcp_mem_pressure finding"
+	tt_assert_true 'jq -e ".because | test(\"refused TCP memory\")" <<<"$sbl" >/dev/null' \
+		"its because sentence names the refused memory"
+	tt_assert_true 'jq -e --arg id "$(jq -r .id <<<"$sbl")" ".consequences | index(\$id) != null" <<<"$f" >/dev/null' \
+		"tcp_mem_pressure lists it among its consequences"
+	tt_assert_true 'jq -e --argjson p "$srv" "any(.victims[]; .pid == \$p)" <<<"$f" >/dev/null' \
+		"the receiver whose sockets were refused memory is a victim"
+else
+	tt_skip "no socket_buffer_limit finding this run: nothing to link"
+fi
+
 fired=$(jq -r '.ts' <<<"$ff")
 tt_diag "tcp_mem_pressure fired $(awk -v a="$t_set" -v b="$(ts_s "$fired")" 'BEGIN { printf "%.2f", b - a }') s after tcp_mem changed"
 tt_assert_eq "$(grep -c tcp_tw_recycle "$AG")" 0 "nothing mentions tcp_tw_recycle"

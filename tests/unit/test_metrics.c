@@ -153,8 +153,8 @@ static int invalid_lines(const char *text)
 }
 
 static const struct metrics_finding some_findings[] = {
-	{ "reset_storm", "warning", true },
-	{ "retransmit_storm", "critical", false },
+	{ "reset_storm", "warning", true, true },
+	{ "retransmit_storm", "critical", false, false }, /* a symptom of another finding */
 };
 
 TEST(metrics_prometheus_counters_by_netns_and_reason)
@@ -189,9 +189,9 @@ TEST(metrics_gauges_findings_memory_and_agent_health)
 		goto out;
 	ASSERT_TRUE(has_line(r.text, "# TYPE tcptriage_findings_active gauge"));
 	ASSERT_TRUE(has_line(r.text,
-			     "tcptriage_findings_active{cause=\"reset_storm\",severity=\"warning\"} 1"));
+			     "tcptriage_findings_active{cause=\"reset_storm\",severity=\"warning\",root=\"true\"} 1"));
 	ASSERT_TRUE(has_line(r.text,
-			     "tcptriage_findings_active{cause=\"retransmit_storm\",severity=\"critical\"} 0"));
+			     "tcptriage_findings_active{cause=\"retransmit_storm\",severity=\"critical\",root=\"false\"} 0"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_tcp_memory_pages 42"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_tcp_mem_threshold_pages{level=\"min\"} 100"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_tcp_mem_threshold_pages{level=\"pressure\"} 200"));
@@ -226,8 +226,8 @@ out:
 TEST(metrics_hostile_label_values_cannot_forge_lines)
 {
 	static const struct metrics_finding hostile[] = {
-		{ "x\"} 1\nforged_metric 1\n#", "warn\\ing", true },
-		{ "\xff\xfe\x1b[2J", "critical", false },
+		{ "x\"} 1\nforged_metric 1\n#", "warn\\ing", true, true },
+		{ "\xff\xfe\x1b[2J", "critical", false, true },
 	};
 	struct rendered r = {};
 
@@ -237,7 +237,7 @@ TEST(metrics_hostile_label_values_cannot_forge_lines)
 	ASSERT_TRUE(!strstr(r.text, "\x1b"));
 	ASSERT_TRUE(!strstr(r.text, "\xff"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_findings_active{cause=\"x\\\"} 1\\\\x0aforged_metric "
-				     "1\\\\x0a#\",severity=\"warn\\\\\\\\ing\"} 1"));
+				     "1\\\\x0a#\",severity=\"warn\\\\\\\\ing\",root=\"true\"} 1"));
 	ASSERT_EQ_INT(invalid_lines(r.text), 0);
 out:
 	free(r.text);
