@@ -7,10 +7,12 @@
 #include "cli.h"
 #include "commands.h"
 #include "session.h"
+#include "sysctl_plan.h"
 #include "watch_opts.h"
 
 static const char diagnose_usage[] =
-	"Usage: tcptriage diagnose [--duration S] [--interval S] [--json] [--attach MODE] [-v]\n"
+	"Usage: tcptriage diagnose [--duration S] [--interval S] [--json] [--sysctl-plan FILE]\n"
+	"                          [--attach MODE] [--btf FILE] [-v]\n"
 	"\n"
 	"Watch this host's TCP stack for S seconds, print findings as they fire and a\n"
 	"final report: which kernel resource ran out, who holds it, what to change.\n"
@@ -18,6 +20,9 @@ static const char diagnose_usage[] =
 	"  -d, --duration S   seconds to watch, 1-86400 (default 10)\n"
 	"  -i, --interval S   seconds between counter readings, 1-3600 (default 1)\n"
 	"  -j, --json         JSON Lines (contract v1) instead of text\n"
+	"      --sysctl-plan FILE  write the advice that changes a limit as an\n"
+	"                     /etc/sysctl.d snippet (evidence, current and suggested\n"
+	"                     values) and FILE.rollback with today's values; never applied\n"
 	WATCH_USAGE
 	"  -h, --help         this help\n"
 	"\n"
@@ -26,6 +31,7 @@ static const char diagnose_usage[] =
 struct diagnose_args {
 	uint64_t duration;
 	uint64_t interval;
+	const char *sysctl_plan; /* NULL: none */
 	struct session_opts sopts;
 };
 
@@ -34,6 +40,7 @@ static int parse_args(int argc, char **argv, struct diagnose_args *a)
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "sysctl-plan", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		WATCH_LONGOPTS,
 		{}
@@ -51,6 +58,9 @@ static int parse_args(int argc, char **argv, struct diagnose_args *a)
 		case 'j':
 			a->sopts.json = true;
 			break;
+		case 'P':
+			a->sysctl_plan = optarg;
+			break;
 		case 'h':
 			fputs(diagnose_usage, stdout);
 			return -1;
@@ -67,6 +77,19 @@ static int parse_args(int argc, char **argv, struct diagnose_args *a)
 	return 0;
 }
 
+/* The report's limit advice into the plan the user asked for. */
+static int write_plan(struct session *s, struct sysctl_plan *plan)
+{
+	int err;
+
+	session_each_finding(s, sysctl_plan_add, plan);
+	err = sysctl_plan_close(plan);
+	if (err)
+		return cli_fail(EXIT_ENV, "cannot write the sysctl plan %s: %s", plan->path,
+				strerror(-err));
+	return 0;
+}
+
 int cmd_diagnose(int argc, char **argv)
 {
 	struct diagnose_args a = {
@@ -74,6 +97,7 @@ int cmd_diagnose(int argc, char **argv)
 		.interval = 1,
 		.sopts = { .command = "diagnose", .prefer = ATTACH_BTF, .out = stdout },
 	};
+	struct sysctl_plan plan = { 0 };
 	struct session *s;
 	double next_tick;
 	int ret;
@@ -84,10 +108,15 @@ int cmd_diagnose(int argc, char **argv)
 	if ((ret = cli_require_bpf_privileges()))
 		return ret;
 	a.sopts.duration_s = a.duration;
+	if (a.sysctl_plan && (ret = sysctl_plan_open(&plan, a.sysctl_plan)))
+		return cli_fail(EXIT_USAGE, "--sysctl-plan: cannot create '%s': %s", a.sysctl_plan,
+				strerror(-ret));
 	cli_install_signals();
 	ret = session_open(&a.sopts, &s);
-	if (ret)
+	if (ret) {
+		sysctl_plan_close(&plan);
 		return ret;
+	}
 	next_tick = a.interval;
 	while (!cli_stop && session_elapsed(s) < a.duration) {
 		if (session_poll(s, 100) < 0)
@@ -98,6 +127,7 @@ int cmd_diagnose(int argc, char **argv)
 		}
 	}
 	session_finish(s);
+	ret = a.sysctl_plan ? write_plan(s, &plan) : 0;
 	session_close(s);
-	return 0;
+	return ret;
 }
