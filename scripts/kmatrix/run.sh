@@ -58,7 +58,7 @@ boot() {
 	local dir=$OUT/$1 start rc
 	start=$(kmx_now)
 	KMATRIX_LOG=$dir/$2.console KMATRIX_TIMEOUT=$3 "$HERE/boot.sh" "$1" "$4" | tee "$dir/$2.out" |
-		sed -n "s/^# \(test_[a-z0-9_]*: .*\)/kmatrix: $1: \1/p" >&2
+		sed -un "s/^# \(test_[a-z0-9_]*: .*\)/kmatrix: $1: \1/p" >&2
 	rc=${PIPESTATUS[0]}
 	echo "$rc" >"$dir/$2.rc"
 	kmx_elapsed "$start" >"$dir/$2.wall"
