@@ -10,7 +10,8 @@
 #define TOP_HOLDERS 4
 
 static const char *const memory_causes[] = {
-	"tcp_mem_exhausted", "tcp_mem_pressure", "orphan_sockets", "socket_buffer_limit", NULL,
+	"tcp_mem_exhausted", "tcp_mem_pressure", "orphan_sockets", "socket_buffer_limit",
+	"tcp_mem_forecast", NULL,
 };
 
 static bool is_memory_cause(const char *cause)

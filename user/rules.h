@@ -11,6 +11,7 @@
 #include "counts.h"
 #include "finding.h"
 #include "kenum.h"
+#include "trend.h"
 #include "nsstate.h"
 #include "peers.h"
 
@@ -70,6 +71,7 @@ struct tcp_mem_trend {
 	double pressure_since_s;  /* first tick at or above tcp_mem[1]; < 0 never */
 	double max_since_s;       /* first tick at or above tcp_mem[2]; < 0 never */
 	long crossed_limits[3];   /* tcp_mem in force at the latest of those two crossings */
+	struct trend_fit fit;     /* the trend over the last FORECAST_WINDOW_S */
 };
 
 /* Who a tgid is, for naming culprits: its comm and (when known) cgroup id. */
@@ -97,6 +99,8 @@ struct diag_input {
 	int64_t orphans;
 	long max_orphans;  /* net.ipv4.tcp_max_orphans, 0 when unknown */
 	long mem_total_kb; /* MemTotal, for advice */
+	double now_s;      /* seconds since the agent started (namespaces' base_at is on it) */
+	double horizon_s;  /* early warnings look this far ahead */
 	proc_lookup_fn proc_of;
 	void *proc_ctx;
 };
@@ -119,5 +123,8 @@ extern const size_t rule_count;
 #define LEAK_MIN_SOCKETS 10      /* CLOSE_WAIT / FIN_WAIT2 sockets of one process */
 #define LEAK_MIN_AGE_S 3.0       /* ... the oldest of them at least this old */
 #define CONNTRACK_NEAR_FULL 0.95 /* nf_conntrack_count / nf_conntrack_max */
+#define FORECAST_WINDOW_S 60.0   /* a trend is fitted over this much history */
+#define FORECAST_HORIZON_S 300.0 /* default: warn when a limit is this close */
+#define FORECAST_MIN_GROWTH 0.05 /* of the limit, over the window: less is not a trend */
 
 #endif /* __TT_RULES_H */

@@ -66,6 +66,7 @@ struct session {
 	struct tcp_mem_trend mem;
 	long mem_total_kb; /* host RAM, for tcp_mem advice */
 	double mem_at; /* when mem.now was read */
+	struct trend mem_trend; /* TCP memory pages, tick by tick */
 	uint64_t malformed;
 	struct timespec t0, last_tick;
 };
@@ -310,6 +311,8 @@ static void track_tcp_mem(struct session *s, const struct diag_input *in)
 		m->rate = (in->tcp_mem_used - m->now) / (now - s->mem_at);
 	s->mem_at = now;
 	m->now = in->tcp_mem_used;
+	trend_add(&s->mem_trend, now, (double)m->now);
+	trend_fit(&s->mem_trend, FORECAST_WINDOW_S, &m->fit);
 	if (m->now > m->peak)
 		m->peak = m->now;
 	if (in->tcp_mem[1] > 0 && m->now >= in->tcp_mem[1] && m->pressure_since_s < 0) {
@@ -533,6 +536,8 @@ static void evaluate_rules(struct session *s, double dt)
 	ns_table_refresh(&s->ns, session_elapsed(s), s->opts.window_s);
 	read_host_memory(&in);
 	in.mem_total_kb = s->mem_total_kb;
+	in.now_s = session_elapsed(s);
+	in.horizon_s = s->opts.horizon_s > 0 ? s->opts.horizon_s : FORECAST_HORIZON_S;
 	track_tcp_mem(s, &in);
 	in.mem = s->mem;
 	evaluate_and_link(s, &in);

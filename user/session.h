@@ -23,6 +23,7 @@ struct session_opts {
 	enum attach_kind prefer;
 	uint32_t ringbuf_kb; /* events ring buffer size; 0: as built */
 	const char *btf_path; /* --btf FILE; NULL: the running kernel's */
+	double horizon_s;     /* early warnings look this far ahead; 0: FORECAST_HORIZON_S */
 	FILE *out; /* NULL: print nothing (the live view draws the state itself) */
 	/* Optional: told of each finding when it fires or clears, after it is printed. */
 	void (*on_change)(void *ctx, const struct finding *f, bool firing);

@@ -408,8 +408,8 @@ void top_format_finding(char *buf, size_t len, int width, const struct finding *
 					   [SEV_CRITICAL] = "CRIT" };
 	char line[512];
 
-	snprintf(line, sizeof(line), "%s %s%s: %s", active ? sev[f->severity] : "    ", f->cause,
-		 active ? "" : " (cleared)", f->summary);
+	snprintf(line, sizeof(line), "%s %s%s%s: %s", active ? sev[f->severity] : "    ",
+		 f->caused_by[0] ? "-> " : "", f->cause, active ? "" : " (cleared)", f->summary);
 	if (width < 0 || (size_t)width >= len)
 		width = (int)len - 1;
 	fit(buf, width, line, strlen(line));

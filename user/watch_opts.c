@@ -18,6 +18,8 @@ static int parse_ringbuf_kb(const char *arg, uint32_t *kb)
 
 int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_opts *so)
 {
+	uint64_t v;
+
 	switch (c) {
 	case 'i':
 		return cli_parse_u64("--interval", arg, 1, 3600, interval) ? EXIT_USAGE : 0;
@@ -33,6 +35,11 @@ int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_o
 		return parse_ringbuf_kb(arg, &so->ringbuf_kb);
 	case 'B':
 		return cli_parse_btf(arg, &so->btf_path);
+	case 'H':
+		if (cli_parse_u64("--horizon", arg, 10, 86400, &v))
+			return EXIT_USAGE;
+		so->horizon_s = (double)v;
+		return 0;
 	default:
 		return -ENOENT;
 	}

@@ -17,7 +17,8 @@
 	{ "attach", required_argument, NULL, 'A' },           \
 	{ "verbose", no_argument, NULL, 'v' },                \
 	{ "ringbuf-kb", required_argument, NULL, 'R' },       \
-	{ "btf", required_argument, NULL, 'B' }
+	{ "btf", required_argument, NULL, 'B' },              \
+	{ "horizon", required_argument, NULL, 'H' }
 #define WATCH_SHORTOPTS "i:v"
 
 /* Help lines for --attach and -v (--interval's default differs per command). */
@@ -28,6 +29,8 @@
 	"                     lines, aborts on memory) in KiB, a power of two from 4\n"   \
 	"                     to 1048576 (default 256); losses show as ringbuf_full\n"    \
 	BTF_USAGE                                                                        \
+	"      --horizon S    early warnings (tcp_mem_forecast, conntrack_forecast) when\n" \
+	"                     a limit is this many seconds away, 10-86400 (default 300)\n" \
 	"  -v, --verbose      libbpf debug output on stderr\n"
 
 /*

@@ -452,3 +452,29 @@ TEST(incident_needs_evidence_not_coincidence)
 	ASSERT_EQ_STR(f[0].caused_by, "timewait_overflow-1");
 	free_fixture(&fx);
 }
+
+/* Early warning: memory rising toward tcp_mem[1] fires before any pressure, with its eta. */
+TEST(tcp_mem_forecast_before_pressure)
+{
+	struct trend tr = { 0 };
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fx.in.horizon_s = FORECAST_HORIZON_S;
+	fx.in.tcp_mem[0] = 10000, fx.in.tcp_mem[1] = 20000, fx.in.tcp_mem[2] = 30000;
+	for (int i = 0; i <= 30; i++)
+		trend_add(&tr, i, 5000 + 50.0 * i); /* 50 pages/s */
+	trend_fit(&tr, FORECAST_WINDOW_S, &fx.in.mem.fit);
+	fx.in.mem.now = 6500;
+	if (ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 1)) {
+		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 270); /* (20000 - 6500) / 50 */
+		ASSERT_EQ_INT(f.severity, SEV_WARNING);
+	}
+	fx.in.horizon_s = 60;
+	ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 0); /* too far off for that horizon */
+	fx.in.horizon_s = FORECAST_HORIZON_S;
+	fx.in.mem.now = 20000;
+	ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 0); /* pressure now: not a forecast */
+	free_fixture(&fx);
+}
