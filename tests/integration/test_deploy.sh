@@ -146,7 +146,9 @@ runtime=$(awk '/^FROM /{ stage++ } stage == 2' "$F" | grep -oE 'install -y --no-
 	cut -d' ' -f4-)
 missing=
 for lib in $(ldd "$A" | awk '/=>/ { print $3 }'); do
-	pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null)
+	# dpkg knows a file by the path its package ships: /lib or /usr/lib (merged /usr)
+	pkg=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null ||
+		dpkg -S "/usr$lib" 2>/dev/null || dpkg -S "${lib#/usr}" 2>/dev/null)
 	pkg=${pkg%%:*}
 	[[ $pkg == libc6 ]] && continue # in every Debian image
 	[[ " $runtime " == *" ${pkg:-?} "* ]] || missing+="$lib(${pkg:-?}) "
