@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -354,6 +355,13 @@ static __u32 owners_entries(void)
 	return want;
 }
 
+static bool memlock_limited(void)
+{
+	struct rlimit r;
+
+	return !getrlimit(RLIMIT_MEMLOCK, &r) && r.rlim_cur != RLIM_INFINITY;
+}
+
 static int skel_open(struct agent *a, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = a->btf_path);
@@ -393,8 +401,11 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 	}
 	ret = tcptriage_bpf__load(a->skel);
 	if (ret)
-		snprintf(err, errlen, "cannot load BPF programs: %s (run with -v for the verifier log)",
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(-ret),
+			 ret == -EPERM && memlock_limited() ?
+			 "kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK: raise it (ulimit -l "
+			 "unlimited, systemd LimitMEMLOCK=infinity) or grant CAP_SYS_RESOURCE" :
+			 "run with -v for the verifier log");
 	return ret;
 }
 

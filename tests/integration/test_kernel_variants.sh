@@ -43,7 +43,7 @@ ta_stop 10 || tt_bail "agent end line"
 start=$(jq -c 'select(.type == "start")' "$AG")
 tt_assert_eq "$(jq -r '.capabilities.hooks[] | select(.tracepoint.name == "tcp_send_reset") | .attached' <<<"$start")" \
 	null "start line: tcp_send_reset attached null"
-tt_assert_true "jq -e '.capabilities.hooks[] | select(.tracepoint.name == \"tcp_send_reset\") | .error | test(\"load\")' <<<'$start' >/dev/null" \
+tt_assert_true "jq -e '.capabilities.hooks[] | select(.tracepoint.name == \"tcp_send_reset\") | .error | test(\"load\")' <<<\"\$start\" >/dev/null" \
 	"start line: tcp_send_reset carries the reason"
 tt_assert_eq "$(jq -r '[.capabilities.hooks[] | select(.essential)] | length' <<<"$start")" 4 \
 	"start line: four essential hooks"

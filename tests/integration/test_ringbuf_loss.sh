@@ -51,6 +51,12 @@ ta_stop 20 || tt_bail "agent end line"
 seen=$(jq -r --arg t "$TAG" 'select(.type == "event" and (.text | contains($t))) | .text' "$AG" | wc -l)
 full=$(ta_end "$AG" | jq -r '.agent.ringbuf_full')
 tt_diag "wrote $N lines; agent events with the tag: $seen; ringbuf_full: $full; stats lines sum: $(stats_sum "$AG" ringbuf_full)"
+level=$(cut -f1 /proc/sys/kernel/printk)
+if ((seen == 0 && full == 0 && level <= 4)); then
+	# older kernels fire printk:console only for lines the console prints
+	tt_skip "ring buffer loss: console_loglevel $level keeps these <4> lines from printk:console on this kernel"
+	tt_finish
+fi
 tt_assert_ge "$seen" 1 "the records that fit were delivered"
 tt_assert_ge "$full" $((N - 16)) "the rest overflowed the 4 KiB ring (ringbuf_full >= N - 16)"
 tt_assert_eq "$((seen + full))" "$N" "events seen + ringbuf_full == lines written"
