@@ -127,9 +127,9 @@ static bool peer_as_usual(const struct peer_rate *p)
 static void peer_evidence(struct finding *f, const struct peer_rate *p)
 {
 	finding_text(f, "peer", "%s", p->addr);
-	finding_text(f, "peer_retransmit_segs_per_s", "%.1f", p->recent);
+	finding_real(f, "peer_retransmit_segs_per_s", p->recent);
 	if (p->ticks >= PEER_BASELINE_TICKS)
-		finding_text(f, "peer_baseline_segs_per_s", "%.1f", p->baseline);
+		finding_real(f, "peer_baseline_segs_per_s", p->baseline);
 	finding_num(f, "peer_history_ticks", p->ticks);
 }
 
@@ -151,7 +151,7 @@ static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 		 peer && peer->ticks >= PEER_BASELINE_TICKS ? ", well above its usual rate" : "");
 	finding_num(f, "retransmit_segs", segs);
 	finding_num(f, "netns", netns);
-	finding_text(f, "retransmit_segs_per_s", "%.1f", rate);
+	finding_real(f, "retransmit_segs_per_s", rate);
 	finding_num(f, "threshold_segs", RETRANS_MIN_SEGS);
 	if (peer)
 		peer_evidence(f, peer);
@@ -346,7 +346,7 @@ static int rule_reset_storm(const struct diag_input *in, struct finding *f)
 		 in->names->rst_reason ? (reason ? reason : "unknown") : "");
 	finding_num(f, "resets_sent", sent);
 	finding_num(f, "resets_received", received);
-	finding_text(f, "resets_sent_per_s", "%.1f", rate);
+	finding_real(f, "resets_sent_per_s", rate);
 	if (in->names->rst_reason)
 		finding_text(f, "top_reason", "%s", reason ? reason : "unknown");
 	else
@@ -400,7 +400,7 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 		verdict_evidence(v, f);
 	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
 	if (in->mem.max_since_s >= 0) {
-		finding_text(f, "over_max_since_s", "%.1f", in->mem.max_since_s);
+		finding_real(f, "over_max_since_s", in->mem.max_since_s);
 		crossed_evidence(in, f);
 	}
 	tcp_mem_evidence(in, f);
@@ -783,7 +783,7 @@ static int rule_close_wait_leak(const struct diag_input *in, struct finding *f)
 		 "closed and the application never closed its side", st->tgid,
 		 (unsigned long long)st->count, st->oldest_s);
 	finding_num(f, "close_wait_sockets", st->count);
-	finding_text(f, "oldest_s", "%.1f", st->oldest_s);
+	finding_real(f, "oldest_s", st->oldest_s);
 	finding_num(f, "netns", st->netns);
 	state_culprits(in, f, TCP_CLOSE_WAIT, "does not close sockets its peers have closed");
 	finding_advice(f, "fix the application: close() the socket when read() returns 0 "
@@ -805,7 +805,7 @@ static int rule_fin_wait2(const struct diag_input *in, struct finding *f)
 		 "process %u has %llu connections in FIN_WAIT2, the oldest for %.0f s: it closed, "
 		 "its peers never did", st->tgid, (unsigned long long)st->count, st->oldest_s);
 	finding_num(f, "fin_wait2_sockets", st->count);
-	finding_text(f, "oldest_s", "%.1f", st->oldest_s);
+	finding_real(f, "oldest_s", st->oldest_s);
 	finding_num(f, "netns", st->netns);
 	if (ns)
 		finding_num(f, "tcp_fin_timeout", ns->cur.limits.fin_timeout);
@@ -837,8 +837,8 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 		crossed_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->mem.now);
 	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
-	finding_text(f, "growth_pages_per_s", "%.1f", in->mem.rate);
-	finding_text(f, "pressure_since_s", "%.1f", in->mem.pressure_since_s);
+	finding_real(f, "growth_pages_per_s", in->mem.rate);
+	finding_real(f, "pressure_since_s", in->mem.pressure_since_s);
 	finding_num(f, "memory_pressures", pressures);
 	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB, "was refused socket memory");
 	finding_advice(f, "find who holds TCP memory (tcptriage snapshot): non-reading receivers, "
