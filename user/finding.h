@@ -45,7 +45,7 @@ struct advice {
 struct finding {
 	const char *cause;    /* stable id from DESIGN.md section 3 */
 	enum severity severity;
-	char summary[256];
+	char summary[384];
 	struct evidence evidence[FINDING_MAX_EVIDENCE];
 	int n_evidence;
 	struct culprit culprits[FINDING_MAX_CULPRITS];
