@@ -51,7 +51,7 @@ static const struct hook_status hook_table[] = {
 #define HOOK_COUNT (sizeof(hook_table) / sizeof(hook_table[0]))
 /* Each retry demotes at least one hook one form. */
 #define MAX_ATTEMPTS (HOOK_COUNT * ATTACH_NONE + 1)
-#define LOG_BUF_SIZE (64 * 1024)
+#define LOG_BUF_SIZE ((size_t)64 * 1024)
 
 static const char *const kind_suffix[] = { "__btf", "__raw", "__tp" };
 static const char *const kind_names[] = { "tp_btf", "raw_tp", "tracepoint", "none" };
