@@ -246,40 +246,99 @@ static void retransmit_culprits(const struct diag_input *in, struct finding *f, 
 			      "process owning the retransmitting sockets");
 }
 
-static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
+/* The share of a connection's new segments it had to send again, over its life; < 0 unknown. */
+static double flow_ratio(const struct flow_seen *fl)
 {
-	struct share s;
-	const struct flow_seen *top;
-	const struct peer_rate *peer;
-	int64_t fast, timeouts;
+	if (!fl->sent || fl->sent <= fl->sent_retrans)
+		return -1;
+	return (double)fl->sent_retrans / (double)(fl->sent - fl->sent_retrans);
+}
+
+/*
+ * One lossy path among much healthy traffic: its namespace's share stays low,
+ * the connection's own does not.  The flow with the highest share among those
+ * past the floors, or NULL.
+ */
+static const struct flow_seen *lossy_flow(const struct diag_input *in)
+{
+	const struct flow_seen *worst = NULL;
+	double span = in->window_s > 0 ? in->window_s : 1;
+
+	for (size_t i = 0; i < in->n_flows && in->flows[i].segs; i++) {
+		const struct flow_seen *fl = &in->flows[i];
+
+		if (fl->segs < RETRANS_MIN_SEGS || (double)fl->segs / span < RETRANS_MIN_RATE ||
+		    flow_ratio(fl) < RETRANS_FLOW_RATIO)
+			continue;
+		if (!worst || flow_ratio(fl) > flow_ratio(worst))
+			worst = fl;
+	}
+	return worst;
+}
+
+static void retransmit_summary(struct finding *f, const struct share *s, const struct flow_seen *top,
+			       const struct flow_seen *lossy, const char *kind, bool above_usual)
+{
 	char pct[32];
 
-	if (!worst_share(in, &retransmit_share, &s) || s.ratio < RETRANS_STORM_RATIO)
-		return 0;
-	top = top_flow_in(in, s.ns->inode);
-	peer = top && in->peers ? peer_table_find(in->peers, s.ns->inode, top->raddr) : NULL;
+	if (lossy)
+		snprintf(f->summary, sizeof(f->summary),
+			 "the connection %s -> %s in network namespace %u retransmitted %s of the %llu "
+			 "segments it sent (mostly %s retransmits in the namespace): packets are lost on "
+			 "the path to that peer%s", lossy->laddr, lossy->raddr, lossy->netns,
+			 percent(pct, sizeof(pct), flow_ratio(lossy)),
+			 (unsigned long long)(lossy->sent - lossy->sent_retrans), kind, above_usual ? ", well above its usual rate" : "");
+	else
+		snprintf(f->summary, sizeof(f->summary),
+			 "%lld TCP segments retransmitted in %.0f s in network namespace %u, %s of the %lld "
+			 "segments sent (mostly %s retransmits): packets are lost on the path to %s%s",
+			 (long long)s->count, ns_span(s->ns), s->ns->inode,
+			 percent(pct, sizeof(pct), ratio_of((double)s->count, s->traffic)),
+			 (long long)s->traffic, kind, top ? top->raddr : "the peers below",
+			 above_usual ? ", well above its usual rate" : "");
+}
+
+static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
+{
+	struct share s = { 0 };
+	const struct flow_seen *top, *lossy = NULL;
+	const struct ns_state *ns;
+	const struct peer_rate *peer;
+	int64_t fast, timeouts;
+	uint32_t netns;
+
+	if (!worst_share(in, &retransmit_share, &s) || s.ratio < RETRANS_STORM_RATIO) {
+		if (!(lossy = lossy_flow(in)))
+			return 0;
+		ns = ns_table_find(in->ns, lossy->netns);
+		s = ns ? share_in(in, &retransmit_share, ns) : (struct share){ 0 };
+	}
+	netns = lossy ? lossy->netns : s.ns->inode;
+	top = lossy ? lossy : top_flow_in(in, netns);
+	peer = top && in->peers ? peer_table_find(in->peers, netns, top->raddr) : NULL;
 	if (peer && peer_as_usual(peer))
 		return 0;
-	fast = ns_delta(s.ns, "TcpExt.TCPFastRetrans");
-	timeouts = timeout_retransmits(in, s.ns);
+	fast = s.ns ? ns_delta(s.ns, "TcpExt.TCPFastRetrans") : 0;
+	timeouts = s.ns ? timeout_retransmits(in, s.ns) : 0;
 	f->severity = SEV_WARNING;
-	snprintf(f->summary, sizeof(f->summary),
-		 "%lld TCP segments retransmitted in %.0f s in network namespace %u, %s of the %lld "
-		 "segments sent (mostly %s retransmits): packets are lost on the path to %s%s",
-		 (long long)s.count, ns_span(s.ns), s.ns->inode,
-		 percent(pct, sizeof(pct), ratio_of((double)s.count, s.traffic)), (long long)s.traffic,
-		 timeouts > fast ? "timeout" : "fast", top ? top->raddr : "the peers below",
-		 peer && peer->ticks >= PEER_BASELINE_TICKS ? ", well above its usual rate" : "");
-	share_evidence(f, &s, "retransmit_segs", "segments_sent", "retransmit_ratio",
-		       RETRANS_STORM_RATIO);
-	finding_real(f, "judged_ratio", s.ratio); /* timeout retransmits weighted */
-	finding_text(f, "kind", "%s", timeouts > fast ? "timeout" : "fast");
-	finding_num(f, "fast_retransmits", fast);
-	finding_num(f, "timeout_retransmits", timeouts);
-	finding_real(f, "retransmit_segs_per_s", s.per_s);
+	retransmit_summary(f, &s, top, lossy, timeouts > fast ? "timeout" : "fast",
+			   peer && peer->ticks >= PEER_BASELINE_TICKS);
+	if (s.ns) {
+		share_evidence(f, &s, "retransmit_segs", "segments_sent", "retransmit_ratio",
+			       RETRANS_STORM_RATIO);
+		finding_real(f, "judged_ratio", s.ratio); /* timeout retransmits weighted */
+		finding_text(f, "kind", "%s", timeouts > fast ? "timeout" : "fast");
+		finding_num(f, "fast_retransmits", fast);
+		finding_num(f, "timeout_retransmits", timeouts);
+		finding_real(f, "retransmit_segs_per_s", s.per_s);
+	} else {
+		finding_num(f, "netns", netns);
+	}
+	if (top && flow_ratio(top) >= 0)
+		finding_real(f, "flow_retransmit_ratio", flow_ratio(top));
 	if (peer)
 		peer_evidence(f, peer);
-	retransmit_culprits(in, f, s.ns->inode);
+	retransmit_culprits(in, f, netns);
 	finding_advice(f, "find where packets to the peer are lost: interface errors and drops "
 		       "(ip -s link), a saturated link, a firewall dropping, an MTU black hole",
 		       NULL, "retransmits are the symptom of loss on the path; no local limit causes them");

@@ -35,6 +35,8 @@ struct flow_seen {
 	uint32_t tgid;
 	uint64_t segs;   /* retransmitted */
 	uint64_t resets; /* sent and received */
+	uint64_t sent;   /* segments the connection sent over its life, retransmits included; 0: unknown */
+	uint64_t sent_retrans; /* ... of which retransmitted */
 };
 
 /* Sockets one owner has sitting in CLOSE_WAIT or FIN_WAIT2 (since the agent started). */
@@ -119,6 +121,7 @@ extern const size_t rule_count;
 #define RETRANS_MIN_RATE 2.0      /* ... per second */
 #define RETRANS_STORM_RATIO 0.005 /* retransmitted / segments sent: a path losing 0.5% */
 #define RETRANS_TIMEOUT_WEIGHT 5  /* a timeout retransmit counts as this many fast ones */
+#define RETRANS_FLOW_RATIO 0.02   /* one connection's own: a small, bursty sample needs more */
 #define BUF_LIMIT_MIN_DROPS 10    /* receive-queue refusals before it is a finding */
 #define BUF_DROP_RATIO 0.001      /* ... and per packet received */
 #define RESET_MIN_COUNT 50        /* resets sent in the window */

@@ -172,7 +172,7 @@ TEST(retransmit_storm_is_judged_against_segments_sent)
 	ns_count(&fx, "TcpExt.TCPFastRetrans", 60);
 	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
 	ns_count(&fx, "Tcp.OutSegs", 10000);
-	fx.flows[0] = (struct flow_seen){ "198.18.0.1:40000", "198.18.0.2:5001", NS_INODE, 42, 60, 0 };
+	fx.flows[0] = (struct flow_seen){ "198.18.0.1:40000", "198.18.0.2:5001", NS_INODE, 42, 60, 0, 0, 0 };
 	fx.in.n_flows = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
 		goto out;
@@ -185,6 +185,34 @@ TEST(retransmit_storm_is_judged_against_segments_sent)
 	ASSERT_EQ_STR(evidence_named(&f, "kind")->text, "fast");
 	ns_count(&fx, "Tcp.RetransSegs", RETRANS_MIN_SEGS - 1);
 	ns_count(&fx, "Tcp.OutSegs", 100);
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
+out:
+	free_fixture(&fx);
+}
+
+/* One lossy connection among much healthy traffic: judged against its own segments. */
+TEST(retransmit_storm_finds_one_lossy_connection)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.RetransSegs", 60);
+	ns_count(&fx, "Tcp.OutSegs", 1000000); /* 0.006% */
+	fx.flows[0] = (struct flow_seen){ "10.0.0.1:40000", "10.0.0.2:443", NS_INODE, 42, 60, 0,
+					  .sent = 100000, .sent_retrans = 60 };
+	fx.in.n_flows = 1;
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0); /* 0.06% of its own too */
+	fx.flows[0].sent = 6060; /* 1%: a storm for a namespace, not yet for one connection */
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
+	fx.flows[0].sent = 2060; /* 60 of 2000 new segments: 3% */
+	if (!ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		goto out;
+	ASSERT_TRUE(real_of(&f, "flow_retransmit_ratio") == 0.03);
+	ASSERT_TRUE(strstr(f.summary, "10.0.0.1:40000 -> 10.0.0.2:443") != NULL);
+	ASSERT_TRUE(strstr(f.summary, "3.0% of the 2000 segments it sent") != NULL);
+	ASSERT_EQ_INT(f.culprits[0].pid, 42);
+	fx.flows[0].segs = RETRANS_MIN_SEGS - 1; /* its retransmits seen by the agent: a floor too */
 	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
 out:
 	free_fixture(&fx);
@@ -252,7 +280,7 @@ TEST(reset_storm_is_judged_against_connections)
 	ns_count(&fx, "Tcp.OutRsts", RESET_MIN_COUNT - 1);
 	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0); /* under the floor */
 	ns_count(&fx, "Tcp.OutRsts", RESET_MIN_COUNT);
-	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5000", "127.0.0.1:40000", NS_INODE, 5, 0, 60 };
+	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5000", "127.0.0.1:40000", NS_INODE, 5, 0, 60, 0, 0 };
 	fx.in.n_flows = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
 		goto out;
