@@ -37,8 +37,10 @@ ratio() { awk -v n="$1" -v d="$2" 'BEGIN { printf "%.6f", (d > 0 ? n / d : 0) }'
 tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
 	--bind 127.0.0.1 --port $PORT --backlog 4096 --seconds 60 >/dev/null
 tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+# A UDP service sizes its receive buffer for the bursts it must ride out: here
+# the reader shares two cores with everything above and may wait its turn.
 tt_bg -o "$TT_TMP/usink.out" ip netns exec "$NS" "$TT_TTLOAD" udp-sink \
-	--bind 127.0.0.1 --port $UPORT --read --seconds 60 >/dev/null
+	--bind 127.0.0.1 --port $UPORT --read --rcvbuf 4194304 --seconds 60 >/dev/null
 tt_wait_for_line "$TT_TMP/usink.out" '^ready$' 5 || tt_bail "udp-sink ready"
 
 AG=$TT_TMP/agent.json

@@ -339,11 +339,15 @@ static socklen_t make_addr(const char *s, unsigned long long port,
 	die_usage("invalid IPv4/IPv6 address '%s'", s);
 }
 
+/* SO_RCVBUF / SO_SNDBUF; as root the FORCE variant, so sizes over net.core.[rw]mem_max count too. */
 static void set_buf(int fd, int opt, unsigned long long v, const char *what)
 {
+	int force = opt == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
 	int iv = (int)v;
 
-	if (v && setsockopt(fd, SOL_SOCKET, opt, &iv, sizeof(iv)) < 0)
+	if (!v || !setsockopt(fd, SOL_SOCKET, force, &iv, sizeof(iv)))
+		return;
+	if (setsockopt(fd, SOL_SOCKET, opt, &iv, sizeof(iv)) < 0)
 		die_sys(what);
 }
 
