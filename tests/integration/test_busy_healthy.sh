@@ -24,10 +24,9 @@ COUNTERS="Tcp.OutSegs Tcp.RetransSegs TcpExt.TCPFastRetrans TcpExt.TCPSlowStartR
 	TcpExt.ListenDrops Ip.InReceives Tcp.InSegs Udp.InDatagrams Udp.RcvbufErrors TcpExt.TCPRcvQDrop"
 
 declare -A before after
-read_counters() { # ARRAY-NAME : every counter of $COUNTERS in the namespace
-	local -n into=$1
+read_counters() { # : "COUNTER VALUE" for every counter of $COUNTERS in the namespace
 	local c
-	for c in $COUNTERS; do into[$c]=$(tt_nstat "$NS" "$c"); done
+	for c in $COUNTERS; do echo "$c $(tt_nstat "$NS" "$c")"; done
 }
 delta() { echo $((${after[$1]:-0} - ${before[$1]:-0})); }
 ratio() { awk -v n="$1" -v d="$2" 'BEGIN { printf "%.6f", (d > 0 ? n / d : 0) }'; }
@@ -45,7 +44,7 @@ tt_wait_for_line "$TT_TMP/usink.out" '^ready$' 5 || tt_bail "udp-sink ready"
 
 AG=$TT_TMP/agent.json
 ta_start "$AG" || tt_bail "agent start"
-read_counters before
+while read -r k v; do before[$k]=$v; done < <(read_counters)
 
 for i in 1 2; do
 	tt_bg -o "$TT_TMP/churn$i.out" ip netns exec "$NS" "$TT_TTLOAD" churn --host 127.0.0.1 \
@@ -60,7 +59,7 @@ for f in churn1 churn2 bulk udp; do
 		tt_diag "$f did not finish"
 done
 tt_sleep 1
-read_counters after
+while read -r k v; do after[$k]=$v; done < <(read_counters)
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 

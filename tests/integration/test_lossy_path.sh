@@ -53,6 +53,9 @@ run_level() { # PERMILLE : one agent run over one transfer at that loss
 	ta_stop || return 1
 	f=$(ta_findings "$ag" retransmit_storm | jq -c --argjson ns "$ino_a" 'select(.evidence.netns == $ns)' | tail -n 1)
 	LEVEL_FIRED=$([[ -n $f ]] && echo yes || echo no)
+	# One finding per cause: a worse namespace of another test on this host takes it.
+	LEVEL_OTHER=$(ta_findings "$ag" retransmit_storm | jq -r --argjson ns "$ino_a" 'select(.evidence.netns != $ns) | "\(.evidence.netns) at \(.evidence.retransmit_ratio)"' | tail -n 1)
+	[[ -n $f ]] || tt_diag "loss $pm permille: agent retransmit_segs in a=$(ta_ns_counter "$ag" "$ino_a" retransmit_segs); retransmit_storm lines: $(jq -c 'select(.type == "finding" and .cause == "retransmit_storm") | {state, netns: .evidence.netns, summary}' "$ag" | head -c 800)"
 	LEVEL_FINDING=$f LEVEL_CLIENT=$cli
 	tt_diag "loss $pm permille: kernel RetransSegs=$((r1 - r0)) OutSegs=$((o1 - o0)) ratio=$(awk -v r=$((r1 - r0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.4f", (o > 0 ? r / o : 0) }'); retransmit_storm fired: $LEVEL_FIRED${f:+ ($(jq -c '.evidence | {retransmit_ratio, judged_ratio, kind, fast_retransmits, timeout_retransmits}' <<<"$f"))}"
 }
@@ -60,6 +63,10 @@ run_level() { # PERMILLE : one agent run over one transfer at that loss
 for pm in ${TT_LOSS_PERMILLE:-10 50}; do
 	run_level "$pm" || tt_bail "run at $pm permille"
 	((pm < 10)) && continue
+	if [[ $LEVEL_FIRED == no && -n $LEVEL_OTHER ]]; then
+		tt_skip "loss $pm permille: the finding went to a worse namespace of another test ($LEVEL_OTHER)"
+		continue
+	fi
 	tt_assert_eq "$LEVEL_FIRED" yes "loss $pm permille: retransmit_storm fires for namespace a"
 	[[ $LEVEL_FIRED == yes ]] || continue
 	f=$LEVEL_FINDING
