@@ -279,6 +279,7 @@ static const struct flow_seen *lossy_flow(const struct diag_input *in)
 static void retransmit_summary(struct finding *f, const struct share *s, const struct flow_seen *top,
 			       const struct flow_seen *lossy, const char *kind, bool above_usual)
 {
+	const char *usual = above_usual ? ", well above its usual rate" : "";
 	char pct[32];
 
 	if (lossy)
@@ -287,32 +288,58 @@ static void retransmit_summary(struct finding *f, const struct share *s, const s
 			 "segments it sent (mostly %s retransmits in the namespace): packets are lost on "
 			 "the path to that peer%s", lossy->laddr, lossy->raddr, lossy->netns,
 			 percent(pct, sizeof(pct), flow_ratio(lossy)),
-			 (unsigned long long)(lossy->sent - lossy->sent_retrans), kind, above_usual ? ", well above its usual rate" : "");
+			 (unsigned long long)(lossy->sent - lossy->sent_retrans), kind, usual);
 	else
 		snprintf(f->summary, sizeof(f->summary),
 			 "%lld TCP segments retransmitted in %.0f s in network namespace %u, %s of the %lld "
 			 "segments sent (mostly %s retransmits): packets are lost on the path to %s%s",
 			 (long long)s->count, ns_span(s->ns), s->ns->inode,
 			 percent(pct, sizeof(pct), ratio_of((double)s->count, s->traffic)),
-			 (long long)s->traffic, kind, top ? top->raddr : "the peers below",
-			 above_usual ? ", well above its usual rate" : "");
+			 (long long)s->traffic, kind, top ? top->raddr : "the peers below", usual);
+}
+
+/*
+ * Where retransmits are a storm: a namespace's share of its segments sent, or
+ * else one lossy connection's own (then s is its namespace's, if still read).
+ */
+static bool retransmit_storm_at(const struct diag_input *in, struct share *s,
+				const struct flow_seen **lossy)
+{
+	const struct ns_state *ns;
+
+	*lossy = NULL;
+	if (worst_share(in, &retransmit_share, s) && s->ratio >= RETRANS_STORM_RATIO)
+		return true;
+	if (!(*lossy = lossy_flow(in)))
+		return false;
+	ns = ns_table_find(in->ns, (*lossy)->netns);
+	*s = ns ? share_in(in, &retransmit_share, ns) : (struct share){ 0 };
+	return true;
+}
+
+static void retransmit_evidence(struct finding *f, const struct share *s, const char *kind,
+				int64_t fast, int64_t timeouts)
+{
+	share_evidence(f, s, "retransmit_segs", "segments_sent", "retransmit_ratio",
+		       RETRANS_STORM_RATIO);
+	finding_real(f, "judged_ratio", s->ratio); /* timeout retransmits weighted */
+	finding_text(f, "kind", "%s", kind);
+	finding_num(f, "fast_retransmits", fast);
+	finding_num(f, "timeout_retransmits", timeouts);
+	finding_real(f, "retransmit_segs_per_s", s->per_s);
 }
 
 static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 {
 	struct share s = { 0 };
-	const struct flow_seen *top, *lossy = NULL;
-	const struct ns_state *ns;
+	const struct flow_seen *top, *lossy;
 	const struct peer_rate *peer;
 	int64_t fast, timeouts;
+	const char *kind;
 	uint32_t netns;
 
-	if (!worst_share(in, &retransmit_share, &s) || s.ratio < RETRANS_STORM_RATIO) {
-		if (!(lossy = lossy_flow(in)))
-			return 0;
-		ns = ns_table_find(in->ns, lossy->netns);
-		s = ns ? share_in(in, &retransmit_share, ns) : (struct share){ 0 };
-	}
+	if (!retransmit_storm_at(in, &s, &lossy))
+		return 0;
 	netns = lossy ? lossy->netns : s.ns->inode;
 	top = lossy ? lossy : top_flow_in(in, netns);
 	peer = top && in->peers ? peer_table_find(in->peers, netns, top->raddr) : NULL;
@@ -320,20 +347,13 @@ static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 		return 0;
 	fast = s.ns ? ns_delta(s.ns, "TcpExt.TCPFastRetrans") : 0;
 	timeouts = s.ns ? timeout_retransmits(in, s.ns) : 0;
+	kind = timeouts > fast ? "timeout" : "fast";
 	f->severity = SEV_WARNING;
-	retransmit_summary(f, &s, top, lossy, timeouts > fast ? "timeout" : "fast",
-			   peer && peer->ticks >= PEER_BASELINE_TICKS);
-	if (s.ns) {
-		share_evidence(f, &s, "retransmit_segs", "segments_sent", "retransmit_ratio",
-			       RETRANS_STORM_RATIO);
-		finding_real(f, "judged_ratio", s.ratio); /* timeout retransmits weighted */
-		finding_text(f, "kind", "%s", timeouts > fast ? "timeout" : "fast");
-		finding_num(f, "fast_retransmits", fast);
-		finding_num(f, "timeout_retransmits", timeouts);
-		finding_real(f, "retransmit_segs_per_s", s.per_s);
-	} else {
+	retransmit_summary(f, &s, top, lossy, kind, peer && peer->ticks >= PEER_BASELINE_TICKS);
+	if (s.ns)
+		retransmit_evidence(f, &s, kind, fast, timeouts);
+	else
 		finding_num(f, "netns", netns);
-	}
 	if (top && flow_ratio(top) >= 0)
 		finding_real(f, "flow_retransmit_ratio", flow_ratio(top));
 	if (peer)

@@ -127,7 +127,7 @@ extern const size_t rule_count;
 #define RESET_MIN_COUNT 50        /* resets sent in the window */
 #define RESET_MIN_RATE 5.0        /* resets sent per second */
 #define RESET_STORM_RATIO 0.1     /* resets sent / connections opened and accepted */
-#define LISTEN_MIN_OVERFLOWS 10   /* accept queue overflows in the window */
+#define LISTEN_MIN_OVERFLOWS 5    /* accept queue overflows (SYNs a client resends) in the window */
 #define LISTEN_OVERFLOW_RATIO 0.01 /* ... per connection attempt reaching a listener */
 #define LEAK_MIN_SOCKETS 10       /* CLOSE_WAIT / FIN_WAIT2 sockets of one process */
 #define LEAK_MIN_AGE_S 3.0        /* ... the oldest of them at least this old */
