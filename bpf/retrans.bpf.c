@@ -13,14 +13,18 @@ static __always_inline __u64 skb_segs(const struct sk_buff *skb)
 	return segs ? segs : 1;
 }
 
+/* The connection's own totals come along, so its retransmits can be judged against its traffic. */
 static __always_inline void flow_add(const struct sock *sk, __u64 segs)
 {
+	const struct tcp_sock *tp = (const void *)sk;
 	struct tt_flow_val *val = flow_entry(sk);
 
 	if (!val)
 		return;
 	__sync_fetch_and_add(&val->retrans_segs, segs);
 	__sync_fetch_and_add(&val->retrans_events, 1);
+	val->segs_out = BPF_CORE_READ(tp, segs_out);
+	val->total_retrans = BPF_CORE_READ(tp, total_retrans);
 	val->last_ns = bpf_ktime_get_ns();
 }
 

@@ -85,6 +85,8 @@ struct tt_flow_val {
 	__u64 resets_received;
 	__u64 last_ns;
 	__u32 tgid;
+	__u32 segs_out;      /* the socket's segments sent (retransmits included) at its last retransmit */
+	__u32 total_retrans; /* ... and the segments it retransmitted over its life */
 	__u32 pad;
 };
 

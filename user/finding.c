@@ -11,29 +11,43 @@ const char *severity_name(enum severity s)
 	return s <= SEV_CRITICAL ? names[s] : "info";
 }
 
-void finding_num(struct finding *f, const char *name, int64_t value)
+/* The next evidence slot, cleared and named, or NULL when the finding is full. */
+static struct evidence *evidence_add(struct finding *f, const char *name, enum evidence_kind kind)
 {
 	struct evidence *e;
 
 	if (f->n_evidence >= FINDING_MAX_EVIDENCE)
-		return;
+		return NULL;
 	e = &f->evidence[f->n_evidence++];
 	memset(e, 0, sizeof(*e));
 	e->name = name;
-	e->value = value;
+	e->kind = kind;
+	return e;
+}
+
+void finding_num(struct finding *f, const char *name, int64_t value)
+{
+	struct evidence *e = evidence_add(f, name, EV_INT);
+
+	if (e)
+		e->value = value;
+}
+
+void finding_real(struct finding *f, const char *name, double value)
+{
+	struct evidence *e = evidence_add(f, name, EV_REAL);
+
+	if (e)
+		e->real = value;
 }
 
 void finding_text(struct finding *f, const char *name, const char *fmt, ...)
 {
-	struct evidence *e;
+	struct evidence *e = evidence_add(f, name, EV_TEXT);
 	va_list ap;
 
-	if (f->n_evidence >= FINDING_MAX_EVIDENCE)
+	if (!e)
 		return;
-	e = &f->evidence[f->n_evidence++];
-	memset(e, 0, sizeof(*e));
-	e->name = name;
-	e->is_text = true;
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
 	va_end(ap);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FINDING_MAX_EVIDENCE 16
+#define FINDING_MAX_EVIDENCE 24
 #define FINDING_MAX_CULPRITS 8
 #define FINDING_MAX_ADVICE 6
 #define FINDING_MAX_LINKS 8
@@ -14,10 +14,13 @@
 
 enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
+enum evidence_kind { EV_INT, EV_REAL, EV_TEXT };
+
 struct evidence {
 	const char *name;
-	bool is_text;
+	enum evidence_kind kind;
 	int64_t value;
+	double real;
 	char text[128];
 };
 
@@ -53,7 +56,7 @@ struct finding {
 	struct culprit victims[FINDING_MAX_CULPRITS]; /* why: the impact */
 	int n_victims;
 	enum severity severity;
-	char summary[256];
+	char summary[384];
 	struct evidence evidence[FINDING_MAX_EVIDENCE];
 	int n_evidence;
 	struct culprit culprits[FINDING_MAX_CULPRITS];
@@ -64,6 +67,8 @@ struct finding {
 
 const char *severity_name(enum severity s);
 void finding_num(struct finding *f, const char *name, int64_t value);
+/* A measured quantity (rate, ratio, seconds): a JSON number with a fraction. */
+void finding_real(struct finding *f, const char *name, double value);
 void finding_text(struct finding *f, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /*

@@ -91,11 +91,19 @@ static int reading_copy(struct ns_reading *dst, const struct ns_reading *src)
 	return 0;
 }
 
+/* The baseline becomes the reading from half a window ago; now's starts the next half. */
+static int hop(struct ns_state *ns, double now)
+{
+	ns->base_at = ns->next_at;
+	ns->next_at = now;
+	if (reading_copy(&ns->base, &ns->next))
+		return -ENOMEM;
+	return reading_copy(&ns->next, &ns->cur);
+}
+
 static int refresh_one(struct ns_state *ns, const struct netns_entry *e, double now,
 		       double window_s, bool initial)
 {
-	bool take_base = (initial && !ns->has_base) ||
-			 (ns->has_base && window_s > 0 && now - ns->base_at >= window_s);
 	int err;
 
 	ns->pid = e->pid;
@@ -104,13 +112,16 @@ static int refresh_one(struct ns_state *ns, const struct netns_entry *e, double 
 	if (err)
 		return err;
 	ns->seen = true;
-	if (!take_base && ns->has_base)
-		return 0;
-	ns->base_at = now;
+	ns->cur_at = now;
+	if (ns->has_base)
+		return window_s > 0 && now - ns->next_at >= window_s / 2 ? hop(ns, now) : 0;
+	ns->base_at = ns->next_at = now;
 	ns->has_base = true;
-	if (!take_base)
-		return 0; /* new since the start: an empty baseline, counters from zero */
-	return reading_copy(&ns->base, &ns->cur);
+	if (!initial)
+		return 0; /* new since the start: empty baselines, counters from zero */
+	if (reading_copy(&ns->base, &ns->cur))
+		return -ENOMEM;
+	return reading_copy(&ns->next, &ns->cur);
 }
 
 int ns_table_refresh(struct ns_table *t, double now, double window_s)
@@ -140,6 +151,7 @@ void ns_table_free(struct ns_table *t)
 {
 	for (size_t i = 0; i < t->count; i++) {
 		ns_reading_free(&t->items[i].base);
+		ns_reading_free(&t->items[i].next);
 		ns_reading_free(&t->items[i].cur);
 	}
 	free(t->items);
@@ -166,4 +178,9 @@ int64_t ns_delta(const struct ns_state *ns, const char *counter)
 int64_t ns_conntrack_delta(const struct ns_state *ns, const char *counter)
 {
 	return set_delta(&ns->cur.conntrack, &ns->base.conntrack, counter);
+}
+
+double ns_span(const struct ns_state *ns)
+{
+	return ns->cur_at - ns->base_at;
 }

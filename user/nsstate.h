@@ -40,7 +40,9 @@ struct ns_state {
 	bool seen;          /* found at the last refresh */
 	bool has_base;      /* false: born after the agent started, so its counters began at 0 */
 	double base_at;     /* seconds since start of the baseline */
-	struct ns_reading base, cur;
+	double next_at;     /* ... of the reading that becomes the next baseline */
+	double cur_at;      /* ... of the current reading */
+	struct ns_reading base, next, cur;
 };
 
 struct ns_table {
@@ -51,8 +53,11 @@ struct ns_table {
 /*
  * Read every namespace now.  At the first refresh every namespace takes its
  * reading as baseline; one that appears later was created since, so its
- * counters count from zero.  With window_s > 0, a baseline older than that
- * is replaced by the current reading (a tumbling window).
+ * counters count from zero.  With window_s > 0 the window hops every
+ * window_s / 2: the baseline becomes the reading taken half a window ago, so
+ * deltas always cover between half a window and a window, never an empty
+ * span right after a reset (a rate needs its numerator and denominator over
+ * the same, non-empty span).
  */
 int ns_table_refresh(struct ns_table *t, double now, double window_s);
 void ns_table_free(struct ns_table *t);
@@ -61,6 +66,8 @@ const struct ns_state *ns_table_find(const struct ns_table *t, uint32_t inode);
 /* cur - base of a counter (0 when absent); conntrack stats with ns_conntrack_delta. */
 int64_t ns_delta(const struct ns_state *ns, const char *counter);
 int64_t ns_conntrack_delta(const struct ns_state *ns, const char *counter);
+/* Seconds the deltas cover. */
+double ns_span(const struct ns_state *ns);
 
 /* Read one namespace's reading from inside it (the caller has entered it). */
 int ns_read_current(struct ns_reading *r);

@@ -463,10 +463,14 @@ static void finding_json(struct out *o, const struct finding *f, enum finding_st
 	jw_key(o->jw, "evidence");
 	jw_obj_begin(o->jw);
 	for (int i = 0; i < f->n_evidence; i++) {
-		if (f->evidence[i].is_text)
-			jw_kv_str(o->jw, f->evidence[i].name, f->evidence[i].text);
+		const struct evidence *e = &f->evidence[i];
+
+		if (e->kind == EV_TEXT)
+			jw_kv_str(o->jw, e->name, e->text);
+		else if (e->kind == EV_REAL)
+			jw_kv_double(o->jw, e->name, e->real);
 		else
-			jw_kv_i64(o->jw, f->evidence[i].name, f->evidence[i].value);
+			jw_kv_i64(o->jw, e->name, e->value);
 	}
 	jw_obj_end(o->jw);
 	processes_json(o, "culprits", f->culprits, f->n_culprits, "why");
@@ -524,9 +528,11 @@ static void finding_text_out(struct out *o, const struct finding *f, enum findin
 	for (int i = 0; i < f->n_evidence; i++) {
 		const struct evidence *e = &f->evidence[i];
 
-		if (e->is_text)
+		if (e->kind == EV_TEXT)
 			fprintf(o->f, " %s=\"%s\"", e->name,
 				safe(buf, sizeof(buf), e->text, strlen(e->text)));
+		else if (e->kind == EV_REAL)
+			fprintf(o->f, " %s=%.4g", e->name, e->real);
 		else
 			fprintf(o->f, " %s=%lld", e->name, (long long)e->value);
 	}

@@ -55,11 +55,12 @@ static uint32_t drop_reason(const struct diag_input *in, const char *name)
 	return kenum_value(in->names->drop_reason, name, &v) ? UINT32_MAX : v;
 }
 
-static uint64_t drops_of(const struct diag_input *in, const char *reason)
+/* Drops of one reason in netns (ANY_NETNS: all) over the window. */
+static uint64_t drops_of(const struct diag_input *in, const char *reason, uint32_t netns)
 {
 	uint32_t v = drop_reason(in, reason);
 
-	return v == UINT32_MAX ? 0 : counts_sum(in->window, TT_SIG_DROP, v, ANY_NETNS, false);
+	return v == UINT32_MAX ? 0 : counts_sum(in->window, TT_SIG_DROP, v, netns, false);
 }
 
 static const struct ns_state *worst_ns(const struct diag_input *in, const char *counter,
@@ -81,31 +82,121 @@ static int64_t ns_delta_all(const struct diag_input *in, const char *counter)
 
 /* Drops of one reason as evidence, or "not visible" where the kernel has no drop reasons. */
 static void drops_evidence(const struct diag_input *in, struct finding *f, const char *name,
-			   const char *reason)
+			   const char *reason, uint32_t netns)
 {
 	if (in->names->drop_reason)
-		finding_num(f, name, drops_of(in, reason));
+		finding_num(f, name, drops_of(in, reason, netns));
 	else
 		finding_unseen(f, UNSEEN_DROP_REASONS);
 }
 
-/* The namespace with the most retransmitted segments. */
-static uint32_t busiest_netns(const struct count_table *t, uint32_t signal, uint64_t *segs)
+/*
+ * A count in one namespace judged against the traffic that carried it: a
+ * busy host retransmits, resets and drops more than a quiet one, and only a
+ * clear departure from that share is a finding.
+ */
+struct share {
+	const struct ns_state *ns;
+	int64_t count;   /* retransmitted segments, resets, drops, overflows */
+	int64_t traffic; /* segments sent, connections, packets received, attempts */
+	double ratio;    /* count (with extra weight) per unit of traffic */
+	double per_s;
+};
+
+typedef int64_t (*ns_count_fn)(const struct diag_input *in, const struct ns_state *ns);
+
+struct share_rule {
+	ns_count_fn count, traffic;
+	ns_count_fn extra;     /* optional: events of count that weigh more */
+	double extra_weight;   /* ... each counts this many times in the ratio */
+	bool count_in_window;  /* count is the BPF window's (window_s), not the namespace's span */
+	int64_t min_count;     /* floors: a tiny sample never fires */
+	double min_per_s;
+};
+
+static double ratio_of(double count, int64_t traffic)
 {
-	uint32_t ns[64], best = 0;
-	size_t n = counts_netns_list(t, ns, 64);
+	return count / (double)(traffic > 0 ? traffic : 1); /* no traffic: the count itself */
+}
 
-	*segs = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t s = counts_sum(t, signal, ANY_SUB, ns[i], true);
+static struct share share_in(const struct diag_input *in, const struct share_rule *r,
+			     const struct ns_state *ns)
+{
+	struct share s = { ns, r->count(in, ns), r->traffic(in, ns), 0, 0 };
+	double span = ns_span(ns) > 0 ? ns_span(ns) : 1;
+	double count_span = r->count_in_window && in->window_s > 0 ? in->window_s : span;
+	double weighted = (double)s.count;
 
-		if (s > *segs) {
-			*segs = s;
-			best = ns[i];
+	if (r->extra)
+		weighted += (r->extra_weight - 1) * (double)r->extra(in, ns);
+	s.per_s = (double)s.count / count_span;
+	s.ratio = ratio_of(weighted * span / count_span, s.traffic); /* both over one span */
+	return s;
+}
+
+/* The namespace where the count is the largest share of its traffic, past the floors. */
+static bool worst_share(const struct diag_input *in, const struct share_rule *r, struct share *out)
+{
+	bool found = false;
+
+	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
+		struct share s = share_in(in, r, &in->ns->items[i]);
+
+		if (s.count <= 0 || s.count < r->min_count || s.per_s < r->min_per_s)
+			continue;
+		if (!found || s.ratio > out->ratio) {
+			*out = s;
+			found = true;
 		}
 	}
-	return best;
+	return found;
 }
+
+static void share_evidence(struct finding *f, const struct share *s, const char *count,
+			   const char *traffic, const char *ratio, double threshold)
+{
+	ns_evidence(f, s->ns);
+	finding_num(f, count, s->count);
+	finding_num(f, traffic, s->traffic);
+	finding_real(f, ratio, ratio_of((double)s->count, s->traffic));
+	finding_real(f, "threshold_ratio", threshold);
+}
+
+/* "1.3%", or two significant digits below 1% ("0.0071%"). */
+static const char *percent(char *buf, size_t len, double ratio)
+{
+	snprintf(buf, len, ratio < 0.01 ? "%.2g%%" : "%.1f%%", ratio * 100);
+	return buf;
+}
+
+static int64_t retransmitted(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.RetransSegs");
+}
+
+static int64_t segments_sent(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.OutSegs"); /* new segments only: retransmits are apart */
+}
+
+/*
+ * Retransmits after a retransmission timeout (in Loss state, and SYNs): fast
+ * recovery could not repair the loss, the connection stalled for an RTO
+ * (200 ms at least).  Fast retransmits may be reordering or one lost segment.
+ */
+static int64_t timeout_retransmits(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "TcpExt.TCPSlowStartRetrans") + ns_delta(ns, "TcpExt.TCPSynRetrans");
+}
+
+static const struct share_rule retransmit_share = {
+	.count = retransmitted, .traffic = segments_sent,
+	.extra = timeout_retransmits, .extra_weight = RETRANS_TIMEOUT_WEIGHT,
+	.min_count = RETRANS_MIN_SEGS, .min_per_s = RETRANS_MIN_RATE,
+};
 
 /* The flow with the most retransmitted segments in netns, or NULL. */
 static const struct flow_seen *top_flow_in(const struct diag_input *in, uint32_t netns)
@@ -127,48 +218,147 @@ static bool peer_as_usual(const struct peer_rate *p)
 static void peer_evidence(struct finding *f, const struct peer_rate *p)
 {
 	finding_text(f, "peer", "%s", p->addr);
-	finding_text(f, "peer_retransmit_segs_per_s", "%.1f", p->recent);
+	finding_real(f, "peer_retransmit_segs_per_s", p->recent);
 	if (p->ticks >= PEER_BASELINE_TICKS)
-		finding_text(f, "peer_baseline_segs_per_s", "%.1f", p->baseline);
+		finding_real(f, "peer_baseline_segs_per_s", p->baseline);
 	finding_num(f, "peer_history_ticks", p->ticks);
 }
 
-static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
+static void retransmit_culprits(const struct diag_input *in, struct finding *f, uint32_t netns)
 {
-	uint64_t segs;
-	uint32_t netns = busiest_netns(in->window, TT_SIG_RETRANS, &segs);
-	double rate = in->window_s > 0 ? segs / in->window_s : 0;
-	const struct flow_seen *top = top_flow_in(in, netns);
-	const struct peer_rate *peer = top && in->peers ? peer_table_find(in->peers, netns, top->raddr) : NULL;
+	for (size_t i = 0, n = 0; i < in->n_flows && n < 3 && in->flows[i].segs; i++) {
+		struct culprit *c;
 
-	if (segs < RETRANS_MIN_SEGS || rate < RETRANS_MIN_RATE || (peer && peer_as_usual(peer)))
-		return 0;
-	f->severity = SEV_WARNING;
-	snprintf(f->summary, sizeof(f->summary),
-		 "%llu TCP segments retransmitted in %.0f s in network namespace %u: packets are "
-		 "being lost on the path to %s%s", (unsigned long long)segs, in->window_s, netns,
-		 top ? top->raddr : "the peers below",
-		 peer && peer->ticks >= PEER_BASELINE_TICKS ? ", well above its usual rate" : "");
-	finding_num(f, "retransmit_segs", segs);
-	finding_num(f, "netns", netns);
-	finding_text(f, "retransmit_segs_per_s", "%.1f", rate);
-	finding_num(f, "threshold_segs", RETRANS_MIN_SEGS);
-	if (peer)
-		peer_evidence(f, peer);
-	for (size_t i = 0; i < in->n_flows && i < 3 && in->flows[i].segs; i++) {
-		struct culprit *c = finding_culprit(f);
-
-		if (!c)
+		if (in->flows[i].netns != netns)
+			continue;
+		if (!(c = finding_culprit(f)))
 			break;
+		n++;
 		c->pid = in->flows[i].tgid;
-		c->netns = in->flows[i].netns;
+		c->netns = netns;
 		snprintf(c->laddr, sizeof(c->laddr), "%s", in->flows[i].laddr);
 		snprintf(c->raddr, sizeof(c->raddr), "%s", in->flows[i].raddr);
 		c->count = in->flows[i].segs;
 		c->why = "flow with the most retransmitted segments";
 		name_culprit(in, c);
 	}
-	add_owner_culprits(in, f, TT_SIG_RETRANS, ANY_SUB, "process owning the retransmitting sockets");
+	add_owner_culprits_in(in, f, TT_SIG_RETRANS, ANY_SUB, netns,
+			      "process owning the retransmitting sockets");
+}
+
+/* The share of a connection's new segments it had to send again, over its life; < 0 unknown. */
+static double flow_ratio(const struct flow_seen *fl)
+{
+	if (!fl->sent || fl->sent <= fl->sent_retrans)
+		return -1;
+	return (double)fl->sent_retrans / (double)(fl->sent - fl->sent_retrans);
+}
+
+/*
+ * One lossy path among much healthy traffic: its namespace's share stays low,
+ * the connection's own does not.  The flow with the highest share among those
+ * past the floors, or NULL.
+ */
+static const struct flow_seen *lossy_flow(const struct diag_input *in)
+{
+	const struct flow_seen *worst = NULL;
+	double span = in->window_s > 0 ? in->window_s : 1;
+
+	for (size_t i = 0; i < in->n_flows && in->flows[i].segs; i++) {
+		const struct flow_seen *fl = &in->flows[i];
+
+		if (fl->segs < RETRANS_MIN_SEGS || (double)fl->segs / span < RETRANS_MIN_RATE ||
+		    flow_ratio(fl) < RETRANS_FLOW_RATIO)
+			continue;
+		if (!worst || flow_ratio(fl) > flow_ratio(worst))
+			worst = fl;
+	}
+	return worst;
+}
+
+static void retransmit_summary(struct finding *f, const struct share *s, const struct flow_seen *top,
+			       const struct flow_seen *lossy, const char *kind, bool above_usual)
+{
+	const char *usual = above_usual ? ", well above its usual rate" : "";
+	char pct[32];
+
+	if (lossy)
+		snprintf(f->summary, sizeof(f->summary),
+			 "the connection %s -> %s in network namespace %u retransmitted %s of the %llu "
+			 "segments it sent (mostly %s retransmits in the namespace): packets are lost on "
+			 "the path to that peer%s", lossy->laddr, lossy->raddr, lossy->netns,
+			 percent(pct, sizeof(pct), flow_ratio(lossy)),
+			 (unsigned long long)(lossy->sent - lossy->sent_retrans), kind, usual);
+	else
+		snprintf(f->summary, sizeof(f->summary),
+			 "%lld TCP segments retransmitted in %.0f s in network namespace %u, %s of the %lld "
+			 "segments sent (mostly %s retransmits): packets are lost on the path to %s%s",
+			 (long long)s->count, ns_span(s->ns), s->ns->inode,
+			 percent(pct, sizeof(pct), ratio_of((double)s->count, s->traffic)),
+			 (long long)s->traffic, kind, top ? top->raddr : "the peers below", usual);
+}
+
+/*
+ * Where retransmits are a storm: a namespace's share of its segments sent, or
+ * else one lossy connection's own (then s is its namespace's, if still read).
+ */
+static bool retransmit_storm_at(const struct diag_input *in, struct share *s,
+				const struct flow_seen **lossy)
+{
+	const struct ns_state *ns;
+
+	*lossy = NULL;
+	if (worst_share(in, &retransmit_share, s) && s->ratio >= RETRANS_STORM_RATIO)
+		return true;
+	if (!(*lossy = lossy_flow(in)))
+		return false;
+	ns = ns_table_find(in->ns, (*lossy)->netns);
+	*s = ns ? share_in(in, &retransmit_share, ns) : (struct share){ 0 };
+	return true;
+}
+
+static void retransmit_evidence(struct finding *f, const struct share *s, const char *kind,
+				int64_t fast, int64_t timeouts)
+{
+	share_evidence(f, s, "retransmit_segs", "segments_sent", "retransmit_ratio",
+		       RETRANS_STORM_RATIO);
+	finding_real(f, "judged_ratio", s->ratio); /* timeout retransmits weighted */
+	finding_text(f, "kind", "%s", kind);
+	finding_num(f, "fast_retransmits", fast);
+	finding_num(f, "timeout_retransmits", timeouts);
+	finding_real(f, "retransmit_segs_per_s", s->per_s);
+}
+
+static int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
+{
+	struct share s = { 0 };
+	const struct flow_seen *top, *lossy;
+	const struct peer_rate *peer;
+	int64_t fast, timeouts;
+	const char *kind;
+	uint32_t netns;
+
+	if (!retransmit_storm_at(in, &s, &lossy))
+		return 0;
+	netns = lossy ? lossy->netns : s.ns->inode;
+	top = lossy ? lossy : top_flow_in(in, netns);
+	peer = top && in->peers ? peer_table_find(in->peers, netns, top->raddr) : NULL;
+	if (peer && peer_as_usual(peer))
+		return 0;
+	fast = s.ns ? ns_delta(s.ns, "TcpExt.TCPFastRetrans") : 0;
+	timeouts = s.ns ? timeout_retransmits(in, s.ns) : 0;
+	kind = timeouts > fast ? "timeout" : "fast";
+	f->severity = SEV_WARNING;
+	retransmit_summary(f, &s, top, lossy, kind, peer && peer->ticks >= PEER_BASELINE_TICKS);
+	if (s.ns)
+		retransmit_evidence(f, &s, kind, fast, timeouts);
+	else
+		finding_num(f, "netns", netns);
+	if (top && flow_ratio(top) >= 0)
+		finding_real(f, "flow_retransmit_ratio", flow_ratio(top));
+	if (peer)
+		peer_evidence(f, peer);
+	retransmit_culprits(in, f, netns);
 	finding_advice(f, "find where packets to the peer are lost: interface errors and drops "
 		       "(ip -s link), a saturated link, a firewall dropping, an MTU black hole",
 		       NULL, "retransmits are the symptom of loss on the path; no local limit causes them");
@@ -184,56 +374,84 @@ static void tcp_mem_evidence(const struct diag_input *in, struct finding *f)
 }
 
 /*
- * Without drop reasons (before 5.17) receive-buffer drops cannot be charged to
- * a socket: take them from the namespace that counted the most instead.
+ * Packets refused for a full receive queue or buffer.  Without drop reasons
+ * (before 5.17) a drop cannot be charged to a socket: the namespace's own
+ * counters say how many instead.
  */
-static const struct ns_state *ns_rcvbuf_drops(const struct diag_input *in, int64_t *drops)
+static int64_t rcvbuf_drops(const struct diag_input *in, const struct ns_state *ns)
 {
-	int64_t udp, tcp;
-	const struct ns_state *by_udp = worst_ns(in, "Udp.RcvbufErrors", &udp);
-	const struct ns_state *by_tcp = worst_ns(in, "TcpExt.TCPRcvQDrop", &tcp);
+	if (!in->names->drop_reason)
+		return ns_delta(ns, "Udp.RcvbufErrors") + ns_delta(ns, "TcpExt.TCPRcvQDrop");
+	return (int64_t)(counts_sum(in->window, TT_SIG_RCVQ_FULL, ANY_SUB, ns->inode, false) +
+			 drops_of(in, "socket_rcvbuff", ns->inode) +
+			 drops_of(in, "socket_backlog", ns->inode));
+}
 
-	*drops = udp > tcp ? udp : tcp;
-	return udp > tcp ? by_udp : by_tcp;
+/* IPv4 packets, or TCP segments of both families when there are more of those. */
+static int64_t packets_received(const struct diag_input *in, const struct ns_state *ns)
+{
+	int64_t ip = ns_delta(ns, "Ip.InReceives"), tcp = ns_delta(ns, "Tcp.InSegs");
+
+	(void)in;
+	return ip > tcp ? ip : tcp;
+}
+
+static const struct share_rule rcvbuf_share = {
+	.count = rcvbuf_drops, .traffic = packets_received,
+	.count_in_window = true, /* with drop reasons, the BPF window's */
+	.min_count = BUF_LIMIT_MIN_DROPS,
+};
+
+static void buffer_limit_summary(struct finding *f, const struct share *s, uint64_t drops,
+				 uint64_t hits)
+{
+	char pct[32], share[160] = "";
+
+	if (s->ns)
+		snprintf(share, sizeof(share), " (%s of the %lld packets received in network namespace %u)",
+			 percent(pct, sizeof(pct), ratio_of((double)s->count, s->traffic)),
+			 (long long)s->traffic, s->ns->inode);
+	snprintf(f->summary, sizeof(f->summary),
+		 "sockets are refusing data: %llu packets dropped for a full receive buffer%s, %llu "
+		 "allocations refused by the TCP memory limit", (unsigned long long)drops, share,
+		 (unsigned long long)hits);
 }
 
 static int rule_socket_buffer_limit(const struct diag_input *in, struct finding *f)
 {
+	struct share s = { 0 };
+	bool refusing = worst_share(in, &rcvbuf_share, &s) && s.ratio >= BUF_DROP_RATIO;
+	uint32_t netns = refusing ? s.ns->inode : ANY_NETNS;
 	uint64_t hits = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
-	uint64_t rcvq = counts_sum(in->window, TT_SIG_RCVQ_FULL, ANY_SUB, ANY_NETNS, false);
-	uint64_t rcvbuf = drops_of(in, "socket_rcvbuff");
-	uint64_t proto_mem = drops_of(in, "proto_mem");
-	uint64_t backlog = drops_of(in, "socket_backlog");
-	const struct ns_state *ns_full = NULL;
-	int64_t ns_drops = 0;
+	uint64_t rcvq = counts_sum(in->window, TT_SIG_RCVQ_FULL, ANY_SUB, netns, false);
+	uint64_t rcvbuf = drops_of(in, "socket_rcvbuff", netns);
+	uint64_t proto_mem = drops_of(in, "proto_mem", netns);
+	uint64_t backlog = drops_of(in, "socket_backlog", netns);
 	struct advice *a;
 
-	if (!in->names->drop_reason)
-		ns_full = ns_rcvbuf_drops(in, &ns_drops);
-	if (!hits && rcvq + rcvbuf + backlog + ns_drops < BUF_LIMIT_MIN_DROPS)
+	if (!hits && !refusing)
 		return 0;
+	if (!refusing)
+		s = (struct share){ 0 }; /* a limit hit alone: no namespace share to show */
 	f->severity = hits || proto_mem ? SEV_CRITICAL : SEV_WARNING;
-	snprintf(f->summary, sizeof(f->summary),
-		 "sockets are refusing data: %llu packets dropped for a full receive buffer, %llu "
-		 "allocations refused by the TCP memory limit",
-		 (unsigned long long)(rcvq + rcvbuf + backlog) + (unsigned long long)ns_drops,
-		 (unsigned long long)hits);
-	if (ns_full) {
-		ns_evidence(f, ns_full);
-		finding_num(f, "ns_receive_buffer_drops", ns_drops);
-	}
+	buffer_limit_summary(f, &s, refusing ? (uint64_t)s.count : rcvq + rcvbuf + backlog, hits);
+	if (refusing)
+		share_evidence(f, &s, "receive_buffer_drops", "packets_received", "drop_ratio",
+			       BUF_DROP_RATIO);
+	if (refusing && !in->names->drop_reason)
+		finding_num(f, "ns_receive_buffer_drops", s.count);
 	finding_num(f, "mem_limit_hits", hits);
 	finding_num(f, "rcvq_full", rcvq);
-	drops_evidence(in, f, "drops_socket_rcvbuff", "socket_rcvbuff");
-	drops_evidence(in, f, "drops_socket_backlog", "socket_backlog");
-	drops_evidence(in, f, "drops_proto_mem", "proto_mem");
+	drops_evidence(in, f, "drops_socket_rcvbuff", "socket_rcvbuff", netns);
+	drops_evidence(in, f, "drops_socket_backlog", "socket_backlog", netns);
+	drops_evidence(in, f, "drops_proto_mem", "proto_mem", netns);
 	tcp_mem_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
 	if (rcvq + rcvbuf)
-		add_owner_culprits(in, f, TT_SIG_DROP, drop_reason(in, "socket_rcvbuff"),
-				   "its socket's receive buffer is full: it reads slower than data arrives");
-	add_owner_culprits(in, f, TT_SIG_RCVQ_FULL, ANY_SUB,
-			   "its socket's receive queue is full: it reads slower than data arrives");
+		add_owner_culprits_in(in, f, TT_SIG_DROP, drop_reason(in, "socket_rcvbuff"), netns,
+				      "its socket's receive buffer is full: it reads slower than data arrives");
+	add_owner_culprits_in(in, f, TT_SIG_RCVQ_FULL, ANY_SUB, netns,
+			      "its socket's receive queue is full: it reads slower than data arrives");
 	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB,
 			   "its socket was refused memory by the TCP memory limit");
 	finding_advice(f, "make the named process read its sockets faster (or stop sending to it): "
@@ -308,8 +526,8 @@ static void add_reset_peers(const struct diag_input *in, struct finding *f)
 	}
 }
 
-/* The reset reason sent most often in the window. */
-static uint32_t top_reset_reason(const struct count_table *t, uint64_t *count)
+/* The reset reason sent most often in netns over the window. */
+static uint32_t top_reset_reason(const struct count_table *t, uint32_t netns, uint64_t *count)
 {
 	uint32_t best = 0;
 
@@ -320,7 +538,7 @@ static uint32_t top_reset_reason(const struct count_table *t, uint64_t *count)
 
 		if (t->rows[i].key.signal != TT_SIG_RST_SENT)
 			continue;
-		n = counts_sum(t, TT_SIG_RST_SENT, sub, ANY_NETNS, false);
+		n = counts_sum(t, TT_SIG_RST_SENT, sub, netns, false);
 		if (n > *count) {
 			*count = n;
 			best = sub;
@@ -329,32 +547,54 @@ static uint32_t top_reset_reason(const struct count_table *t, uint64_t *count)
 	return best;
 }
 
+static int64_t resets_sent(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.OutRsts");
+}
+
+/* Connections this namespace opened and accepted: what resets end, or refuse. */
+static int64_t connections(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.ActiveOpens") + ns_delta(ns, "Tcp.PassiveOpens");
+}
+
+static const struct share_rule reset_share = {
+	.count = resets_sent, .traffic = connections,
+	.min_count = RESET_MIN_COUNT, .min_per_s = RESET_MIN_RATE,
+};
+
 static int rule_reset_storm(const struct diag_input *in, struct finding *f)
 {
-	uint64_t sent = counts_sum(in->window, TT_SIG_RST_SENT, ANY_SUB, ANY_NETNS, false);
-	uint64_t received = counts_sum(in->window, TT_SIG_RST_RECV, ANY_SUB, ANY_NETNS, false);
-	double rate = in->window_s > 0 ? sent / in->window_s : 0;
+	struct share s;
 	uint64_t top_count;
-	uint32_t top = top_reset_reason(in->window, &top_count);
-	const char *reason = kenum_name(in->names->rst_reason, top);
+	uint32_t top;
+	const char *reason;
+	char pct[32];
 
-	if (sent < RESET_MIN_COUNT || rate < RESET_MIN_RATE)
+	if (!worst_share(in, &reset_share, &s) || s.ratio < RESET_STORM_RATIO)
 		return 0;
+	top = top_reset_reason(in->window, s.ns->inode, &top_count);
+	reason = kenum_name(in->names->rst_reason, top);
 	f->severity = SEV_WARNING;
-	snprintf(f->summary, sizeof(f->summary), "%llu TCP resets sent in %.0f s, %s%s",
-		 (unsigned long long)sent, in->window_s,
+	snprintf(f->summary, sizeof(f->summary),
+		 "%lld TCP resets sent in %.0f s in network namespace %u, %s of the %lld connections "
+		 "opened and accepted there, %s%s", (long long)s.count, ns_span(s.ns), s.ns->inode,
+		 percent(pct, sizeof(pct), s.ratio), (long long)s.traffic,
 		 in->names->rst_reason ? "most for reason " : "(this kernel does not give reset reasons)",
 		 in->names->rst_reason ? (reason ? reason : "unknown") : "");
-	finding_num(f, "resets_sent", sent);
-	finding_num(f, "resets_received", received);
-	finding_text(f, "resets_sent_per_s", "%.1f", rate);
+	share_evidence(f, &s, "resets_sent", "connections", "reset_ratio", RESET_STORM_RATIO);
+	finding_num(f, "resets_received",
+		    counts_sum(in->window, TT_SIG_RST_RECV, ANY_SUB, s.ns->inode, false));
+	finding_real(f, "resets_sent_per_s", s.per_s);
 	if (in->names->rst_reason)
 		finding_text(f, "top_reason", "%s", reason ? reason : "unknown");
 	else
 		finding_unseen(f, UNSEEN_RESET_REASONS);
 	finding_num(f, "top_reason_count", top_count);
-	add_owner_culprits(in, f, TT_SIG_RST_SENT, ANY_SUB,
-			   "owns the sockets that sent resets (0: no socket, the kernel refused a connection)");
+	add_owner_culprits_in(in, f, TT_SIG_RST_SENT, ANY_SUB, s.ns->inode,
+			      "owns the sockets that sent resets (0: no socket, the kernel refused a connection)");
 	add_reset_peers(in, f);
 	finding_advice(f, "see why connections are refused or aborted: the top reason names it "
 		       "(no_socket: clients reach a port nobody listens on; tcp_abort_on_linger / "
@@ -497,7 +737,7 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 		verdict_evidence(v, f);
 	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
 	if (in->mem.max_since_s >= 0) {
-		finding_text(f, "over_max_since_s", "%.1f", in->mem.max_since_s);
+		finding_real(f, "over_max_since_s", in->mem.max_since_s);
 		crossed_evidence(in, f);
 	}
 	tcp_mem_evidence(in, f);
@@ -678,31 +918,50 @@ static void listener_culprit(const struct diag_input *in, struct finding *f,
 	name_culprit(in, c);
 }
 
+static int64_t listen_overflows(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "TcpExt.ListenOverflows");
+}
+
+/* Handshakes that reached a listener: accepted ones and the ones it dropped. */
+static int64_t listen_attempts(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.PassiveOpens") + ns_delta(ns, "TcpExt.ListenDrops");
+}
+
+static const struct share_rule overflow_share = {
+	.count = listen_overflows, .traffic = listen_attempts, .min_count = LISTEN_MIN_OVERFLOWS,
+};
+
 static int rule_listen_overflow(const struct diag_input *in, struct finding *f)
 {
-	int64_t overflows, drops;
-	const struct ns_state *ns = worst_ns(in, "TcpExt.ListenOverflows", &overflows);
+	struct share s;
+	const struct ns_state *ns;
 	const struct listener_seen *l;
 	long somaxconn;
+	char pct[32];
 
-	if (!ns)
+	if (!worst_share(in, &overflow_share, &s) || s.ratio < LISTEN_OVERFLOW_RATIO)
 		return 0;
-	drops = ns_delta(ns, "TcpExt.ListenDrops");
+	ns = s.ns;
 	somaxconn = ns->cur.limits.somaxconn;
 	l = listener_in(in, ns->inode);
 	f->severity = SEV_WARNING;
 	snprintf(f->summary, sizeof(f->summary),
-		 "accept queue overflow in network namespace %u: %lld connection attempts dropped "
-		 "because %s did not accept fast enough", ns->inode, (long long)overflows,
-		 l ? "the listener" : "a listener");
-	ns_evidence(f, ns);
-	finding_num(f, "listen_overflows", overflows);
-	finding_num(f, "listen_drops", drops);
+		 "accept queue overflow in network namespace %u: %lld connection attempts dropped, "
+		 "%s of the %lld that reached a listener, because %s did not accept fast enough",
+		 ns->inode, (long long)s.count, percent(pct, sizeof(pct), s.ratio),
+		 (long long)s.traffic, l ? "the listener" : "a listener");
+	share_evidence(f, &s, "listen_overflows", "connection_attempts", "overflow_ratio",
+		       LISTEN_OVERFLOW_RATIO);
+	finding_num(f, "listen_drops", ns_delta(ns, "TcpExt.ListenDrops"));
 	finding_num(f, "somaxconn", somaxconn);
 	if (l) {
 		finding_num(f, "backlog_asked", l->backlog);
 		finding_num(f, "port", l->port);
-		listener_culprit(in, f, l, overflows, "listens here and leaves its accept queue full");
+		listener_culprit(in, f, l, (uint64_t)s.count, "listens here and leaves its accept queue full");
 	}
 	finding_advice(f, "make the listening process accept faster (more accept threads or workers, "
 		       "no blocking work before accept())", NULL,
@@ -865,7 +1124,7 @@ static int rule_close_wait_leak(const struct diag_input *in, struct finding *f)
 		 "closed and the application never closed its side", st->tgid,
 		 (unsigned long long)st->count, st->oldest_s);
 	finding_num(f, "close_wait_sockets", st->count);
-	finding_text(f, "oldest_s", "%.1f", st->oldest_s);
+	finding_real(f, "oldest_s", st->oldest_s);
 	finding_num(f, "netns", st->netns);
 	state_culprits(in, f, TCP_CLOSE_WAIT, "does not close sockets its peers have closed");
 	finding_advice(f, "fix the application: close() the socket when read() returns 0 "
@@ -887,7 +1146,7 @@ static int rule_fin_wait2(const struct diag_input *in, struct finding *f)
 		 "process %u has %llu connections in FIN_WAIT2, the oldest for %.0f s: it closed, "
 		 "its peers never did", st->tgid, (unsigned long long)st->count, st->oldest_s);
 	finding_num(f, "fin_wait2_sockets", st->count);
-	finding_text(f, "oldest_s", "%.1f", st->oldest_s);
+	finding_real(f, "oldest_s", st->oldest_s);
 	finding_num(f, "netns", st->netns);
 	if (ns)
 		finding_num(f, "tcp_fin_timeout", ns->cur.limits.fin_timeout);
@@ -919,8 +1178,8 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 		crossed_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->mem.now);
 	finding_num(f, "tcp_mem_peak_pages", in->mem.peak);
-	finding_text(f, "growth_pages_per_s", "%.1f", in->mem.rate);
-	finding_text(f, "pressure_since_s", "%.1f", in->mem.pressure_since_s);
+	finding_real(f, "growth_pages_per_s", in->mem.rate);
+	finding_real(f, "pressure_since_s", in->mem.pressure_since_s);
 	finding_num(f, "memory_pressures", pressures);
 	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB, "was refused socket memory");
 	finding_advice(f, "find who holds TCP memory (tcptriage snapshot): non-reading receivers, "

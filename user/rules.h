@@ -36,6 +36,8 @@ struct flow_seen {
 	uint32_t tgid;
 	uint64_t segs;   /* retransmitted */
 	uint64_t resets; /* sent and received */
+	uint64_t sent;   /* segments the connection sent over its life, retransmits included; 0: unknown */
+	uint64_t sent_retrans; /* ... of which retransmitted */
 };
 
 /* Sockets one owner has sitting in CLOSE_WAIT or FIN_WAIT2 (since the agent started). */
@@ -114,17 +116,29 @@ struct rule {
 extern const struct rule rule_table[];
 extern const size_t rule_count;
 
-/* Thresholds: exposed for tests and documentation. */
-#define RETRANS_MIN_SEGS 50      /* in the window, per network namespace */
-#define RETRANS_MIN_RATE 2.0     /* segments per second */
-#define BUF_LIMIT_MIN_DROPS 10   /* receive-queue refusals before it is a finding */
-#define RESET_MIN_COUNT 50       /* resets sent in the window */
-#define RESET_MIN_RATE 5.0       /* resets sent per second */
-#define LEAK_MIN_SOCKETS 10      /* CLOSE_WAIT / FIN_WAIT2 sockets of one process */
-#define LEAK_MIN_AGE_S 3.0       /* ... the oldest of them at least this old */
-#define CONNTRACK_NEAR_FULL 0.95 /* nf_conntrack_count / nf_conntrack_max */
-#define FORECAST_WINDOW_S 60.0   /* a trend is fitted over this much history */
-#define FORECAST_HORIZON_S 300.0 /* default: warn when a limit is this close */
-#define FORECAST_MIN_GROWTH 0.05 /* of the limit, over the window: less is not a trend */
+/*
+ * Thresholds: exposed for tests and documentation.  Retransmits, resets,
+ * drops and listen overflows are judged per network namespace against the
+ * traffic that carried them (a busy host makes more of each); the minimum
+ * counts only keep tiny samples (the first seconds) from firing.
+ */
+#define RETRANS_MIN_SEGS 50       /* retransmitted segments in the window, per namespace */
+#define RETRANS_MIN_RATE 2.0      /* ... per second */
+#define RETRANS_STORM_RATIO 0.005 /* retransmitted / segments sent: a path losing 0.5% */
+#define RETRANS_TIMEOUT_WEIGHT 5  /* a timeout retransmit counts as this many fast ones */
+#define RETRANS_FLOW_RATIO 0.02   /* one connection's own: a small, bursty sample needs more */
+#define BUF_LIMIT_MIN_DROPS 10    /* receive-queue refusals before it is a finding */
+#define BUF_DROP_RATIO 0.001      /* ... and per packet received */
+#define RESET_MIN_COUNT 50        /* resets sent in the window */
+#define RESET_MIN_RATE 5.0        /* resets sent per second */
+#define RESET_STORM_RATIO 0.1     /* resets sent / connections opened and accepted */
+#define LISTEN_MIN_OVERFLOWS 5    /* accept queue overflows (SYNs a client resends) in the window */
+#define LISTEN_OVERFLOW_RATIO 0.01 /* ... per connection attempt reaching a listener */
+#define LEAK_MIN_SOCKETS 10       /* CLOSE_WAIT / FIN_WAIT2 sockets of one process */
+#define LEAK_MIN_AGE_S 3.0        /* ... the oldest of them at least this old */
+#define CONNTRACK_NEAR_FULL 0.95  /* nf_conntrack_count / nf_conntrack_max */
+#define FORECAST_WINDOW_S 60.0    /* a trend is fitted over this much history */
+#define FORECAST_HORIZON_S 300.0  /* default: warn when a limit is this close */
+#define FORECAST_MIN_GROWTH 0.05  /* of the limit, over the window: less is not a trend */
 
 #endif /* __TT_RULES_H */

@@ -233,6 +233,8 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	f->tgid = val->tgid;
 	f->segs = val->retrans_segs;
 	f->resets = val->resets_sent + val->resets_received;
+	f->sent = val->segs_out;
+	f->sent_retrans = val->total_retrans;
 	return w->n == w->max;
 }
 

@@ -73,8 +73,11 @@ else
 	tt_assert_eq "$rcvbuff" $((d_a + d_b + d_i)) "agent drops_by_reason.socket_rcvbuff == sum of Udp.RcvbufErrors deltas (a, b, initial)"
 fi
 tt_assert_ge "$drops_b" "$d_b" "agent drops in netns b >= Udp.RcvbufErrors delta in b"
-tt_assert_eq "$(jq -r '.evidence.drops_socket_rcvbuff // empty' <<<"$f")" "$rcvbuff" \
-	"finding evidence drops_socket_rcvbuff == end-line socket_rcvbuff"
+ev=$(jq -r '.evidence.drops_socket_rcvbuff // empty' <<<"$f")
+tt_assert_ge "$ev" "$d_b" "finding evidence drops_socket_rcvbuff (its namespace, b) >= Udp.RcvbufErrors delta in b"
+tt_assert_le "$ev" "$rcvbuff" "finding evidence drops_socket_rcvbuff <= end-line socket_rcvbuff (host-wide)"
+tt_assert_true "jq -e '(.evidence.drop_ratio | type) == \"number\" and .evidence.drop_ratio >= .evidence.threshold_ratio' <<<\"\$f\" >/dev/null" \
+	"evidence.drop_ratio (drops / packets received) is a number at or over the threshold"
 if ta_kernel_lacks "$AG" drop_receiving_socket; then
 	tt_skip "first culprit is the udp-sink: kfree_skb has no receiving socket before Linux 6.11"
 else

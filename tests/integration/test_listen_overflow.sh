@@ -57,6 +57,8 @@ tt_assert_eq "$(jq -r '.evidence.listen_drops // empty' <<<"$f")" $((d1 - d0)) \
 	"evidence.listen_drops == TcpExt.ListenDrops delta"
 tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"$f")" 1 "evidence.backlog_asked == 1"
 tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$ino" "evidence.netns is the test's namespace"
+tt_assert_true "jq -e '(.evidence.overflow_ratio | type) == \"number\" and .evidence.overflow_ratio >= .evidence.threshold_ratio' <<<\"\$f\" >/dev/null" \
+	"evidence.overflow_ratio (overflows / connection attempts) is a number at or over the threshold"
 tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$srv" "first culprit is the server (pid $srv)"
 tt_assert_true "jq -e --arg p ':$PORT' '.culprits[0].laddr // \"\" | endswith(\$p)' <<<\"\$f\" >/dev/null" \
 	"first culprit's laddr ends with :$PORT"

@@ -84,5 +84,7 @@ tt_assert_ge "$((a1 - a0))" 80 "(b) TCPAbortOnData grew by >= 80"
 f=$(ta_findings "$AG" reset_storm | tail -n 1)
 tt_assert_true "[[ -n '${f:0:1}' ]]" "(b) a final reset_storm finding"
 tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$cli" "(b) reset_storm's first culprit is the client (pid $cli)"
+tt_assert_true "jq -e '(.evidence.reset_ratio | type) == \"number\" and .evidence.reset_ratio >= .evidence.threshold_ratio' <<<\"\$f\" >/dev/null" \
+	"(b) evidence.reset_ratio (resets / connections opened and accepted) is a number at or over the threshold"
 
 tt_finish

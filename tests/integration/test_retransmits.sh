@@ -71,5 +71,8 @@ tt_assert_true "jq -e --argjson p $cli 'any(.culprits[]?; .pid == \$p)' <<<\"\$f
 	"retransmit_storm culprits include the client pid $cli"
 tt_assert_true "jq -e --argjson p $cli --arg ip '$IP_B' '[.culprits[]? | select(.pid == \$p and (.raddr // \"\" | startswith(\$ip + \":\")))] | length > 0' <<<\"\$f\" >/dev/null" \
 	"a culprit with the client pid has raddr $IP_B"
+tt_assert_true "jq -e '(.evidence.retransmit_ratio | type) == \"number\" and .evidence.retransmit_ratio >= .evidence.threshold_ratio' <<<\"\$f\" >/dev/null" \
+	"evidence.retransmit_ratio (retransmitted / segments sent) is a number at or over the threshold"
+tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$ino_a" "retransmit_storm names namespace a"
 
 tt_finish

@@ -10,8 +10,9 @@
  *                     [--sndbuf BYTES] [--parallel] [--shutdown]
  *                     [--seconds S]
  *   ttload churn      --host ADDR --port P [--seconds S] [--conns-max N]
- *   ttload udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--seconds S]
- *   ttload udp-flood  --host ADDR --port P [--count N] [--size S] [--seconds S]
+ *   ttload udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--read] [--seconds S]
+ *   ttload udp-flood  --host ADDR --port P [--count N] [--size S] [--pps N]
+ *                     [--seconds S]
  *
  * tcp-server prints "ready" once listening and, at the end,
  *   "accepted=N closed=N bytes=B".  --max-conns (default 65536) caps the
@@ -30,7 +31,10 @@
  *   and keep its descriptor (half-closed: FIN_WAIT2 while the peer holds its
  *   side), printing "shutdown=N" before holding.
  * churn prints "connections=N rate=R/s failed=M".
- * udp-flood prints "sent=N failed=M bytes=B".
+ * udp-sink never reads, unless --read: then it reads everything and prints
+ *   "received=N" at the end.
+ * udp-flood prints "sent=N failed=M bytes=B"; --pps paces it to at most N
+ *   datagrams per second (default: as fast as it can).
  *
  * Every mode stops by itself: --seconds (default 10) is a hard limit on the
  * whole run, and an alarm() backstop kills the process a few seconds later if
@@ -169,16 +173,16 @@ enum {
 	O_CLOSE = 1 << 11, O_LINGER0 = 1 << 12, O_SNDBUF = 1 << 13,
 	O_SECONDS = 1 << 14, O_CONNSMAX = 1 << 15, O_COUNT = 1 << 16,
 	O_SIZE = 1 << 17, O_MAXCONNS = 1 << 18, O_HOLDOPEN = 1 << 19,
-	O_PARALLEL = 1 << 20, O_SHUTDOWN = 1 << 21,
+	O_PARALLEL = 1 << 20, O_SHUTDOWN = 1 << 21, O_READ = 1 << 22, O_PPS = 1 << 23,
 };
 
 struct opts {
 	unsigned int seen;
 	const char *addr;               /* --bind or --host */
 	unsigned long long port, backlog, rcvbuf, sndbuf, conns, bytes, hold;
-	unsigned long long seconds, conns_max, count, size, max_conns;
+	unsigned long long seconds, conns_max, count, size, max_conns, pps;
 	bool no_accept, no_read, close_after_accept, close, linger0;
-	bool hold_open, parallel, shutdown;
+	bool hold_open, parallel, shutdown, read;
 };
 
 struct optdef {
@@ -211,6 +215,8 @@ static const struct optdef optdefs[] = {
 	{ "hold-open",          O_HOLDOPEN, false, 0, 0 },
 	{ "parallel",           O_PARALLEL, false, 0, 0 },
 	{ "shutdown",           O_SHUTDOWN, false, 0, 0 },
+	{ "read",               O_READ,     false, 0, 0 },
+	{ "pps",                O_PPS,      true,  1, 10000000 },
 };
 
 static unsigned long long parse_num(const char *name, const char *s,
@@ -261,6 +267,8 @@ static void store(struct opts *o, const struct optdef *d, const char *val)
 	case O_HOLDOPEN: o->hold_open = true; break;
 	case O_PARALLEL: o->parallel = true; break;
 	case O_SHUTDOWN: o->shutdown = true; break;
+	case O_READ: o->read = true; break;
+	case O_PPS: o->pps = v; break;
 	}
 	o->seen |= d->bit;
 }
@@ -331,11 +339,15 @@ static socklen_t make_addr(const char *s, unsigned long long port,
 	die_usage("invalid IPv4/IPv6 address '%s'", s);
 }
 
+/* SO_RCVBUF / SO_SNDBUF; as root the FORCE variant, so sizes over net.core.[rw]mem_max count too. */
 static void set_buf(int fd, int opt, unsigned long long v, const char *what)
 {
+	int force = opt == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
 	int iv = (int)v;
 
-	if (v && setsockopt(fd, SOL_SOCKET, opt, &iv, sizeof(iv)) < 0)
+	if (!v || !setsockopt(fd, SOL_SOCKET, force, &iv, sizeof(iv)))
+		return;
+	if (setsockopt(fd, SOL_SOCKET, opt, &iv, sizeof(iv)) < 0)
 		die_sys(what);
 }
 
@@ -822,6 +834,21 @@ static int cmd_churn(int argc, char **argv)
 
 /* ------------------------------------------------------------------ udp */
 
+/* Read every datagram until `until_ms` or a signal; print how many. */
+static void udp_drain(int fd, int64_t until_ms)
+{
+	struct timeval tv = { 0, 200000 };      /* wake up to see the deadline */
+	unsigned long long n = 0;
+	char buf[65536];
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (!g_stop && now_ms() < until_ms)
+		if (recv(fd, buf, sizeof(buf), 0) >= 0)
+			n++;
+	printf("received=%llu\n", n);
+	fflush(stdout);
+}
+
 static int cmd_udp_sink(int argc, char **argv)
 {
 	struct opts o;
@@ -829,7 +856,7 @@ static int cmd_udp_sink(int argc, char **argv)
 	socklen_t sl;
 	int fd;
 
-	parse_opts(&o, argc, argv, O_BIND | O_PORT | O_RCVBUF | O_SECONDS,
+	parse_opts(&o, argc, argv, O_BIND | O_PORT | O_RCVBUF | O_READ | O_SECONDS,
 		   O_BIND | O_PORT);
 	setup_signals(o.seconds);
 	sl = make_addr(o.addr, o.port, &ss);
@@ -841,7 +868,10 @@ static int cmd_udp_sink(int argc, char **argv)
 		die_sys("bind");
 	printf("ready\n");
 	fflush(stdout);
-	sleep_until(now_ms() + (int64_t)o.seconds * 1000);      /* never reads */
+	if (o.read)
+		udp_drain(fd, now_ms() + (int64_t)o.seconds * 1000);
+	else
+		sleep_until(now_ms() + (int64_t)o.seconds * 1000);
 	close(fd);
 	return 0;
 }
@@ -852,14 +882,15 @@ static int cmd_udp_flood(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd;
-	int64_t deadline;
+	int64_t start, deadline;
 	unsigned long long sent = 0, failed = 0, bytes = 0;
 	static char buf[65536];
 
 	parse_opts(&o, argc, argv,
-		   O_HOST | O_PORT | O_COUNT | O_SIZE | O_SECONDS, O_HOST | O_PORT);
+		   O_HOST | O_PORT | O_COUNT | O_SIZE | O_PPS | O_SECONDS, O_HOST | O_PORT);
 	setup_signals(o.seconds);
-	deadline = now_ms() + (int64_t)o.seconds * 1000;
+	start = now_ms();
+	deadline = start + (int64_t)o.seconds * 1000;
 	sl = make_addr(o.addr, o.port, &ss);
 	memset(buf, 'u', sizeof(buf));
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -870,6 +901,8 @@ static int cmd_udp_flood(int argc, char **argv)
 
 		if ((i & 255) == 0 && now_ms() >= deadline)
 			break;
+		if (o.pps)      /* datagram i leaves no earlier than i / pps seconds in */
+			sleep_until(start + (int64_t)(i * 1000 / o.pps));
 		r = sendto(fd, buf, o.size, 0, (struct sockaddr *)&ss, sl);
 		if (r < 0) {
 			failed++;
@@ -894,8 +927,8 @@ static void usage(FILE *f)
 	      "  tcp-client --host ADDR --port P [--conns N] [--bytes B] [--hold S]\n"
 	      "             [--close] [--linger0] [--sndbuf BYTES] [--parallel] [--shutdown]\n"
 	      "  churn      --host ADDR --port P [--conns-max N]\n"
-	      "  udp-sink   --bind ADDR --port P [--rcvbuf BYTES]\n"
-	      "  udp-flood  --host ADDR --port P [--count N] [--size S]\n", f);
+	      "  udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--read]\n"
+	      "  udp-flood  --host ADDR --port P [--count N] [--size S] [--pps N]\n", f);
 }
 
 int main(int argc, char **argv)

@@ -49,22 +49,42 @@ struct fixture {
 	struct diag_input in;
 };
 
-/* One namespace whose counter `name` grew by delta; limits all -1 but those set. */
+#define NS_INODE 4026532000u
+
+/* Counter `name` ("Tcp.OutSegs") of the fake namespace: 0 at its baseline, delta now. */
+static void ns_count(struct fixture *fx, const char *name, int64_t delta)
+{
+	struct ns_state *ns = &fx->ns[0];
+	const char *dot = strchr(name, '.');
+	int group = (int)(dot - name);
+	char text[256];
+
+	snprintf(text, sizeof(text), "%.*s: %s\n%.*s: 0\n", group, name, dot + 1, group, name);
+	counters_parse(&ns->base.counters, text);
+	snprintf(text, sizeof(text), "%.*s: %s\n%.*s: %lld\n", group, name, dot + 1, group, name,
+		 (long long)delta);
+	counters_parse(&ns->cur.counters, text);
+}
+
+/* One namespace, read over the fixture's 5 s, whose counter `name` grew by delta; limits all -1. */
 static struct ns_state *fake_ns(struct fixture *fx, const char *name, int64_t delta)
 {
 	struct ns_state *ns = &fx->ns[0];
-	char text[256];
 
 	memset(ns, 0, sizeof(*ns));
 	memset(&ns->cur.limits, 0xff, sizeof(ns->cur.limits));
-	ns->inode = 4026532000u;
-	snprintf(text, sizeof(text), "TcpExt: %s\nTcpExt: 0\n", strchr(name, '.') + 1);
-	counters_parse(&ns->base.counters, text);
-	snprintf(text, sizeof(text), "TcpExt: %s\nTcpExt: %lld\n", strchr(name, '.') + 1,
-		 (long long)delta);
-	counters_parse(&ns->cur.counters, text);
+	ns->inode = NS_INODE;
+	ns->cur_at = fx->in.window_s;
 	fx->ns_table = (struct ns_table){ ns, 1 };
+	ns_count(fx, name, delta);
 	return ns;
+}
+
+/* A count row in the fake namespace. */
+static struct count_row ns_row(uint32_t tgid, uint32_t signal, uint32_t sub, uint64_t events,
+			       uint64_t amount)
+{
+	return fx_row(tgid, NS_INODE, 0, signal, sub, events, amount);
 }
 
 static void free_fixture(struct fixture *fx)
@@ -126,16 +146,34 @@ TEST(healthy_window_fires_nothing)
 	free_fixture(&fx);
 }
 
-TEST(retransmit_storm_threshold_and_culprit)
+static const struct evidence *evidence_named(const struct finding *f, const char *name)
+{
+	for (int i = 0; i < f->n_evidence; i++)
+		if (!strcmp(f->evidence[i].name, name))
+			return &f->evidence[i];
+	return NULL;
+}
+
+static double real_of(const struct finding *f, const char *name)
+{
+	const struct evidence *e = evidence_named(f, name);
+
+	return e && e->kind == EV_REAL ? e->real : -1;
+}
+
+/* 60 retransmits: noise among 100k segments, a storm among 10k; never under the floor. */
+TEST(retransmit_storm_is_judged_against_segments_sent)
 {
 	struct fixture fx;
 	struct finding f;
 
 	setup(&fx);
-	add(&fx, row(42, TT_SIG_RETRANS, 0, 40, RETRANS_MIN_SEGS - 1));
+	fake_ns(&fx, "Tcp.RetransSegs", 60);
+	ns_count(&fx, "Tcp.OutSegs", 100000);
+	ns_count(&fx, "TcpExt.TCPFastRetrans", 60);
 	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
-	fx.rows[0].amount = RETRANS_MIN_SEGS;
-	fx.flows[0] = (struct flow_seen){ "198.18.0.1:40000", "198.18.0.2:5001", 4026531840u, 42, 50, 0 };
+	ns_count(&fx, "Tcp.OutSegs", 10000);
+	fx.flows[0] = (struct flow_seen){ "198.18.0.1:40000", "198.18.0.2:5001", NS_INODE, 42, 60, 0, 0, 0 };
 	fx.in.n_flows = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
 		goto out;
@@ -143,46 +181,137 @@ TEST(retransmit_storm_threshold_and_culprit)
 	ASSERT_EQ_INT(f.culprits[0].pid, 42);
 	ASSERT_EQ_STR(f.culprits[0].raddr, "198.18.0.2:5001");
 	ASSERT_TRUE(strstr(f.summary, "198.18.0.2:5001") != NULL);
+	ASSERT_TRUE(strstr(f.summary, "0.6% of the 10000 segments sent") != NULL);
+	ASSERT_TRUE(real_of(&f, "retransmit_ratio") == 0.006);
+	ASSERT_EQ_STR(evidence_named(&f, "kind")->text, "fast");
+	ns_count(&fx, "Tcp.RetransSegs", RETRANS_MIN_SEGS - 1);
+	ns_count(&fx, "Tcp.OutSegs", 100);
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
 out:
 	free_fixture(&fx);
 }
 
-TEST(socket_buffer_limit_names_the_reader)
+/* One lossy connection among much healthy traffic: judged against its own segments. */
+TEST(retransmit_storm_finds_one_lossy_connection)
 {
 	struct fixture fx;
 	struct finding f;
 
 	setup(&fx);
-	add(&fx, row(77, TT_SIG_DROP, DROP_RCVBUFF, BUF_LIMIT_MIN_DROPS - 1, 1000));
-	ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 0);
+	fake_ns(&fx, "Tcp.RetransSegs", 60);
+	ns_count(&fx, "Tcp.OutSegs", 1000000); /* 0.006% */
+	fx.flows[0] = (struct flow_seen){ "10.0.0.1:40000", "10.0.0.2:443", NS_INODE, 42, 60, 0,
+					  .sent = 100000, .sent_retrans = 60 };
+	fx.in.n_flows = 1;
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0); /* 0.06% of its own too */
+	fx.flows[0].sent = 6060; /* 1%: a storm for a namespace, not yet for one connection */
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
+	fx.flows[0].sent = 2060; /* 60 of 2000 new segments: 3% */
+	if (!ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		goto out;
+	ASSERT_TRUE(real_of(&f, "flow_retransmit_ratio") == 0.03);
+	ASSERT_TRUE(strstr(f.summary, "10.0.0.1:40000 -> 10.0.0.2:443") != NULL);
+	ASSERT_TRUE(strstr(f.summary, "3.0% of the 2000 segments it sent") != NULL);
+	ASSERT_EQ_INT(f.culprits[0].pid, 42);
+	fx.flows[0].segs = RETRANS_MIN_SEGS - 1; /* its retransmits seen by the agent: a floor too */
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
+out:
+	free_fixture(&fx);
+}
+
+/* Retransmits after timeouts mean the connections stalled: fewer of them make a storm. */
+TEST(retransmit_storm_weighs_timeouts_above_fast_retransmits)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.RetransSegs", 60);
+	ns_count(&fx, "Tcp.OutSegs", 20000); /* 0.3% */
+	ns_count(&fx, "TcpExt.TCPFastRetrans", 60);
+	ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 0);
+	ns_count(&fx, "TcpExt.TCPFastRetrans", 0);
+	ns_count(&fx, "TcpExt.TCPSlowStartRetrans", 60);
+	if (!ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		goto out;
+	ASSERT_EQ_STR(evidence_named(&f, "kind")->text, "timeout");
+	ASSERT_TRUE(real_of(&f, "judged_ratio") > RETRANS_STORM_RATIO);
+	ASSERT_TRUE(strstr(f.summary, "mostly timeout retransmits") != NULL);
+out:
+	free_fixture(&fx);
+}
+
+TEST(socket_buffer_limit_is_judged_against_packets_received)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Ip.InReceives", 1000000);
+	add(&fx, ns_row(77, TT_SIG_DROP, DROP_RCVBUFF, BUF_LIMIT_MIN_DROPS, 1000));
+	ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 0); /* 0.001% */
+	ns_count(&fx, "Ip.InReceives", 1000);
+	fx.rows[0].events = BUF_LIMIT_MIN_DROPS - 1;
+	ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 0); /* under the floor */
 	fx.rows[0].events = BUF_LIMIT_MIN_DROPS;
 	if (!ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 1))
 		goto out;
 	ASSERT_EQ_INT(f.culprits[0].pid, 77);
 	ASSERT_EQ_INT(f.severity, SEV_WARNING);
 	ASSERT_TRUE(f.advice[0].sysctl == NULL); /* the application first */
+	ASSERT_TRUE(real_of(&f, "drop_ratio") == 0.01);
+	ASSERT_TRUE(strstr(f.summary, "1.0% of the 1000 packets received") != NULL);
 out:
 	free_fixture(&fx);
 }
 
-TEST(reset_storm_threshold_and_reason)
+TEST(reset_storm_is_judged_against_connections)
 {
 	struct fixture fx;
 	struct finding f;
 
 	setup(&fx);
-	add(&fx, row(5, TT_SIG_RST_SENT, RST_NO_SOCKET, RESET_MIN_COUNT - 1, 0));
-	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0);
-	fx.rows[0].events = RESET_MIN_COUNT;
-	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5000", "127.0.0.1:40000", 4026531840u, 5, 0, 60 };
+	fake_ns(&fx, "Tcp.OutRsts", RESET_MIN_COUNT);
+	ns_count(&fx, "Tcp.ActiveOpens", 1000);
+	ns_count(&fx, "Tcp.PassiveOpens", 1000);
+	add(&fx, ns_row(5, TT_SIG_RST_SENT, RST_NO_SOCKET, RESET_MIN_COUNT, 0));
+	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0); /* 2.5% */
+	ns_count(&fx, "Tcp.ActiveOpens", 100);
+	ns_count(&fx, "Tcp.PassiveOpens", 100);
+	ns_count(&fx, "Tcp.OutRsts", RESET_MIN_COUNT - 1);
+	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0); /* under the floor */
+	ns_count(&fx, "Tcp.OutRsts", RESET_MIN_COUNT);
+	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5000", "127.0.0.1:40000", NS_INODE, 5, 0, 60, 0, 0 };
 	fx.in.n_flows = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
 		goto out;
 	ASSERT_EQ_INT(f.culprits[0].pid, 5);
 	ASSERT_TRUE(strstr(f.summary, "no_socket") != NULL);
+	ASSERT_TRUE(strstr(f.summary, "25.0% of the 200 connections") != NULL);
+	ASSERT_TRUE(real_of(&f, "reset_ratio") == 0.25);
 	if (ASSERT_EQ_INT(f.n_culprits, 2)) /* the owner, then the connection's peer */
 		ASSERT_EQ_STR(f.culprits[1].raddr, "127.0.0.1:40000");
 out:
+	free_fixture(&fx);
+}
+
+TEST(listen_overflow_is_judged_against_connection_attempts)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.ListenOverflows", 20);
+	ns_count(&fx, "TcpExt.ListenDrops", 20);
+	ns_count(&fx, "Tcp.PassiveOpens", 10000);
+	ASSERT_EQ_INT(eval(&fx, "listen_overflow", &f), 0); /* 0.2% */
+	ns_count(&fx, "Tcp.PassiveOpens", 80);
+	if (ASSERT_EQ_INT(eval(&fx, "listen_overflow", &f), 1)) {
+		ASSERT_TRUE(real_of(&f, "overflow_ratio") == 0.2);
+		ASSERT_TRUE(strstr(f.summary, "20.0% of the 100 that reached a listener") != NULL);
+	}
+	ns_count(&fx, "TcpExt.ListenOverflows", LISTEN_MIN_OVERFLOWS - 1);
+	ASSERT_EQ_INT(eval(&fx, "listen_overflow", &f), 0); /* under the floor */
 	free_fixture(&fx);
 }
 
@@ -212,22 +341,33 @@ TEST(no_rule_advises_tcp_tw_recycle)
 {
 	struct fixture fx;
 	struct finding f;
+	int fired = 0;
 
 	setup(&fx);
 	fx.verdicts[0] = (struct verdict_seen){ .verdict = "v", .cause = "tcp_mem_exhausted", .count = 1 };
 	fx.verdicts[1] = (struct verdict_seen){ .verdict = "v", .cause = "orphan_sockets", .count = 1 };
-	add(&fx, row(1, TT_SIG_RETRANS, 0, 100, 100));
-	add(&fx, row(1, TT_SIG_DROP, DROP_RCVBUFF, 100, 100));
-	add(&fx, row(1, TT_SIG_EXCEED_BUF, 1, 100, 100));
-	add(&fx, row(1, TT_SIG_RST_SENT, RST_NO_SOCKET, 100, 0));
+	add(&fx, ns_row(1, TT_SIG_RETRANS, 0, 100, 100));
+	add(&fx, ns_row(1, TT_SIG_DROP, DROP_RCVBUFF, 100, 100));
+	add(&fx, ns_row(1, TT_SIG_EXCEED_BUF, 1, 100, 100));
+	add(&fx, ns_row(1, TT_SIG_RST_SENT, RST_NO_SOCKET, 100, 0));
+	fake_ns(&fx, "Tcp.RetransSegs", 100); /* every rate rule fires: 100 of 100 */
+	ns_count(&fx, "Tcp.OutSegs", 100);
+	ns_count(&fx, "Tcp.OutRsts", 100);
+	ns_count(&fx, "Tcp.ActiveOpens", 100);
+	ns_count(&fx, "Ip.InReceives", 100);
+	ns_count(&fx, "TcpExt.ListenOverflows", 100);
+	ns_count(&fx, "TcpExt.TCPAbortOnMemory", 100); /* the verdicts are the kernel's */
+	ns_count(&fx, "TcpExt.TCPTimeWaitOverflow", 100);
 	for (size_t i = 0; i < rule_count; i++) {
 		if (eval(&fx, rule_table[i].cause, &f) != 1)
 			continue;
+		fired++;
 		for (int k = 0; k < f.n_advice; k++)
 			test_check(t, !strstr(f.advice[k].action, "tw_recycle") &&
 				   (!f.advice[k].sysctl || !strstr(f.advice[k].sysctl, "tw_recycle")),
 				   __FILE__, __LINE__, "%s advises no tcp_tw_recycle", f.cause);
 	}
+	ASSERT_EQ_INT(fired, 7); /* the two verdicts, buffers, retransmits, resets, listen, TIME_WAIT */
 	free_fixture(&fx);
 }
 
@@ -299,14 +439,6 @@ TEST(close_wait_needs_count_and_age)
 	free_fixture(&fx);
 }
 
-static const struct evidence *evidence_named(const struct finding *f, const char *name)
-{
-	for (int i = 0; i < f->n_evidence; i++)
-		if (!strcmp(f->evidence[i].name, name))
-			return &f->evidence[i];
-	return NULL;
-}
-
 /* A kernel without drop or reset reasons (before 5.17 / 6.10): said, never shown as 0. */
 TEST(old_kernel_reasons_are_not_visible_rather_than_zero)
 {
@@ -316,14 +448,17 @@ TEST(old_kernel_reasons_are_not_visible_rather_than_zero)
 
 	setup(&fx);
 	kernel_names_free(&fx.names); /* no skb_drop_reason, no sk_rst_reason in BTF */
-	add(&fx, row(77, TT_SIG_RCVQ_FULL, 0, BUF_LIMIT_MIN_DROPS, 1000));
+	fake_ns(&fx, "Udp.RcvbufErrors", BUF_LIMIT_MIN_DROPS); /* the namespace counted them */
+	ns_count(&fx, "Ip.InReceives", 100);
 	if (ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 1)) {
+		ASSERT_EQ_INT(evidence_named(&f, "ns_receive_buffer_drops")->value, BUF_LIMIT_MIN_DROPS);
 		ASSERT_TRUE(evidence_named(&f, "drops_proto_mem") == NULL);
 		e = evidence_named(&f, "not_visible");
 		if (ASSERT_TRUE(e != NULL))
 			ASSERT_EQ_STR(e->text, "drop_reasons (Linux 5.17+)");
 	}
-	fx.rows[0] = row(5, TT_SIG_RST_SENT, 0, RESET_MIN_COUNT, 0);
+	add(&fx, ns_row(5, TT_SIG_RST_SENT, 0, RESET_MIN_COUNT, 0));
+	ns_count(&fx, "Tcp.OutRsts", RESET_MIN_COUNT);
 	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
 		ASSERT_TRUE(evidence_named(&f, "top_reason") == NULL);
 		ASSERT_TRUE(strstr(f.summary, "does not give reset reasons") != NULL);
