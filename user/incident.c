@@ -58,27 +58,29 @@ static bool memory_refused(const struct diag_input *in, char *because, size_t le
 	return true;
 }
 
+/* A namespace counter that grew: the sentence, with its growth, from fmt ("%lld"). */
+static bool counter_grew(const struct diag_input *in, const char *counter, const char *fmt,
+			 char *because, size_t len)
+{
+	int64_t grew = ns_sum(in, counter);
+
+	if (grew <= 0)
+		return false;
+	snprintf(because, len, fmt, (long long)grew);
+	return true;
+}
+
 static bool orphans_aborted(const struct diag_input *in, char *because, size_t len)
 {
-	int64_t aborts = ns_sum(in, "TcpExt.TCPAbortOnMemory");
-
-	if (aborts <= 0)
-		return false;
-	snprintf(because, len, "the kernel aborted %lld orphaned connections for lack of TCP "
-		 "memory (TCPAbortOnMemory)", (long long)aborts);
-	return true;
+	return counter_grew(in, "TcpExt.TCPAbortOnMemory", "the kernel aborted %lld orphaned "
+			    "connections for lack of TCP memory (TCPAbortOnMemory)", because, len);
 }
 
 static bool timewait_full(const struct diag_input *in, char *because, size_t len)
 {
-	int64_t overflows = ns_sum(in, "TcpExt.TCPTimeWaitOverflow");
-
-	if (overflows <= 0)
-		return false;
-	snprintf(because, len, "the TIME_WAIT table overflowed %lld times: connections closed "
-		 "without a TIME_WAIT socket answer their peers' late segments with resets",
-		 (long long)overflows);
-	return true;
+	return counter_grew(in, "TcpExt.TCPTimeWaitOverflow", "the TIME_WAIT table overflowed "
+			    "%lld times: connections closed without a TIME_WAIT socket answer their "
+			    "peers' late segments with resets", because, len);
 }
 
 static bool conntrack_refused(const struct diag_input *in, char *because, size_t len)
