@@ -264,6 +264,9 @@ main() {
 	local start kernels=() i bad=0
 	start=$(kmx_now)
 	[[ -x build/tcptriage && -x build/ttload ]] || kmx_die "build/tcptriage or build/ttload missing (run make)"
+	mkdir -p "$OUT" || exit 2
+	exec {lock}>"$OUT/.lock" || kmx_die "cannot open $OUT/.lock"
+	flock -n "$lock" || kmx_die "another kmatrix run is using $OUT"
 	if [[ ${KMATRIX_FETCH:-1} == 1 ]]; then
 		KMATRIX_NEWEST=${KMATRIX_NEWEST:-1} "$HERE/fetch.sh" "$@" || kmx_log "warning: fetch.sh failed"
 	fi
