@@ -603,8 +603,8 @@ int session_poll(struct session *s, int timeout_ms)
 	return err == -EINTR ? 0 : err < 0 ? err : 0;
 }
 
-/* Is the root f names in the report (so f is printed under it)? */
-static bool caused_by_reported(const struct session *s, const struct finding *f)
+/* Is the root f names among the findings (so f is listed under it)? */
+static bool caused_by_listed(const struct session *s, const struct finding *f)
 {
 	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++)
 		if (s->rules[i].ever && !strcmp(s->rules[i].finding.id, f->caused_by) &&
@@ -613,47 +613,56 @@ static bool caused_by_reported(const struct session *s, const struct finding *f)
 	return false;
 }
 
-static size_t report_symptoms_of(struct session *s, const struct finding *root)
-{
-	size_t n = 0;
+typedef void (*finding_fn)(void *ctx, const struct finding *f, bool active);
 
+static void each_symptom_of(const struct session *s, const struct finding *root, finding_fn fn,
+			    void *ctx)
+{
 	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
 		const struct finding *f = &s->rules[i].finding;
 
-		if (s->rules[i].ever && f->caused_by[0] && !strcmp(f->caused_by, root->id)) {
-			out_finding(s->out, f, FINDING_FINAL);
-			n++;
-		}
+		if (s->rules[i].ever && f->caused_by[0] && !strcmp(f->caused_by, root->id))
+			fn(ctx, f, s->rules[i].active);
 	}
-	return n;
 }
 
-/* The report: each root cause, then the symptoms it caused; returns how many findings. */
-static size_t report_by_incident(struct session *s)
+/* Every finding that fired, by incident: each root cause, then the symptoms it caused. */
+void session_each_finding(const struct session *s, finding_fn fn, void *ctx)
 {
-	size_t n = 0;
-
 	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++) {
 		const struct finding *f = &s->rules[i].finding;
 
-		if (!s->rules[i].ever || (f->caused_by[0] && caused_by_reported(s, f)))
+		if (!s->rules[i].ever || (f->caused_by[0] && caused_by_listed(s, f)))
 			continue;
-		out_finding(s->out, f, FINDING_FINAL);
-		n += 1 + report_symptoms_of(s, f);
+		fn(ctx, f, s->rules[i].active);
+		each_symptom_of(s, f, fn, ctx);
 	}
-	return n;
+}
+
+struct report {
+	struct out *out;
+	size_t n;
+};
+
+static void report_finding(void *ctx, const struct finding *f, bool active)
+{
+	struct report *r = ctx;
+
+	(void)active;
+	out_finding(r->out, f, FINDING_FINAL);
+	r->n++;
 }
 
 void session_finish(struct session *s)
 {
+	struct report rep = { .out = s->out };
 	struct agent_health h;
-	size_t n = 0;
 
 	ring_buffer__consume(s->rb);
 	session_tick(s);
-	n = report_by_incident(s);
+	session_each_finding(s, report_finding, &rep);
 	read_health(s, &h);
-	out_end(s->out, session_elapsed(s), &s->totals, &s->names, &h, n);
+	out_end(s->out, session_elapsed(s), &s->totals, &s->names, &h, rep.n);
 }
 
 const struct count_table *session_totals(const struct session *s)
@@ -679,14 +688,6 @@ const struct kernel_names *session_names(const struct session *s)
 void session_health(struct session *s, struct agent_health *h)
 {
 	read_health(s, h);
-}
-
-void session_each_finding(const struct session *s,
-			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx)
-{
-	for (size_t i = 0; i < rule_count && i < MAX_RULES; i++)
-		if (s->rules[i].ever)
-			fn(ctx, &s->rules[i].finding, s->rules[i].active);
 }
 
 size_t session_gaps(const struct session *s, char *buf, size_t len)

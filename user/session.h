@@ -55,7 +55,10 @@ const struct kernel_names *session_names(const struct session *s);
 struct ns_table;
 const struct ns_table *session_namespaces(const struct session *s);
 void session_health(struct session *s, struct agent_health *h);
-/* Call fn for every finding that fired (active: still firing now). */
+/*
+ * Call fn for every finding that fired (active: still firing now), by incident:
+ * each root cause, then the symptoms it caused.
+ */
 void session_each_finding(const struct session *s,
 			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx);
 /* What this kernel hides from the agent, one line ("" and 0 when nothing): see agent__gaps(). */
