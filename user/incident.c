@@ -141,12 +141,23 @@ static struct finding *fired_with(struct finding *f, const bool *fired, size_t n
 	return NULL;
 }
 
-/* The symptom's own culprits are the ones its root cause hurt. */
+static bool is_victim(const struct finding *root, const struct culprit *c)
+{
+	for (int i = 0; i < root->n_victims; i++)
+		if (root->victims[i].pid == c->pid && root->victims[i].netns == c->netns)
+			return true;
+	return false;
+}
+
+/* The symptom's own culprits are the ones its root cause hurt (each process once). */
 static void add_victims(struct finding *root, const struct finding *symptom, const char *impact)
 {
 	for (int i = 0; i < symptom->n_culprits && root->n_victims < FINDING_MAX_CULPRITS; i++) {
-		struct culprit *v = &root->victims[root->n_victims++];
+		struct culprit *v;
 
+		if (is_victim(root, &symptom->culprits[i]))
+			continue;
+		v = &root->victims[root->n_victims++];
 		*v = symptom->culprits[i];
 		v->why = impact;
 	}

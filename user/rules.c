@@ -20,18 +20,18 @@ static void name_culprit(const struct diag_input *in, struct culprit *c)
 }
 
 /* Add the top owners of one signal in one netns (ANY_NETNS: all) as culprits. */
-static void add_owner_culprits_in(const struct diag_input *in, struct finding *f, uint32_t signal,
-				  uint32_t sub, uint32_t netns, const char *why)
+/* The top owners of signal, as processes appended to list (a finding's culprits or victims). */
+static void add_owners_to(const struct diag_input *in, struct culprit *list, int *len,
+			  uint32_t signal, uint32_t sub, uint32_t netns, const char *why)
 {
 	const struct signal_info *si = signal_find(signal);
 	struct owner_total top[4];
 	size_t n = counts_by_owner_in(in->window, signal, sub, netns, top, 4);
 
-	for (size_t i = 0; i < n; i++) {
-		struct culprit *c = finding_culprit(f);
+	for (size_t i = 0; i < n && *len < FINDING_MAX_CULPRITS; i++) {
+		struct culprit *c = &list[(*len)++];
 
-		if (!c)
-			return;
+		memset(c, 0, sizeof(*c));
 		c->pid = top[i].tgid;
 		c->cgroup = top[i].cgroup;
 		c->netns = top[i].netns;
@@ -40,6 +40,19 @@ static void add_owner_culprits_in(const struct diag_input *in, struct finding *f
 		c->why = why;
 		name_culprit(in, c);
 	}
+}
+
+static void add_owner_culprits_in(const struct diag_input *in, struct finding *f, uint32_t signal,
+				  uint32_t sub, uint32_t netns, const char *why)
+{
+	add_owners_to(in, f->culprits, &f->n_culprits, signal, sub, netns, why);
+}
+
+/* Processes that suffered it (not who holds or causes it): the finding's victims. */
+static void add_owner_victims(const struct diag_input *in, struct finding *f, uint32_t signal,
+			      const char *impact)
+{
+	add_owners_to(in, f->victims, &f->n_victims, signal, ANY_SUB, ANY_NETNS, impact);
 }
 
 static void add_owner_culprits(const struct diag_input *in, struct finding *f, uint32_t signal,
@@ -752,7 +765,7 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 		finding_num(f, "aborts_on_memory", ns_delta_all(in, "TcpExt.TCPAbortOnMemory"));
 		finding_unseen(f, UNSEEN_RESET_REASONS);
 	}
-	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB, "was refused socket memory");
+	add_owner_victims(in, f, TT_SIG_EXCEED_BUF, "memory refused");
 	finding_advice(f, "find who holds TCP memory (non-reading receivers, peers with a zero "
 		       "window, orphans with unsent data) and fix that application first", NULL,
 		       "tcp_mem is shared by every socket: one leak starves the whole host");
@@ -1181,7 +1194,7 @@ static int rule_tcp_mem_pressure(const struct diag_input *in, struct finding *f)
 	finding_real(f, "growth_pages_per_s", in->mem.rate);
 	finding_real(f, "pressure_since_s", in->mem.pressure_since_s);
 	finding_num(f, "memory_pressures", pressures);
-	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB, "was refused socket memory");
+	add_owner_victims(in, f, TT_SIG_EXCEED_BUF, "memory refused");
 	finding_advice(f, "find who holds TCP memory (tcptriage snapshot): non-reading receivers, "
 		       "peers with a zero window, orphans with unsent data; fix that application",
 		       NULL, "pressure trims every socket's buffers, slowing all connections on the host");
