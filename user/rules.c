@@ -853,6 +853,20 @@ static int rule_timewait_overflow(const struct diag_input *in, struct finding *f
 	return 1;
 }
 
+/* Say where the ports went when TIME_WAIT holds at least half of the range. */
+static void ports_summary(struct finding *f, uint64_t fails, const struct connfail_seen *top,
+			  int64_t tw, long ports)
+{
+	int n = snprintf(f->summary, sizeof(f->summary),
+			 "local ports exhausted: %llu connect() calls failed with EADDRNOTAVAIL%s%s",
+			 (unsigned long long)fails, top ? " towards " : "", top ? top->raddr : "");
+
+	if (tw >= 0 && ports > 0 && 2 * tw >= ports && n > 0 && (size_t)n < sizeof(f->summary))
+		snprintf(f->summary + n, sizeof(f->summary) - n,
+			 ": %lld sockets in TIME_WAIT (connections closed from this side) hold the "
+			 "%ld ports of the range", (long long)tw, ports);
+}
+
 static int rule_ephemeral_ports(const struct diag_input *in, struct finding *f)
 {
 	const struct connfail_seen *top = in->n_connfails ? &in->connfails[0] : NULL;
@@ -867,12 +881,12 @@ static int rule_ephemeral_ports(const struct diag_input *in, struct finding *f)
 	lo = ns ? ns->cur.limits.port_range[0] : -1;
 	hi = ns ? ns->cur.limits.port_range[1] : -1;
 	f->severity = SEV_CRITICAL;
-	snprintf(f->summary, sizeof(f->summary),
-		 "local ports exhausted: %llu connect() calls failed with EADDRNOTAVAIL%s%s",
-		 (unsigned long long)fails, top ? " towards " : "", top ? top->raddr : "");
+	ports_summary(f, fails, top, ns && lo >= 0 ? ns->cur.sockstat.tcp_tw : -1, hi - lo + 1);
 	finding_num(f, "connect_eaddrnotavail", fails);
-	if (ns)
+	if (ns) {
 		ns_evidence(f, ns);
+		finding_num(f, "timewait_sockets", ns->cur.sockstat.tcp_tw);
+	}
 	finding_text(f, "ip_local_port_range", "%ld %ld", lo, hi);
 	finding_num(f, "ports_available", lo >= 0 ? hi - lo + 1 : -1);
 	for (size_t i = 0; i < in->n_connfails && i < 3; i++) {
