@@ -126,4 +126,17 @@ tt_assert_true "jq -e --argjson n $ino_b 'all(.culprits[]?; .netns == \$n or .pi
 	"every culprit is in b or is the client (pid $cli)"
 tt_assert_eq "$(ta_advice_count "$AG" tw_recycle)" 0 "no advice suggests tcp_tw_recycle"
 
+# One incident: the client's SYN retransmits follow from the full table, not from the path.
+sym=$(ta_finding "$AG" retransmit_storm)
+if [[ -n $sym ]]; then
+	tt_assert_eq "$(jq -r '.caused_by // empty' <<<"$sym")" "$(jq -r .id <<<"$f")" \
+		"retransmit_storm is caused_by conntrack_full"
+	tt_assert_true 'jq -e ".because | test(\"connection tracking refused\")" <<<"$sym" >/dev/null' \
+		"its because sentence names conntrack's refusals"
+	tt_assert_true 'jq -e --argjson p "$cli" "any(.victims[]; .pid == \$p)" <<<"$f" >/dev/null' \
+		"the client (pid $cli) is a victim of conntrack_full"
+else
+	tt_skip "no retransmit_storm this run: the client's SYN retransmits stayed under its line"
+fi
+
 tt_finish
