@@ -182,9 +182,8 @@ static int give_log_bufs(struct agent *a)
 	for (size_t i = 0; i < HOOK_COUNT; i++) {
 		if (a->plan[i] == ATTACH_NONE)
 			continue;
-		if (!a->log_bufs[i] && !(a->log_bufs[i] = malloc(LOG_BUF_SIZE)))
+		if (!a->log_bufs[i] && !(a->log_bufs[i] = calloc(1, LOG_BUF_SIZE)))
 			return -ENOMEM;
-		a->log_bufs[i][0] = '\0';
 		bpf_program__set_log_buf(hook_prog(a->skel->obj, &a->hooks[i], a->plan[i]),
 					 a->log_bufs[i], LOG_BUF_SIZE);
 	}
@@ -204,6 +203,15 @@ static void refuse_for_test(struct agent *a)
 		if (a->plan[i] != ATTACH_NONE && !strcmp(a->hooks[i].name, name))
 			bpf_program__set_type(hook_prog(a->skel->obj, &a->hooks[i], a->plan[i]),
 					      BPF_PROG_TYPE_SOCKET_FILTER);
+}
+
+/* Every attempt starts with empty logs: no verdict left over from the one before. */
+static void clear_log_bufs(struct agent *a)
+{
+	failed_prog[0] = '\0';
+	for (size_t i = 0; i < HOOK_COUNT; i++)
+		if (a->log_bufs[i])
+			a->log_bufs[i][0] = '\0';
 }
 
 static void free_log_bufs(struct agent *a)
@@ -297,7 +305,7 @@ static bool attach_planned(struct agent *a)
 		snprintf(h->error, sizeof(h->error), "%s attach: %s",
 			 attach_kind_name(a->plan[i]), strerror(errno));
 		a->plan[i]++;
-		retry = true; /* the others are loaded and attached again without it */
+		retry = retry || a->plan[i] != ATTACH_NONE;
 	}
 	return retry;
 }
@@ -377,8 +385,10 @@ static int skel_open(struct agent *a, char *err, size_t errlen)
 static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,
 		    size_t errlen)
 {
-	int ret = skel_open(a, err, errlen);
+	int ret;
 
+	clear_log_bufs(a);
+	ret = skel_open(a, err, errlen);
 	if (ret)
 		return ret;
 	if (iterators_only) {
@@ -437,7 +447,6 @@ static int load_attempts(struct agent *a, const struct btf *vmlinux, char *err, 
 {
 	int ret = -EAGAIN;
 
-	failed_prog[0] = '\0';
 	for (int attempt = 0; attempt < (int)MAX_ATTEMPTS; attempt++) {
 		ret = try_load(a, vmlinux, false, err, errlen);
 		if (ret == -ENOMEM || (ret && !demote_refused(a, ret)))
