@@ -613,3 +613,23 @@ TEST(tcp_mem_forecast_before_pressure)
 	ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 0); /* pressure now: not a forecast */
 	free_fixture(&fx);
 }
+
+/* A conntrack table filling at its pace within the horizon warns with its eta. */
+TEST(conntrack_forecast_from_the_tables_pace)
+{
+	struct fixture fx;
+	struct ns_state *ns;
+	struct finding f;
+
+	setup(&fx);
+	ns = fake_ns(&fx, "TcpExt.TCPAbortOnMemory", 0);
+	fx.in.horizon_s = FORECAST_HORIZON_S;
+	ns->base_at = 0, fx.in.now_s = 20;
+	ns->base.limits.conntrack_count = 100;
+	ns->cur.limits.conntrack_count = 600, ns->cur.limits.conntrack_max = 1000;
+	if (ASSERT_EQ_INT(eval(&fx, "conntrack_forecast", &f), 1))
+		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 16); /* 400 left at 25/s */
+	ns->base.limits.conntrack_count = 590; /* 1% growth: not a trend */
+	ASSERT_EQ_INT(eval(&fx, "conntrack_forecast", &f), 0);
+	free_fixture(&fx);
+}
