@@ -125,6 +125,8 @@ int cmd_diagnose(int argc, char **argv)
 			session_tick(s);
 			next_tick += a.interval;
 		}
+		if (session_output_error(s))
+			break; /* the reader went away (`diagnose --json | head`): nothing to report to */
 	}
 	session_finish(s);
 	ret = a.sysctl_plan ? write_plan(s, &plan) : 0;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -16,6 +17,7 @@ struct out {
 	FILE *f;
 	struct jw *jw; /* NULL for text */
 	struct cgroup_cache *cg; /* names culprits' cgroups; made when first needed */
+	int write_err;           /* first failed write (-EPIPE: the reader went away) */
 };
 
 static const char *const health_names[TT_H_MAX] = {
@@ -67,8 +69,21 @@ static void line_begin(struct out *o, const char *type)
 
 static void line_end(struct out *o)
 {
+	int err;
+
 	jw_obj_end(o->jw);
-	jw_line_end(o->jw);
+	err = jw_line_end(o->jw);
+	if (err && !o->write_err)
+		o->write_err = err;
+}
+
+int out_error(const struct out *o)
+{
+	if (!o || !o->f)
+		return 0;
+	if (o->write_err)
+		return o->write_err;
+	return ferror(o->f) ? -EIO : 0;
 }
 
 /* Hostile text for a terminal. */

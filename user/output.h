@@ -19,6 +19,8 @@ struct out;
 /* f NULL: a quiet output that prints nothing. */
 struct out *out_new(FILE *f, bool json);
 void out_free(struct out *o);
+/* 0, or the first write that failed (-EPIPE when the reader went away). */
+int out_error(const struct out *o);
 bool out_is_json(const struct out *o);
 
 struct kfeatures;

@@ -240,9 +240,18 @@ static int wait_ms(double seconds)
 	return seconds >= 1 ? 1000 : (int)(seconds * 1000) + 1;
 }
 
+/* The reader went away (`run | head`): a clean end; any other write error is one line. */
+static int output_gone(int err)
+{
+	if (err == -EPIPE)
+		return 0;
+	return cli_fail(EXIT_ENV, "cannot write the output: %s", strerror(-err));
+}
+
 /* Until SIGINT/SIGTERM: ring buffer records, scrapes, reopen requests, ticks. */
 static int run_loop(struct run *r)
 {
+	int err;
 	struct pollfd fds[2] = {
 		{ .fd = session_poll_fd(r->s), .events = POLLIN },
 		{ .fd = r->srv ? http_server_fd(r->srv) : -1, .events = POLLIN },
@@ -266,6 +275,8 @@ static int run_loop(struct run *r)
 		session_tick(r->s);
 		while (next_tick <= session_elapsed(r->s)) /* no burst of ticks after a stall */
 			next_tick += r->args.interval;
+		if ((err = session_output_error(r->s)))
+			return output_gone(err);
 	}
 	return 0;
 }

@@ -690,6 +690,11 @@ void session_health(struct session *s, struct agent_health *h)
 	read_health(s, h);
 }
 
+int session_output_error(const struct session *s)
+{
+	return out_error(s->out);
+}
+
 size_t session_gaps(const struct session *s, char *buf, size_t len)
 {
 	return agent__gaps(s->agent, buf, len);

@@ -61,6 +61,8 @@ void session_health(struct session *s, struct agent_health *h);
  */
 void session_each_finding(const struct session *s,
 			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx);
+/* 0, or the first output write that failed (-EPIPE: the reader went away, e.g. `run | head`). */
+int session_output_error(const struct session *s);
 /* What this kernel hides from the agent, one line ("" and 0 when nothing): see agent__gaps(). */
 size_t session_gaps(const struct session *s, char *buf, size_t len);
 /* The ring buffer's epoll fd, to wait on it together with other fds. */

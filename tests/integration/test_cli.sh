@@ -108,4 +108,12 @@ tt_assert_eq "$p2" "$p0" "after SIGKILL the program count is back to before"
 tt_assert_eq "$l2" "$l0" "after SIGKILL the link count is back to before"
 tt_assert_eq "$(find /sys/fs/bpf -mindepth 1 2>/dev/null | grep -ci tcptriage)" 0 "nothing pinned under /sys/fs/bpf"
 
+# --------------------------------------------- a reader that goes away
+# `run | head`: the agent sees its reader gone at the next write and ends cleanly.
+timeout 30 "$A" run --interval 1 2>"$TT_TMP/head.err" | head -n 2 >"$TT_TMP/head.out"
+rc=${PIPESTATUS[0]}
+tt_assert_eq "$rc" 0 "'run | head -n 2': the agent exits 0 when its reader goes away (not 141, not killed)"
+tt_assert_eq "$(wc -l <"$TT_TMP/head.out")" 2 "... head got its two lines"
+tt_assert_eq "$(wc -c <"$TT_TMP/head.err")" 0 "... and nothing on stderr"
+
 tt_finish
