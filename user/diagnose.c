@@ -12,7 +12,7 @@
 
 static const char diagnose_usage[] =
 	"Usage: tcptriage diagnose [--duration S] [--interval S] [--json] [--sysctl-plan FILE]\n"
-	"                          [--attach MODE] [--btf FILE] [-v]\n"
+	"                          [--attach MODE] [--btf FILE] [--horizon S] [-v]\n"
 	"\n"
 	"Watch this host's TCP stack for S seconds, print findings as they fire and a\n"
 	"final report: which kernel resource ran out, who holds it, what to change.\n"

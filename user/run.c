@@ -26,7 +26,7 @@
 
 static const char run_usage[] =
 	"Usage: tcptriage run [--output FILE] [--interval S] [--window S] [--metrics ADDR:PORT]\n"
-	"                     [--syslog] [--attach MODE] [-v]\n"
+	"                     [--syslog] [--attach MODE] [--btf FILE] [--horizon S] [-v]\n"
 	"\n"
 	"The always-on probe: JSON Lines (contract v1) with a stats line every\n"
 	"interval (counters and the agent's own health) and findings when they fire\n"

@@ -32,7 +32,7 @@
 
 static const char top_usage[] =
 	"Usage: tcptriage top [--interval S] [--window S] [--duration S] [--plain]\n"
-	"                     [--attach MODE] [-v]\n"
+	"                     [--attach MODE] [--btf FILE] [--horizon S] [-v]\n"
 	"\n"
 	"A live view refreshed like top(1): host TCP memory against tcp_mem, the\n"
 	"findings, and the processes and containers behind retransmits, drops,\n"
