@@ -5,7 +5,6 @@
 #include "counts.h"
 #include "finding.h"
 #include "incident.h"
-#include "kenum.h"
 #include "nsstate.h"
 #include "rules.h"
 #include "tcptriage.h"
@@ -17,24 +16,6 @@ void incident_set_id(struct finding *f, unsigned int episode)
 
 /* ------------------------------------------------------------ evidence */
 
-static int64_t ns_sum(const struct diag_input *in, const char *counter)
-{
-	int64_t sum = 0;
-
-	for (size_t i = 0; in->ns && i < in->ns->count; i++)
-		sum += ns_delta(&in->ns->items[i], counter);
-	return sum;
-}
-
-static uint64_t drops_by(const struct diag_input *in, const char *reason)
-{
-	uint32_t v;
-
-	if (kenum_value(in->names->drop_reason, reason, &v))
-		return 0;
-	return counts_sum(in->window, TT_SIG_DROP, v, ANY_NETNS, false);
-}
-
 /*
  * Each returns true and writes the sentence that links symptom to root when
  * the evidence is there; false leaves the symptom standing on its own.
@@ -44,9 +25,9 @@ typedef bool (*link_evidence_fn)(const struct diag_input *in, char *because, siz
 static bool memory_refused(const struct diag_input *in, char *because, size_t len)
 {
 	uint64_t refused = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
-	uint64_t proto_mem = drops_by(in, "proto_mem");
-	int64_t aborts = ns_sum(in, "TcpExt.TCPAbortOnMemory");
-	int64_t pressures = ns_sum(in, "TcpExt.TCPMemoryPressures");
+	uint64_t proto_mem = diag_drops(in, "proto_mem", ANY_NETNS);
+	int64_t aborts = ns_table_delta_sum(in->ns, "TcpExt.TCPAbortOnMemory");
+	int64_t pressures = ns_table_delta_sum(in->ns, "TcpExt.TCPMemoryPressures");
 
 	if (!refused && !proto_mem && aborts <= 0 && pressures <= 0)
 		return false;
@@ -62,7 +43,7 @@ static bool memory_refused(const struct diag_input *in, char *because, size_t le
 static bool counter_grew(const struct diag_input *in, const char *counter, const char *fmt,
 			 char *because, size_t len)
 {
-	int64_t grew = ns_sum(in, counter);
+	int64_t grew = ns_table_delta_sum(in->ns, counter);
 
 	if (grew <= 0)
 		return false;
@@ -88,20 +69,19 @@ static bool conntrack_refused(const struct diag_input *in, char *because, size_t
 	int64_t refused = 0;
 
 	for (size_t i = 0; in->ns && i < in->ns->count; i++)
-		refused += ns_conntrack_delta(&in->ns->items[i], "drop") +
-			   ns_conntrack_delta(&in->ns->items[i], "early_drop");
+		refused += ns_conntrack_refusals(&in->ns->items[i]);
 	if (refused <= 0)
 		return false;
 	snprintf(because, len, "connection tracking refused %lld new connections (conntrack "
 		 "drop + early_drop; %llu netfilter drops): their SYNs never reached the server",
-		 (long long)refused, (unsigned long long)drops_by(in, "netfilter_drop"));
+		 (long long)refused, (unsigned long long)diag_drops(in, "netfilter_drop", ANY_NETNS));
 	return true;
 }
 
 static bool syns_unanswered(const struct diag_input *in, char *because, size_t len)
 {
-	int64_t drops = ns_sum(in, "TcpExt.ListenDrops");
-	int64_t syn_retrans = ns_sum(in, "TcpExt.TCPSynRetrans");
+	int64_t drops = ns_table_delta_sum(in->ns, "TcpExt.ListenDrops");
+	int64_t syn_retrans = ns_table_delta_sum(in->ns, "TcpExt.TCPSynRetrans");
 
 	if (drops <= 0)
 		return false;

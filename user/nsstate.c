@@ -180,6 +180,20 @@ int64_t ns_conntrack_delta(const struct ns_state *ns, const char *counter)
 	return set_delta(&ns->cur.conntrack, &ns->base.conntrack, counter);
 }
 
+int64_t ns_table_delta_sum(const struct ns_table *t, const char *counter)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; t && i < t->count; i++)
+		sum += ns_delta(&t->items[i], counter);
+	return sum;
+}
+
+int64_t ns_conntrack_refusals(const struct ns_state *ns)
+{
+	return ns_conntrack_delta(ns, "drop") + ns_conntrack_delta(ns, "early_drop");
+}
+
 double ns_span(const struct ns_state *ns)
 {
 	return ns->cur_at - ns->base_at;

@@ -66,6 +66,10 @@ const struct ns_state *ns_table_find(const struct ns_table *t, uint32_t inode);
 /* cur - base of a counter (0 when absent); conntrack stats with ns_conntrack_delta. */
 int64_t ns_delta(const struct ns_state *ns, const char *counter);
 int64_t ns_conntrack_delta(const struct ns_state *ns, const char *counter);
+/* A counter's cur - base summed over every namespace of t (NULL: 0). */
+int64_t ns_table_delta_sum(const struct ns_table *t, const char *counter);
+/* Entries the conntrack table refused or evicted for lack of room: stat drop + early_drop. */
+int64_t ns_conntrack_refusals(const struct ns_state *ns);
 /* Seconds the deltas cover. */
 double ns_span(const struct ns_state *ns);
 

@@ -69,7 +69,7 @@ static uint32_t drop_reason(const struct diag_input *in, const char *name)
 }
 
 /* Drops of one reason in netns (ANY_NETNS: all) over the window. */
-static uint64_t drops_of(const struct diag_input *in, const char *reason, uint32_t netns)
+uint64_t diag_drops(const struct diag_input *in, const char *reason, uint32_t netns)
 {
 	uint32_t v = drop_reason(in, reason);
 
@@ -80,16 +80,6 @@ static const struct ns_state *worst_ns(const struct diag_input *in, const char *
 				       int64_t *delta);
 static void ns_evidence(struct finding *f, const struct ns_state *ns);
 
-/* A namespace counter's growth over the window, summed over every namespace. */
-static int64_t ns_delta_all(const struct diag_input *in, const char *counter)
-{
-	int64_t sum = 0;
-
-	for (size_t i = 0; in->ns && i < in->ns->count; i++)
-		sum += ns_delta(&in->ns->items[i], counter);
-	return sum;
-}
-
 #define UNSEEN_DROP_REASONS "drop_reasons (Linux 5.17+)"
 #define UNSEEN_RESET_REASONS "reset_reasons (Linux 6.10+)"
 
@@ -98,7 +88,7 @@ static void drops_evidence(const struct diag_input *in, struct finding *f, const
 			   const char *reason, uint32_t netns)
 {
 	if (in->names->drop_reason)
-		finding_num(f, name, drops_of(in, reason, netns));
+		finding_num(f, name, diag_drops(in, reason, netns));
 	else
 		finding_unseen(f, UNSEEN_DROP_REASONS);
 }
@@ -396,8 +386,8 @@ static int64_t rcvbuf_drops(const struct diag_input *in, const struct ns_state *
 	if (!in->names->drop_reason)
 		return ns_delta(ns, "Udp.RcvbufErrors") + ns_delta(ns, "TcpExt.TCPRcvQDrop");
 	return (int64_t)(counts_sum(in->window, TT_SIG_RCVQ_FULL, ANY_SUB, ns->inode, false) +
-			 drops_of(in, "socket_rcvbuff", ns->inode) +
-			 drops_of(in, "socket_backlog", ns->inode));
+			 diag_drops(in, "socket_rcvbuff", ns->inode) +
+			 diag_drops(in, "socket_backlog", ns->inode));
 }
 
 /* IPv4 packets, or TCP segments of both families when there are more of those. */
@@ -437,9 +427,9 @@ static int rule_socket_buffer_limit(const struct diag_input *in, struct finding 
 	uint32_t netns = refusing ? s.ns->inode : ANY_NETNS;
 	uint64_t hits = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
 	uint64_t rcvq = counts_sum(in->window, TT_SIG_RCVQ_FULL, ANY_SUB, netns, false);
-	uint64_t rcvbuf = drops_of(in, "socket_rcvbuff", netns);
-	uint64_t proto_mem = drops_of(in, "proto_mem", netns);
-	uint64_t backlog = drops_of(in, "socket_backlog", netns);
+	uint64_t rcvbuf = diag_drops(in, "socket_rcvbuff", netns);
+	uint64_t proto_mem = diag_drops(in, "proto_mem", netns);
+	uint64_t backlog = diag_drops(in, "socket_backlog", netns);
 	struct advice *a;
 
 	if (!hits && !refusing)
@@ -636,7 +626,7 @@ static void verdict_evidence(const struct verdict_seen *v, struct finding *f)
  */
 static bool aborted_on_memory(const struct diag_input *in)
 {
-	return ns_delta_all(in, "TcpExt.TCPAbortOnMemory") > 0;
+	return ns_table_delta_sum(in->ns, "TcpExt.TCPAbortOnMemory") > 0;
 }
 
 static bool orphans_over_limit(const struct diag_input *in)
@@ -657,13 +647,12 @@ static bool orphans_confirm(const struct diag_input *in, const struct verdict_se
 }
 
 static const struct ns_state *verdict_ns(const struct diag_input *in, const struct verdict_seen *v);
-static int64_t conntrack_refusals(const struct ns_state *ns);
 
 static bool conntrack_confirms(const struct diag_input *in, const struct verdict_seen *v)
 {
 	const struct ns_state *ns = verdict_ns(in, v);
 
-	return ns && conntrack_refusals(ns) > 0;
+	return ns && ns_conntrack_refusals(ns) > 0;
 }
 
 static const struct ns_state *worst_syn_ns(const struct diag_input *in, int64_t *refused);
@@ -762,7 +751,7 @@ static int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f
 		add_owner_culprits(in, f, TT_SIG_RST_SENT, abort_reason,
 				   "owned the sockets the kernel aborted for memory");
 	} else { /* the aborts only as the namespaces counted them, not whose they were */
-		finding_num(f, "aborts_on_memory", ns_delta_all(in, "TcpExt.TCPAbortOnMemory"));
+		finding_num(f, "aborts_on_memory", ns_table_delta_sum(in->ns, "TcpExt.TCPAbortOnMemory"));
 		finding_unseen(f, UNSEEN_RESET_REASONS);
 	}
 	add_owner_victims(in, f, TT_SIG_EXCEED_BUF, "memory refused");
@@ -1229,7 +1218,7 @@ static int rule_orphan_sockets(const struct diag_input *in, struct finding *f)
 		verdict_evidence(v, f);
 	finding_num(f, "orphans", in->orphans);
 	finding_num(f, "tcp_max_orphans", in->max_orphans);
-	finding_num(f, "aborts_on_memory", ns_delta_all(in, "TcpExt.TCPAbortOnMemory"));
+	finding_num(f, "aborts_on_memory", ns_table_delta_sum(in->ns, "TcpExt.TCPAbortOnMemory"));
 	finding_advice(f, "find the process that closes sockets with unsent data to slow peers",
 		       NULL, "orphans hold memory until their data is acknowledged or they time out");
 	return 1;
@@ -1245,12 +1234,6 @@ static const struct ns_state *verdict_ns(const struct diag_input *in, const stru
 	return ns;
 }
 
-/* Entries the table refused or evicted for lack of room (conntrack stat drop + early_drop). */
-static int64_t conntrack_refusals(const struct ns_state *ns)
-{
-	return ns_conntrack_delta(ns, "drop") + ns_conntrack_delta(ns, "early_drop");
-}
-
 /* The namespace whose table refused the most, or NULL when none did. */
 static const struct ns_state *conntrack_worst_ns(const struct diag_input *in)
 {
@@ -1258,7 +1241,7 @@ static const struct ns_state *conntrack_worst_ns(const struct diag_input *in)
 	int64_t most = 0;
 
 	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
-		int64_t r = conntrack_refusals(&in->ns->items[i]);
+		int64_t r = ns_conntrack_refusals(&in->ns->items[i]);
 
 		if (r > most) {
 			most = r;

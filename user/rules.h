@@ -113,6 +113,9 @@ struct rule {
 	int (*eval)(const struct diag_input *in, struct finding *f);
 };
 
+/* Drops of one kernel drop reason (by name) in netns (ANY_NETNS: all); 0 when unknown here. */
+uint64_t diag_drops(const struct diag_input *in, const char *reason, uint32_t netns);
+
 extern const struct rule rule_table[];
 extern const size_t rule_count;
 
