@@ -32,6 +32,23 @@ ta_kernel_lacks() { # FILE SIGNAL : the start line says this kernel cannot show 
 		index($s) != null' "$1" >/dev/null 2>&1
 }
 
+ta_assert_linked() { # SYMPTOM ROOT BECAUSE_REGEX : finding lines: one incident, through evidence
+	local sym=$1 root=$2 re=$3 scause rcause rid
+	scause=$(jq -r .cause <<<"$sym") rcause=$(jq -r .cause <<<"$root") rid=$(jq -r '.id // empty' <<<"$root")
+	# tt_assert_true evals its check: these locals are in scope there
+	tt_assert_eq "$(jq -r '.caused_by // empty' <<<"$sym")" "$rid" "$scause is caused_by $rcause ($rid)"
+	tt_assert_true 'jq -e --arg re "$re" ".because | test(\$re)" <<<"$sym" >/dev/null' \
+		"$scause: its because sentence says /$re/"
+	tt_assert_true 'jq -e --arg id "$(jq -r .id <<<"$sym")" ".consequences | index(\$id) != null" <<<"$root" >/dev/null' \
+		"$rcause lists $scause among its consequences"
+}
+
+ta_assert_victim() { # ROOT PID WHO : finding line ROOT lists process PID among its victims
+	local root=$1 pid=$2
+	tt_assert_true 'jq -e --argjson p "$pid" "any(.victims[]; .pid == \$p)" <<<"$root" >/dev/null' \
+		"$3 (pid $pid) is a victim of $(jq -r .cause <<<"$root")"
+}
+
 ta_stats_lines() { # FILE : how many stats lines the agent printed so far
 	grep -c '"type":"stats"' "$1"
 }

@@ -129,12 +129,8 @@ tt_assert_eq "$(ta_advice_count "$AG" tw_recycle)" 0 "no advice suggests tcp_tw_
 # One incident: the client's SYN retransmits follow from the full table, not from the path.
 sym=$(ta_finding "$AG" retransmit_storm)
 if [[ -n $sym ]]; then
-	tt_assert_eq "$(jq -r '.caused_by // empty' <<<"$sym")" "$(jq -r .id <<<"$f")" \
-		"retransmit_storm is caused_by conntrack_full"
-	tt_assert_true 'jq -e ".because | test(\"connection tracking refused\")" <<<"$sym" >/dev/null' \
-		"its because sentence names conntrack's refusals"
-	tt_assert_true 'jq -e --argjson p "$cli" "any(.victims[]; .pid == \$p)" <<<"$f" >/dev/null' \
-		"the client (pid $cli) is a victim of conntrack_full"
+	ta_assert_linked "$sym" "$f" "connection tracking refused"
+	ta_assert_victim "$f" "$cli" "the client"
 else
 	tt_skip "no retransmit_storm this run: the client's SYN retransmits stayed under its line"
 fi

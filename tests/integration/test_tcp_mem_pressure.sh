@@ -139,14 +139,8 @@ tt_assert_eq "$rcv_first" "$srv" "socket_buffer_limit: first refused-memory culp
 
 # One incident: the refused memory is the pressure's doing, said through its evidence.
 if [[ -n $sbl ]]; then
-	tt_assert_eq "$(jq -r '.caused_by // empty' <<<"$sbl")" "$(jq -r .id <<<"$f")" \
-		"socket_buffer_limit is caused_by the tcp_mem_pressure finding"
-	tt_assert_true 'jq -e ".because | test(\"refused TCP memory\")" <<<"$sbl" >/dev/null' \
-		"its because sentence names the refused memory"
-	tt_assert_true 'jq -e --arg id "$(jq -r .id <<<"$sbl")" ".consequences | index(\$id) != null" <<<"$f" >/dev/null' \
-		"tcp_mem_pressure lists it among its consequences"
-	tt_assert_true 'jq -e --argjson p "$srv" "any(.victims[]; .pid == \$p)" <<<"$f" >/dev/null' \
-		"the receiver whose sockets were refused memory is a victim"
+	ta_assert_linked "$sbl" "$f" "refused TCP memory"
+	ta_assert_victim "$f" "$srv" "the receiver whose sockets were refused memory"
 else
 	tt_skip "no socket_buffer_limit finding this run: nothing to link"
 fi
