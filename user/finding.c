@@ -25,6 +25,17 @@ static struct evidence *evidence_add(struct finding *f, const char *name, enum e
 	return e;
 }
 
+const char *evidence_value(const struct evidence *e, char *buf, size_t len)
+{
+	if (e->kind == EV_TEXT)
+		snprintf(buf, len, "%s", e->text);
+	else if (e->kind == EV_REAL)
+		snprintf(buf, len, "%.4g", e->real);
+	else
+		snprintf(buf, len, "%lld", (long long)e->value);
+	return buf;
+}
+
 void finding_num(struct finding *f, const char *name, int64_t value)
 {
 	struct evidence *e = evidence_add(f, name, EV_INT);

@@ -4,6 +4,7 @@
 #define __TT_FINDING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FINDING_MAX_EVIDENCE 24
@@ -69,6 +70,8 @@ const char *severity_name(enum severity s);
 void finding_num(struct finding *f, const char *name, int64_t value);
 /* A measured quantity (rate, ratio, seconds): a JSON number with a fraction. */
 void finding_real(struct finding *f, const char *name, double value);
+/* An evidence value as text (a number in its own format), in buf; returns buf. */
+const char *evidence_value(const struct evidence *e, char *buf, size_t len);
 void finding_text(struct finding *f, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /*

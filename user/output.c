@@ -542,14 +542,12 @@ static void finding_text_out(struct out *o, const struct finding *f, enum findin
 	fprintf(o->f, "  evidence:");
 	for (int i = 0; i < f->n_evidence; i++) {
 		const struct evidence *e = &f->evidence[i];
+		const char *quote = e->kind == EV_TEXT ? "\"" : "";
+		char value[sizeof(e->text)];
 
-		if (e->kind == EV_TEXT)
-			fprintf(o->f, " %s=\"%s\"", e->name,
-				safe(buf, sizeof(buf), e->text, strlen(e->text)));
-		else if (e->kind == EV_REAL)
-			fprintf(o->f, " %s=%.4g", e->name, e->real);
-		else
-			fprintf(o->f, " %s=%lld", e->name, (long long)e->value);
+		evidence_value(e, value, sizeof(value));
+		fprintf(o->f, " %s=%s%s%s", e->name, quote,
+			safe(buf, sizeof(buf), value, strlen(value)), quote);
 	}
 	fprintf(o->f, "\n");
 	for (int i = 0; i < f->n_culprits; i++)

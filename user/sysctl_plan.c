@@ -50,15 +50,10 @@ static void evidence_comment(FILE *out, const struct finding *f)
 	size_t used = strlen(line);
 
 	for (int i = 0; i < f->n_evidence && used < sizeof(line); i++) {
-		const struct evidence *e = &f->evidence[i];
+		char value[sizeof(f->evidence[i].text)];
 
-		if (e->kind == EV_TEXT)
-			used += snprintf(line + used, sizeof(line) - used, " %s=%s", e->name, e->text);
-		else if (e->kind == EV_REAL)
-			used += snprintf(line + used, sizeof(line) - used, " %s=%.4g", e->name, e->real);
-		else
-			used += snprintf(line + used, sizeof(line) - used, " %s=%lld", e->name,
-					 (long long)e->value);
+		used += snprintf(line + used, sizeof(line) - used, " %s=%s", f->evidence[i].name,
+				 evidence_value(&f->evidence[i], value, sizeof(value)));
 	}
 	comment(out, line);
 }
