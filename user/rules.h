@@ -138,7 +138,7 @@ extern const size_t rule_count;
 #define LISTEN_MIN_OVERFLOWS 5    /* accept queue overflows (SYNs a client resends) in the window */
 #define LISTEN_OVERFLOW_RATIO 0.01 /* ... per connection attempt reaching a listener */
 #define LEAK_MIN_SOCKETS 10       /* CLOSE_WAIT / FIN_WAIT2 sockets of one process */
-#define LEAK_MIN_AGE_S 3.0        /* ... the oldest of them at least this old */
+#define LEAK_MIN_AGE_S 10.0       /* ... the oldest this old: a server busy with 10k conn/s lagged 3 s */
 #define CONNTRACK_NEAR_FULL 0.95  /* nf_conntrack_count / nf_conntrack_max */
 #define FORECAST_WINDOW_S 60.0    /* a trend is fitted over this much history */
 #define FORECAST_HORIZON_S 300.0  /* default: warn when a limit is this close */

@@ -32,7 +32,7 @@ cli=$TT_BG_PID
 tt_wait_for_line "$TT_TMP/cli.out" '^holding ' 12 || tt_bail "client did not connect"
 tt_diag "client (pid $cli): $(tr '\n' ' ' <"$TT_TMP/cli.out"); server pid $srv"
 
-tt_wait_for_line "$AG" '"cause":"fin_wait2_accumulation"' 12 || tt_diag "no fin_wait2_accumulation line within 12 s"
+tt_wait_for_line "$AG" '"cause":"fin_wait2_accumulation"' 20 || tt_diag "no fin_wait2_accumulation line within 20 s"
 tt_sleep 1
 fw=$(ip netns exec "$NS" ss -Htn state fin-wait-2 | wc -l)
 fw_cli=$(ip netns exec "$NS" ss -Htnp state fin-wait-2 | grep -c "pid=$cli,")
