@@ -9,7 +9,9 @@
 # change global sysctls).  After each test the runner checks for leftovers:
 # "tt-" namespaces, unrun cleanup registries (test killed), and changes to
 # guarded global sysctls; each leftover is removed/restored and counts as a
-# failure.  Needs bash, awk, grep, coreutils, iproute2.
+# failure.  Runs hold a machine-wide lock (flock on
+# /run/lock/tcptriage-integration.lock), so concurrent runs wait.
+# Needs bash, awk, grep, coreutils, iproute2, util-linux (flock).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 ROOT=$PWD
@@ -19,6 +21,9 @@ GUARDED_SYSCTLS=(net.ipv4.tcp_mem net.ipv4.tcp_max_orphans net.ipv4.udp_mem
 	net.core.netdev_max_backlog net.netfilter.nf_conntrack_max
 	net.nf_conntrack_max kernel.bpf_stats_enabled)
 mkdir -p "$LOGDIR" || exit 1
+# One integration run per machine: two runs (e.g. from two worktrees) would
+# restore each other's guarded sysctls mid-test.
+exec 9>/run/lock/tcptriage-integration.lock && flock 9 || exit 1
 
 tests=()
 if (($# == 0)); then
@@ -65,7 +70,7 @@ for t in "${tests[@]}"; do
 	start=$SECONDS
 	echo "# $name"
 	# (subshell: keeps bash's "Killed" job notice out of the output)
-	(TT_RESCUE_DIR=$rescue timeout -k 10 "$TIMEOUT" bash "$t" >"$log" 2>&1 </dev/null; exit $?) 2>/dev/null
+	(TT_RESCUE_DIR=$rescue timeout -k 10 "$TIMEOUT" bash "$t" >"$log" 2>&1 </dev/null 9>&-; exit $?) 2>/dev/null
 	rc=$?
 	dur=$((SECONDS - start))
 	grep -E '^(ok|not ok|skip) ' "$log" | sed 's/^/  /'
