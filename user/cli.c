@@ -15,15 +15,29 @@
 volatile sig_atomic_t cli_stop;
 volatile sig_atomic_t cli_reopen;
 
+static void say(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tcptriage: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say("tcptriage: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say("tcptriage: warning: ", fmt, ap);
+	va_end(ap);
 }
 
 int cmd_dispatch(const struct cmd *table, int argc, char **argv)

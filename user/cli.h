@@ -21,6 +21,8 @@ int cmd_dispatch(const struct cmd *table, int argc, char **argv);
 
 /* Print "tcptriage: <msg>" on one line to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "tcptriage: warning: <msg>" on one line to stderr: the one way to warn. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * cli_error(), then evaluate to code: `return cli_fail(EXIT_USAGE, ...);`.
  * A macro so that callers (and static analysis) see the exit code.

@@ -6,6 +6,7 @@
 #include <time.h>
 #include "cli.h"
 #include "commands.h"
+#include "loop.h"
 #include "session.h"
 #include "sysctl_plan.h"
 #include "watch_opts.h"
@@ -99,8 +100,7 @@ int cmd_diagnose(int argc, char **argv)
 	};
 	struct sysctl_plan plan = { 0 };
 	struct session *s;
-	double next_tick;
-	int ret;
+	int ret, plan_err;
 
 	ret = parse_args(argc, argv, &a);
 	if (ret)
@@ -117,19 +117,10 @@ int cmd_diagnose(int argc, char **argv)
 		sysctl_plan_close(&plan);
 		return ret;
 	}
-	next_tick = a.interval;
-	while (!cli_stop && session_elapsed(s) < a.duration) {
-		if (session_poll(s, 100) < 0)
-			break;
-		if (session_elapsed(s) >= next_tick && session_elapsed(s) < a.duration) {
-			session_tick(s);
-			next_tick += a.interval;
-		}
-		if (session_output_error(s))
-			break; /* the reader went away (`diagnose --json | head`): nothing to report to */
-	}
-	session_finish(s);
-	ret = a.sysctl_plan ? write_plan(s, &plan) : 0;
+	ret = loop_run(&(struct loop){ .s = s, .interval_s = a.interval, .duration_s = a.duration });
+	loop_finish(s);
+	plan_err = a.sysctl_plan ? write_plan(s, &plan) : 0;
+	ret = ret ? ret : plan_err;
 	session_close(s);
 	return ret;
 }

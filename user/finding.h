@@ -85,4 +85,7 @@ void finding_merge(struct finding *f, const struct finding *extra);
 struct advice *finding_advice(struct finding *f, const char *action, const char *sysctl,
 			      const char *why);
 
+/* Told of each finding in turn (active: still firing now). */
+typedef void (*finding_fn)(void *ctx, const struct finding *f, bool active);
+
 #endif /* __TT_FINDING_H */

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include "commands.h"
 #include "finding.h"
 #include "http.h"
+#include "loop.h"
 #include "metrics.h"
 #include "output.h"
 #include "procfs.h"
@@ -144,8 +144,8 @@ static void reopen_output(struct run *r)
 	if (fd >= 0)
 		close(fd);
 	if (err)
-		fprintf(stderr, "tcptriage: warning: cannot reopen %s (%s): still writing to the old file\n",
-			r->args.output, strerror(err));
+		cli_warn("cannot reopen %s (%s): still writing to the old file", r->args.output,
+			 strerror(err));
 }
 
 struct findings_acc {
@@ -232,53 +232,37 @@ static void close_sinks(struct run *r)
 		fclose(r->out);
 }
 
-/* Milliseconds to wait for something to do: at most 1 s, so client timeouts are seen. */
-static int wait_ms(double seconds)
+static int serve_scrape(void *ctx, short revents)
 {
-	if (seconds <= 0)
-		return 0;
-	return seconds >= 1 ? 1000 : (int)(seconds * 1000) + 1;
+	struct run *r = ctx;
+
+	(void)revents;
+	http_server_serve(r->srv);
+	return 0;
 }
 
-/* The reader went away (`run | head`): a clean end; any other write error is one line. */
-static int output_gone(int err)
+/* SIGHUP: reopen the output file (stdout belongs to whoever started us). */
+static int after_wake(void *ctx)
 {
-	if (err == -EPIPE)
-		return 0;
-	return cli_fail(EXIT_ENV, "cannot write the output: %s", strerror(-err));
+	struct run *r = ctx;
+
+	if (cli_reopen) {
+		cli_reopen = 0;
+		if (r->args.output)
+			reopen_output(r);
+	}
+	return 0;
 }
 
 /* Until SIGINT/SIGTERM: ring buffer records, scrapes, reopen requests, ticks. */
 static int run_loop(struct run *r)
 {
-	int err;
-	struct pollfd fds[2] = {
-		{ .fd = session_poll_fd(r->s), .events = POLLIN },
-		{ .fd = r->srv ? http_server_fd(r->srv) : -1, .events = POLLIN },
-	};
-	double next_tick = r->args.interval;
+	struct loop l = { .s = r->s, .interval_s = r->args.interval,
+			  .after_wake = after_wake, .ctx = r };
 
-	while (!cli_stop) {
-		if (poll(fds, 2, wait_ms(next_tick - session_elapsed(r->s))) < 0 && errno != EINTR)
-			return cli_fail(EXIT_ENV, "poll: %s", strerror(errno));
-		if (session_poll(r->s, 0) < 0)
-			return cli_fail(EXIT_ENV, "reading the ring buffer failed");
-		if (r->srv)
-			http_server_serve(r->srv);
-		if (cli_reopen) {
-			cli_reopen = 0;
-			if (r->args.output) /* stdout belongs to whoever started us */
-				reopen_output(r);
-		}
-		if (session_elapsed(r->s) < next_tick)
-			continue;
-		session_tick(r->s);
-		while (next_tick <= session_elapsed(r->s)) /* no burst of ticks after a stall */
-			next_tick += r->args.interval;
-		if ((err = session_output_error(r->s)))
-			return output_gone(err);
-	}
-	return 0;
+	if (r->srv)
+		l.fds[l.n_fds++] = (struct loop_fd){ http_server_fd(r->srv), serve_scrape };
+	return loop_run(&l);
 }
 
 int cmd_run(int argc, char **argv)
@@ -304,7 +288,7 @@ int cmd_run(int argc, char **argv)
 		ret = session_open(&r.args.sopts, &r.s);
 	if (!ret) {
 		ret = run_loop(&r);
-		session_finish(r.s);
+		loop_finish(r.s);
 		session_close(r.s);
 	}
 	close_sinks(&r);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "finding.h"
 #include "loader.h"
 
 struct finding;
@@ -36,10 +37,13 @@ struct session;
 int session_open(const struct session_opts *opts, struct session **out);
 /* Wait up to timeout_ms for ring buffer records and print them. */
 int session_poll(struct session *s, int timeout_ms);
-/* Read counters, print a stats line, print findings that newly fire. */
-int session_tick(struct session *s);
-/* Final findings and the end line. */
-void session_finish(struct session *s);
+/*
+ * Read counters, print a stats line, print findings that newly fire.  0, or
+ * the first -errno of what could not be read (the rest still ran).
+ */
+int session_tick(struct session *s) __attribute__((warn_unused_result));
+/* A last tick, the final findings and the end line.  0 or the last tick's -errno. */
+int session_finish(struct session *s);
 void session_close(struct session *s);
 double session_elapsed(const struct session *s);
 
@@ -59,8 +63,7 @@ void session_health(struct session *s, struct agent_health *h);
  * Call fn for every finding that fired (active: still firing now), by incident:
  * each root cause, then the symptoms it caused.
  */
-void session_each_finding(const struct session *s,
-			  void (*fn)(void *ctx, const struct finding *f, bool active), void *ctx);
+void session_each_finding(const struct session *s, finding_fn fn, void *ctx);
 /* 0, or the first output write that failed (-EPIPE: the reader went away, e.g. `run | head`). */
 int session_output_error(const struct session *s);
 /* What this kernel hides from the agent, one line ("" and 0 when nothing): see agent__gaps(). */

@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "container.h"
 #include "json.h"
+#include "loop.h"
 #include "procfs.h"
 #include "nsstate.h"
 #include "session.h"
@@ -77,6 +78,7 @@ struct top {
 	struct cgroup_cache *cg;
 	char hostname[80];
 	bool dirty; /* the screen needs drawing */
+	bool interactive; /* a terminal: curses and keys; else plain text each tick */
 };
 
 /* ---------------------------------------------------------------- model */
@@ -358,59 +360,51 @@ static void read_keys(struct top *t)
 
 /* ---------------------------------------------------------------- loop */
 
-static double time_left(const struct top *t, double next_tick)
+static int on_keys(void *ctx, short revents)
 {
-	double now = session_elapsed(t->s), left = next_tick - now;
+	struct top *t = ctx;
 
-	if (t->a.duration && t->a.duration - now < left)
-		left = t->a.duration - now;
-	return left > 0 ? left : 0;
-}
-
-/* Sleep until the next tick, a ring buffer record or (interactive) a key. */
-static void wait_ready(struct top *t, bool keys, double left_s)
-{
-	struct pollfd fds[2] = {
-		{ .fd = session_poll_fd(t->s), .events = POLLIN },
-		{ .fd = STDIN_FILENO, .events = POLLIN },
-	};
-
-	/* EINTR (a signal, SIGWINCH) just ends the wait */
-	if (poll(fds, keys ? 2 : 1, (int)(left_s * 1000) + 1) > 0 && keys &&
-	    (fds[1].revents & (POLLHUP | POLLERR)))
+	if (revents & (POLLHUP | POLLERR))
 		t->st.quit = true; /* the terminal went away */
+	else
+		read_keys(t);
+	return 0;
 }
 
-static bool expired(const struct top *t)
+static int after_tick(void *ctx)
 {
-	return t->a.duration && session_elapsed(t->s) >= t->a.duration;
-}
+	struct top *t = ctx;
 
-static void run_loop(struct top *t, bool interactive)
-{
-	double next_tick = t->a.interval;
-
+	refresh_model(t);
 	t->dirty = true;
-	while (!cli_stop && !t->st.quit && !expired(t)) {
-		wait_ready(t, interactive, time_left(t, next_tick));
-		if (session_poll(t->s, 0) < 0)
-			break;
-		if (interactive)
-			read_keys(t);
-		if (session_elapsed(t->s) >= next_tick) {
-			session_tick(t->s);
-			refresh_model(t);
-			while (next_tick <= session_elapsed(t->s))
-				next_tick += t->a.interval;
-			t->dirty = true;
-			if (!interactive)
-				plain_print(t);
-		}
-		if (interactive && t->dirty) {
-			screen_draw(t);
-			t->dirty = false;
-		}
+	if (!t->interactive)
+		plain_print(t);
+	return 0;
+}
+
+/* Redraw what changed (a tick, a key, a resize); q ends the loop. */
+static int after_wake(void *ctx)
+{
+	struct top *t = ctx;
+
+	if (t->st.quit)
+		return LOOP_STOP;
+	if (t->interactive && t->dirty) {
+		screen_draw(t);
+		t->dirty = false;
 	}
+	return 0;
+}
+
+static int run_loop(struct top *t)
+{
+	struct loop l = { .s = t->s, .interval_s = t->a.interval, .duration_s = t->a.duration,
+			  .after_tick = after_tick, .after_wake = after_wake, .ctx = t };
+
+	if (t->interactive)
+		l.fds[l.n_fds++] = (struct loop_fd){ STDIN_FILENO, on_keys };
+	t->dirty = true;
+	return loop_run(&l);
 }
 
 /* ---------------------------------------------------------------- command */
@@ -468,7 +462,7 @@ static void host_name(char *buf, size_t len)
 }
 
 /* The view, from an open session until q, a signal or --duration. */
-static int top_run(struct top *t, bool interactive)
+static int top_run(struct top *t)
 {
 	SCREEN *scr = NULL;
 	int ret;
@@ -478,20 +472,19 @@ static int top_run(struct top *t, bool interactive)
 		return cli_fail(EXIT_ENV, "out of memory");
 	host_name(t->hostname, sizeof(t->hostname));
 	refresh_model(t);
-	if (interactive && (ret = screen_open(&scr)))
+	if (t->interactive && (ret = screen_open(&scr)))
 		return ret;
-	if (!interactive)
+	if (!t->interactive)
 		plain_print(t);
-	run_loop(t, interactive);
-	if (interactive)
+	ret = run_loop(t);
+	if (t->interactive)
 		screen_close(scr);
-	return 0;
+	return ret;
 }
 
 int cmd_top(int argc, char **argv)
 {
 	struct top *t = calloc(1, sizeof(*t));
-	bool interactive;
 	int ret;
 
 	if (!t)
@@ -504,14 +497,14 @@ int cmd_top(int argc, char **argv)
 	ret = parse_args(argc, argv, &t->a);
 	if (ret || (ret = cli_require_bpf_privileges()))
 		goto out;
-	interactive = !t->a.plain && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	t->interactive = !t->a.plain && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	t->a.sopts.window_s = t->a.window;
 	t->a.sopts.duration_s = t->a.duration;
 	cli_install_signals();
 	ret = session_open(&t->a.sopts, &t->s);
 	if (ret)
 		goto out;
-	ret = top_run(t, interactive);
+	ret = top_run(t);
 	session_close(t->s);
 out:
 	top_table_free(&t->table);

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+#include "enrich.h"
+#include "mapwalk.h"
+#include "procfs.h"
+#include "snapshot.h"
+#include "tcptriage.h"
+#include "tcptriage.skel.h"
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void format_endpoint(char *buf, size_t len, const uint8_t addr[16], uint16_t port)
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (!memcmp(addr, v4mapped, 12)) {
+		inet_ntop(AF_INET, addr + 12, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, port);
+	} else {
+		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, port);
+	}
+}
+
+/* The host's RAM does not change while the agent runs: read it once. */
+static long read_mem_total_kb(void)
+{
+	char *text = NULL;
+	long kb = 0;
+	size_t len;
+
+	if (!read_file_all("/proc/meminfo", &text, &len)) {
+		/* NOLINTNEXTLINE(cert-err34-c): a malformed line leaves 0, "unknown" */
+		sscanf(text, "MemTotal: %ld", &kb);
+		free(text);
+	}
+	return kb;
+}
+
+void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s)
+{
+	memset(c, 0, sizeof(*c));
+	c->skel = skel;
+	c->window_s = window_s;
+	c->mem_total_kb = read_mem_total_kb();
+}
+
+void collect_free(struct collector *c)
+{
+	counts_free(&c->last_read);
+	ns_table_free(&c->ns);
+}
+
+int collect_counts(struct collector *c, struct count_table *delta)
+{
+	struct count_table cur;
+	int err;
+
+	err = counts_read(bpf_map__fd(c->skel->maps.counts), &cur);
+	if (err)
+		return err;
+	err = counts_delta(&c->last_read, &cur, delta);
+	if (err) {
+		counts_free(&cur);
+		return err;
+	}
+	counts_free(&c->last_read);
+	c->last_read = cur;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- health */
+
+void collect_health(const struct collector *c, uint64_t malformed, struct agent_health *h)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 vals[ncpus > 0 ? ncpus : 1];
+	struct rusage ru;
+
+	memset(h, 0, sizeof(*h));
+	for (__u32 i = 0; i < TT_H_MAX && ncpus > 0; i++) {
+		if (bpf_map__lookup_elem(c->skel->maps.health, &i, sizeof(i), vals,
+					 sizeof(__u64) * ncpus, 0))
+			continue;
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			h->kernel[i] += vals[cpu];
+	}
+	h->records_malformed = malformed;
+	getrusage(RUSAGE_SELF, &ru);
+	h->cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+void health_since(struct agent_health *d, const struct agent_health *a,
+		  const struct agent_health *b)
+{
+	for (int i = 0; i < TT_H_MAX; i++)
+		d->kernel[i] = a->kernel[i] - b->kernel[i];
+	d->records_malformed = a->records_malformed - b->records_malformed;
+	d->cpu_s = a->cpu_s - b->cpu_s;
+}
+
+/* ---------------------------------------------------------------- flows */
+
+static int flow_cmp_desc(const void *a, const void *b)
+{
+	const struct flow_seen *x = a, *y = b;
+
+	return (x->segs < y->segs) - (x->segs > y->segs);
+}
+
+#define MAX_STALE_FLOWS 4096 /* forgotten per tick at most */
+
+struct flows_walk {
+	struct flow_seen *out;
+	size_t n, max;
+	__u64 stale_before_ns; /* 0: keep every flow */
+	struct tt_flow_key *stale;
+	size_t n_stale;
+};
+
+static int flow_visit(void *ctx, const void *k, const void *v)
+{
+	const struct tt_flow_key *key = k;
+	const struct tt_flow_val *val = v;
+	struct flows_walk *w = ctx;
+	struct flow_seen *f;
+
+	if (val->last_ns < w->stale_before_ns) {
+		if (w->n_stale < MAX_STALE_FLOWS)
+			w->stale[w->n_stale++] = *key;
+		return 0;
+	}
+	f = &w->out[w->n++];
+	format_endpoint(f->laddr, sizeof(f->laddr), key->saddr, key->sport);
+	format_endpoint(f->raddr, sizeof(f->raddr), key->daddr, key->dport);
+	f->netns = key->netns;
+	f->tgid = val->tgid;
+	f->segs = val->retrans_segs;
+	f->resets = val->resets_sent + val->resets_received;
+	f->sent = val->segs_out;
+	f->sent_retrans = val->total_retrans;
+	return w->n == w->max;
+}
+
+/*
+ * How long an always-on agent remembers a quiet flow: well past its window, so
+ * the map holds what the rules can still use rather than every connection
+ * that ever had a retransmit or reset.  A run with no window keeps them all.
+ */
+static __u64 flows_stale_before(const struct collector *c)
+{
+	double keep_s = 2 * c->window_s > 120 ? 2 * c->window_s : 120;
+	__u64 now = monotonic_ns();
+
+	if (c->window_s <= 0)
+		return 0;
+	return now > keep_s * 1e9 ? now - (__u64)(keep_s * 1e9) : 0;
+}
+
+/* The troubled flows (retransmits, resets), most retransmitted segments first. */
+static int read_flows(struct collector *c, struct flow_seen *out, size_t max, size_t *n)
+{
+	struct flows_walk w = { out, 0, max, flows_stale_before(c), NULL, 0 };
+	int fd = bpf_map__fd(c->skel->maps.flows);
+	int err;
+
+	if (w.stale_before_ns)
+		w.stale = calloc(MAX_STALE_FLOWS, sizeof(*w.stale));
+	if (!w.stale)
+		w.stale_before_ns = 0;
+	err = map_walk(fd, sizeof(struct tt_flow_key), sizeof(struct tt_flow_val), flow_visit, &w);
+	for (size_t i = 0; i < w.n_stale; i++)
+		bpf_map_delete_elem(fd, &w.stale[i]);
+	free(w.stale);
+	qsort(out, w.n, sizeof(*out), flow_cmp_desc);
+	*n = w.n;
+	return err;
+}
+
+/* ---------------------------------------------------------------- owners */
+
+static int state_cmp_desc(const void *a, const void *b)
+{
+	const struct state_seen *x = a, *y = b;
+
+	return (x->count < y->count) - (x->count > y->count);
+}
+
+/* What the rules need from the per-socket entries of the owners map. */
+struct owners_walk {
+	__u64 now_ns;
+	struct state_seen *states;
+	size_t n_states, max_states;
+	struct listener_seen *listeners;
+	size_t n_listeners, max_listeners;
+	uint64_t known; /* entries with a known owner */
+};
+
+/* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state. */
+static void note_aged(struct owners_walk *w, const struct tt_owner *o)
+{
+	/* entered after the clock was read: not negative, just new */
+	double age = o->aged_since_ns < w->now_ns ? (w->now_ns - o->aged_since_ns) / 1e9 : 0;
+	size_t i;
+
+	for (i = 0; i < w->n_states; i++)
+		if (w->states[i].tgid == o->tgid && w->states[i].state == o->aged_state)
+			break;
+	if (i == w->max_states)
+		return;
+	if (i == w->n_states)
+		w->states[w->n_states++] = (struct state_seen){ o->tgid, o->netns, o->aged_state, 0, 0 };
+	w->states[i].count++;
+	if (age > w->states[i].oldest_s)
+		w->states[i].oldest_s = age;
+}
+
+static int owner_visit(void *ctx, const void *key, const void *value)
+{
+	const struct tt_owner *o = value;
+	struct owners_walk *w = ctx;
+
+	(void)key;
+	w->known += o->tgid != 0;
+	if (o->aged_state)
+		note_aged(w, o);
+	if (o->listening && w->n_listeners < w->max_listeners)
+		w->listeners[w->n_listeners++] =
+			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog };
+	return 0;
+}
+
+static int read_owners(struct collector *c, struct owners_walk *w)
+{
+	int err;
+
+	w->now_ns = monotonic_ns();
+	err = map_walk(bpf_map__fd(c->skel->maps.owners), sizeof(__u64), sizeof(struct tt_owner),
+		       owner_visit, w);
+	if (w->states)
+		qsort(w->states, w->n_states, sizeof(*w->states), state_cmp_desc);
+	return err;
+}
+
+uint64_t collect_owners_known(struct collector *c)
+{
+	struct owners_walk w = { .now_ns = 0 };
+
+	return read_owners(c, &w) ? 0 : w.known;
+}
+
+/* ---------------------------------------------------------------- connfails */
+
+static int connfail_cmp_desc(const void *a, const void *b)
+{
+	const struct connfail_seen *x = a, *y = b;
+
+	return (x->failures < y->failures) - (x->failures > y->failures);
+}
+
+struct connfails_walk {
+	struct connfail_seen *out;
+	size_t n, max;
+};
+
+static int connfail_visit(void *ctx, const void *k, const void *v)
+{
+	const struct tt_flow_key *key = k;
+	const struct tt_connfail_val *val = v;
+	struct connfails_walk *w = ctx;
+	struct connfail_seen *cf = &w->out[w->n++];
+
+	*cf = (struct connfail_seen){ .tgid = val->tgid, .netns = key->netns, .failures = val->failures };
+	format_endpoint(cf->raddr, sizeof(cf->raddr), key->daddr, key->dport);
+	return w->n == w->max;
+}
+
+/* Destinations connect() failed to reach for lack of ports, most failures first. */
+static int read_connfails(struct collector *c, struct connfail_seen *out, size_t max, size_t *n)
+{
+	struct connfails_walk w = { out, 0, max };
+	int err;
+
+	err = map_walk(bpf_map__fd(c->skel->maps.connfails), sizeof(struct tt_flow_key),
+		       sizeof(struct tt_connfail_val), connfail_visit, &w);
+	qsort(out, w.n, sizeof(*out), connfail_cmp_desc);
+	*n = w.n;
+	return err;
+}
+
+/* ---------------------------------------------------------------- procfs */
+
+static void read_host_memory(struct diag_input *in)
+{
+	struct sockstat ss;
+
+	if (sysctl_read_longs("/proc/sys/net/ipv4/tcp_mem", in->tcp_mem, 3) != 3)
+		memset(in->tcp_mem, 0, sizeof(in->tcp_mem));
+	if (!sockstat_read("/proc/net/sockstat", &ss)) {
+		in->tcp_mem_used = ss.tcp_mem_pages;
+		in->orphans = ss.tcp_orphan;
+	}
+	if (sysctl_read_longs("/proc/sys/net/ipv4/tcp_max_orphans", &in->max_orphans, 1) != 1)
+		in->max_orphans = 0;
+}
+
+void collect_proc(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup)
+{
+	struct collector *c = ctx;
+	struct tt_proc proc;
+	char path[64], *text = NULL;
+	size_t len;
+
+	memset(comm, 0, 16);
+	if (!bpf_map__lookup_elem(c->skel->maps.procs, &tgid, sizeof(tgid), &proc, sizeof(proc), 0)) {
+		memcpy(comm, proc.comm, 16);
+		*cgroup = proc.cgroup;
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/comm", tgid);
+	if (read_file_all(path, &text, &len))
+		return;
+	text[strcspn(text, "\n")] = 0;
+	strncpy(comm, text, 15);
+	free(text);
+}
+
+/* ---------------------------------------------------------------- evidence */
+
+static int first_error(int a, int b)
+{
+	return a ? a : b;
+}
+
+int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, struct diag_input *in)
+{
+	struct owners_walk ow = { .states = ev->states, .max_states = COLLECT_MAX_SEEN,
+				  .listeners = ev->listeners, .max_listeners = COLLECT_MAX_SEEN };
+	int err;
+
+	in->flows = ev->flows;
+	in->states = ev->states;
+	in->connfails = ev->connfails;
+	in->listeners = ev->listeners;
+	err = read_flows(c, ev->flows, MAX_FLOWS, &in->n_flows);
+	err = first_error(err, read_owners(c, &ow));
+	in->n_states = ow.n_states;
+	in->n_listeners = ow.n_listeners;
+	err = first_error(err, read_connfails(c, ev->connfails, COLLECT_MAX_SEEN, &in->n_connfails));
+	err = first_error(err, ns_table_refresh(&c->ns, now, c->window_s));
+	in->ns = &c->ns;
+	read_host_memory(in);
+	in->mem_total_kb = c->mem_total_kb;
+	in->proc_of = collect_proc;
+	in->proc_ctx = c;
+	return err;
+}
+
+/*
+ * Keep only what the snapshot said about this finding, not the snapshot: on a
+ * host with 100k sockets it is tens of MiB, which go back to the system now.
+ */
+bool collect_holders(struct collector *c, struct finding *held)
+{
+	struct snapshot_opts all = { 0 };
+	struct snapshot *snap;
+
+	if (snapshot_take(c->skel, &all, &snap))
+		return false;
+	enrich_finding(held, snap);
+	snapshot_free(snap);
+	malloc_trim(0);
+	return true;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Collect: what the kernel holds, read once a tick and turned into evidence
+ * for the rules.  The BPF maps (counters, flows, per-socket owners, failed
+ * connects, health), procfs (host TCP memory, every namespace's counters)
+ * and, when a finding about held resources begins, a socket snapshot.
+ */
+#ifndef __TT_COLLECT_H
+#define __TT_COLLECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "counts.h"
+#include "nsstate.h"
+#include "output.h"
+#include "rules.h"
+
+#define COLLECT_MAX_SEEN 64 /* owners or destinations handed to the rules per kind */
+
+struct tcptriage_bpf;
+
+struct collector {
+	struct tcptriage_bpf *skel;
+	double window_s;              /* how long quiet flows are worth keeping */
+	struct count_table last_read; /* the counts map as read at the last tick */
+	struct ns_table ns;           /* every network namespace at the last refresh */
+	long mem_total_kb;            /* host RAM, for tcp_mem advice */
+};
+
+/* Evidence read this tick, pointed at by a diag_input. */
+struct tick_evidence {
+	struct flow_seen flows[MAX_FLOWS];
+	struct state_seen states[COLLECT_MAX_SEEN];
+	struct connfail_seen connfails[COLLECT_MAX_SEEN];
+	struct listener_seen listeners[COLLECT_MAX_SEEN];
+};
+
+void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s);
+void collect_free(struct collector *c);
+
+/* Counter rows that changed since the last call (its rows are the caller's). 0 or -errno. */
+int collect_counts(struct collector *c, struct count_table *delta)
+	__attribute__((warn_unused_result));
+/* The agent's own health: kernel-side counters, malformed records, CPU time. */
+void collect_health(const struct collector *c, uint64_t malformed, struct agent_health *h);
+/* d = a - b, field by field. */
+void health_since(struct agent_health *d, const struct agent_health *a,
+		  const struct agent_health *b);
+/*
+ * Flows, aged sockets, listeners, failed connects, host TCP memory and the
+ * namespaces, at `now` seconds, into ev and in.  0, or the first -errno
+ * (what could be read is still filled in).
+ */
+int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, struct diag_input *in)
+	__attribute__((warn_unused_result));
+/* Sockets whose owner the agent knows (the start line's owners_seeded). */
+uint64_t collect_owners_known(struct collector *c);
+/*
+ * The holders of the resource held->cause is about, from a socket snapshot of
+ * every namespace, into held.  false: no snapshot, the counters' culprits
+ * stay.
+ */
+bool collect_holders(struct collector *c, struct finding *held);
+/* comm and cgroup of tgid as the BPF side saw it, else /proc (a proc_lookup_fn; ctx: collector). */
+void collect_proc(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup);
+/* "1.2.3.4:80" or "[::1]:80"; v4-mapped addresses print as IPv4. */
+void format_endpoint(char *buf, size_t len, const uint8_t addr[16], uint16_t port);
+
+#endif /* __TT_COLLECT_H */
