@@ -36,7 +36,7 @@ enum console_verdict console_classify(const char *line, size_t len,
 /* Stable snake_case id ("tcp_out_of_memory"); "none" / "unknown" otherwise. */
 const char *console_verdict_name(enum console_verdict v);
 
-/* DESIGN.md cause id ("tcp_mem_exhausted"), or NULL for CV_NONE/unknown. */
+/* Cause id of the contract (README.md "Findings"), or NULL for CV_NONE/unknown. */
 const char *console_verdict_cause(enum console_verdict v);
 
 /*

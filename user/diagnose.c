@@ -112,7 +112,7 @@ int cmd_diagnose(int argc, char **argv)
 		return cli_fail(EXIT_USAGE, "--sysctl-plan: cannot create '%s': %s", a.sysctl_plan,
 				strerror(-ret));
 	cli_install_signals();
-	ret = session_open(&a.sopts, &s);
+	ret = watch_open(&a.sopts, &s);
 	if (ret) {
 		sysctl_plan_close(&plan);
 		return ret;

@@ -46,7 +46,7 @@ struct advice {
 };
 
 struct finding {
-	const char *cause;    /* stable id from DESIGN.md section 3 */
+	const char *cause;    /* stable id: README.md, "Findings" (the contract) */
 	char id[FINDING_ID_LEN]; /* "<cause>-<episode>": the same on every line of one episode */
 	/* A symptom: the id of the root cause it follows from, and the evidence that links them. */
 	char caused_by[FINDING_ID_LEN];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Everything the agent prints goes through here: each record type has a
- * JSON Lines printer (contract v1, DESIGN.md section 3) and a plain-text one.
+ * JSON Lines printer (contract v1: README.md, "JSON Lines (v1)") and a plain-text one.
  */
 #ifndef __TT_OUTPUT_H
 #define __TT_OUTPUT_H

@@ -285,7 +285,7 @@ int cmd_run(int argc, char **argv)
 	cli_install_reopen();
 	ret = open_sinks(&r);
 	if (!ret)
-		ret = session_open(&r.args.sopts, &r.s);
+		ret = watch_open(&r.args.sopts, &r.s);
 	if (!ret) {
 		ret = run_loop(&r);
 		loop_finish(r.s);

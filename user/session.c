@@ -328,22 +328,23 @@ static int session_wire(struct session *s)
 	return 0;
 }
 
-int session_open(const struct session_opts *opts, struct session **out)
+int session_open(const struct session_opts *opts, struct session **out, char *err, size_t len)
 {
 	struct agent_opts aopts = { .prefer = opts->prefer, .verbose = opts->verbose,
 				    .ringbuf_size = opts->ringbuf_kb * 1024,
 				    .btf_path = opts->btf_path };
 	struct session *s = calloc(1, sizeof(*s));
-	char err[256];
 	int ret;
 
-	if (!s)
-		return cli_fail(EXIT_ENV, "out of memory");
+	if (!s) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
 	s->opts = *opts;
-	ret = agent__open(&aopts, &s->agent, err, sizeof(err));
+	ret = agent__open(&aopts, &s->agent, err, len);
 	if (ret) {
 		free(s);
-		return cli_fail(EXIT_ENV, "%s", err);
+		return ret < 0 ? ret : -EINVAL;
 	}
 	s->skel = agent__skel(s->agent);
 	ret = agent__seed_owners(s->agent);
@@ -351,8 +352,9 @@ int session_open(const struct session_opts *opts, struct session **out)
 		cli_warn("cannot list existing sockets (%s): their owners stay unknown", strerror(-ret));
 	ret = session_wire(s);
 	if (ret) {
+		snprintf(err, len, "cannot set up output or ring buffer: %s", strerror(-ret));
 		session_close(s);
-		return cli_fail(EXIT_ENV, "cannot set up output or ring buffer: %s", strerror(-ret));
+		return ret;
 	}
 	start_line(s);
 	drop_privileges();

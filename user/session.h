@@ -33,8 +33,8 @@ struct session_opts {
 
 struct session;
 
-/* 0 or an exit code (EXIT_ENV) after printing one line on stderr. */
-int session_open(const struct session_opts *opts, struct session **out);
+/* Load, attach, print the start line.  0, or -errno with one line of why in err. */
+int session_open(const struct session_opts *opts, struct session **out, char *err, size_t len);
 /* Wait up to timeout_ms for ring buffer records and print them. */
 int session_poll(struct session *s, int timeout_ms);
 /*

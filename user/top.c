@@ -501,7 +501,7 @@ int cmd_top(int argc, char **argv)
 	t->a.sopts.window_s = t->a.window;
 	t->a.sopts.duration_s = t->a.duration;
 	cli_install_signals();
-	ret = session_open(&t->a.sopts, &t->s);
+	ret = watch_open(&t->a.sopts, &t->s);
 	if (ret)
 		goto out;
 	ret = top_run(t);

@@ -44,3 +44,10 @@ int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_o
 		return -ENOENT;
 	}
 }
+
+int watch_open(const struct session_opts *so, struct session **s)
+{
+	char err[256] = "";
+
+	return session_open(so, s, err, sizeof(err)) ? cli_fail(EXIT_ENV, "%s", err) : 0;
+}

@@ -38,5 +38,7 @@
  * 0 when handled, EXIT_USAGE after a one-line error, -ENOENT when c is not one.
  */
 int watch_opt_parse(int c, const char *arg, uint64_t *interval, struct session_opts *so);
+/* session_open() for a command: 0, or EXIT_ENV after its one line on stderr. */
+int watch_open(const struct session_opts *so, struct session **s);
 
 #endif /* __TT_WATCH_OPTS_H */
