@@ -118,6 +118,9 @@ $(ASAN_OUT)/unit-tests: $(ASAN_UNIT_OBJS) $(ASAN_LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS_ALL) -o $@
 
+# The one unit test that opens the skeleton (never loads it) includes its header.
+$(OUT)/unit/test_hooks.o $(ASAN_OUT)/unit/test_hooks.o: $(SKEL)
+
 unit-asan: $(ASAN_OUT)/unit-tests
 	$(Q)$(ASAN_OUT)/unit-tests
 

@@ -27,39 +27,52 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 
-#define HOOK(n, cat, t, why) { .name = (n), .category = (cat), .tp = (t), .purpose = (why) }
+#define HOOK(n, why) { .name = (n), .purpose = (why) }
 /* Without these the agent would count nothing it is for: exit 1 when one cannot attach. */
-#define ESSENTIAL(n, cat, t, why) { .name = (n), .category = (cat), .tp = (t), .purpose = (why), \
-				    .essential = true }
+#define ESSENTIAL(n, why) { .name = (n), .purpose = (why), .essential = true }
 
-static const struct hook_status hook_table[] = {
-	ESSENTIAL("set_state", "sock", "inet_sock_set_state", "socket owners (connect/listen)"),
-	ESSENTIAL("destroy_sock", "tcp", "tcp_destroy_sock", "forgetting closed sockets"),
-	HOOK("accept4_exit", "syscalls", "sys_exit_accept4", "owners of accepted sockets"),
-	HOOK("accept_exit", "syscalls", "sys_exit_accept", "owners of accepted sockets"),
-	HOOK("listen_enter", "syscalls", "sys_enter_listen", "backlog asked in listen()"),
-	HOOK("connect_enter", "syscalls", "sys_enter_connect", "destinations of failed connects"),
-	HOOK("connect_exit", "syscalls", "sys_exit_connect", "connects failing for lack of local ports"),
-	ESSENTIAL("retransmit", "tcp", "tcp_retransmit_skb", "retransmits"),
-	HOOK("synack_retransmit", "tcp", "tcp_retransmit_synack", "SYN-ACK retransmits"),
-	ESSENTIAL("drop", "skb", "kfree_skb", "packet drops by reason"),
-	HOOK("exceed_buf", "sock", "sock_exceed_buf_limit", "socket memory limit hits"),
-	HOOK("rcvq_full", "sock", "sock_rcvqueue_full", "full receive queues"),
-	HOOK("send_reset", "tcp", "tcp_send_reset", "resets sent"),
-	HOOK("receive_reset", "tcp", "tcp_receive_reset", "resets received"),
-	HOOK("console", "printk", "console", "kernel verdict lines"),
+/* The tracepoints and forms are in the programs' SEC()s; see map_programs(). */
+static const struct hook_def hook_table[] = {
+	ESSENTIAL("set_state", "socket owners (connect/listen)"),
+	ESSENTIAL("destroy_sock", "forgetting closed sockets"),
+	HOOK("accept4_exit", "owners of accepted sockets"),
+	HOOK("accept_exit", "owners of accepted sockets"),
+	HOOK("listen_enter", "backlog asked in listen()"),
+	HOOK("connect_enter", "destinations of failed connects"),
+	HOOK("connect_exit", "connects failing for lack of local ports"),
+	ESSENTIAL("retransmit", "retransmits"),
+	HOOK("synack_retransmit", "SYN-ACK retransmits"),
+	ESSENTIAL("drop", "packet drops by reason"),
+	HOOK("exceed_buf", "socket memory limit hits"),
+	HOOK("rcvq_full", "full receive queues"),
+	HOOK("send_reset", "resets sent"),
+	HOOK("receive_reset", "resets received"),
+	HOOK("console", "kernel verdict lines"),
 };
 #define HOOK_COUNT (sizeof(hook_table) / sizeof(hook_table[0]))
 /* Each retry demotes at least one hook one form. */
 #define MAX_ATTEMPTS (HOOK_COUNT * ATTACH_NONE + 1)
 #define LOG_BUF_SIZE ((size_t)64 * 1024)
 
-static const char *const kind_suffix[] = { "__btf", "__raw", "__tp" };
 static const char *const kind_names[] = { "tp_btf", "raw_tp", "tracepoint", "none" };
+
+/* Section prefixes of each form as libbpf spells them, aliases included. */
+static const struct {
+	const char *prefix;
+	enum attach_kind kind;
+} section_forms[] = {
+	{ "tp_btf/", ATTACH_BTF },
+	{ "raw_tp/", ATTACH_RAW },
+	{ "raw_tracepoint/", ATTACH_RAW },
+	{ "tracepoint/", ATTACH_TP },
+	{ "tp/", ATTACH_TP },
+};
 
 struct agent {
 	struct tcptriage_bpf *skel;
 	struct hook_status hooks[HOOK_COUNT];
+	/* Each hook's program in each form, NULL where it has none: of this attempt's object. */
+	struct bpf_program *progs[HOOK_COUNT][ATTACH_NONE];
 	struct bpf_link *links[HOOK_COUNT];
 	enum attach_kind plan[HOOK_COUNT];
 	char *log_bufs[HOOK_COUNT]; /* verifier logs of this attempt's programs */
@@ -105,13 +118,93 @@ int attach_kind_parse(const char *s, enum attach_kind *kind)
 	return -EINVAL;
 }
 
-static struct bpf_program *hook_prog(struct bpf_object *obj, const struct hook_status *h,
-				     enum attach_kind kind)
+const struct hook_def *hook_defs(size_t *count)
 {
-	char name[64];
+	*count = HOOK_COUNT;
+	return hook_table;
+}
 
-	snprintf(name, sizeof(name), "%s%s", h->name, kind_suffix[kind]);
-	return bpf_object__find_program_by_name(obj, name);
+/* "C/T" for a classic tracepoint, else "T"; false when it does not fit site. */
+static bool parse_target(const char *t, struct hook_site *site)
+{
+	const char *slash = strchr(t, '/');
+
+	site->category[0] = '\0';
+	if (site->kind == ATTACH_TP) {
+		if (!slash || (size_t)(slash - t) >= sizeof(site->category))
+			return false;
+		snprintf(site->category, sizeof(site->category), "%.*s", (int)(slash - t), t);
+		t = slash + 1;
+	}
+	if (!*t || strchr(t, '/') || strlen(t) >= sizeof(site->tp))
+		return false;
+	snprintf(site->tp, sizeof(site->tp), "%s", t);
+	return true;
+}
+
+static int parse_section(const char *sec, struct hook_site *site)
+{
+	for (size_t f = 0; f < sizeof(section_forms) / sizeof(section_forms[0]); f++) {
+		size_t n = strlen(section_forms[f].prefix);
+
+		if (strncmp(sec, section_forms[f].prefix, n))
+			continue;
+		site->kind = section_forms[f].kind;
+		return parse_target(sec + n, site) ? 0 : -EINVAL;
+	}
+	return -ENOENT;
+}
+
+/* The hook whose name is the stem of "<hook>__<form suffix>"; -1 when none. */
+static int hook_named(const char *prog_name)
+{
+	const char *end = strstr(prog_name, "__");
+	size_t len = end ? (size_t)(end - prog_name) : 0;
+
+	for (size_t i = 0; len && i < HOOK_COUNT; i++)
+		if (strlen(hook_table[i].name) == len && !strncmp(hook_table[i].name, prog_name, len))
+			return (int)i;
+	return -1;
+}
+
+int hook_of_program(const struct bpf_program *prog, struct hook_site *site)
+{
+	int ret = parse_section(bpf_program__section_name(prog), site);
+
+	if (ret)
+		return ret;
+	ret = hook_named(bpf_program__name(prog));
+	return ret < 0 ? -ESRCH : ret;
+}
+
+/*
+ * Each hook's programs by form, and its tracepoint, from the section names of
+ * the object just opened (it is reopened on every attempt).  Only a classic
+ * tracepoint's section names the category.
+ */
+static void map_programs(struct agent *a)
+{
+	struct bpf_program *p;
+	struct hook_site site;
+	int i;
+
+	memset(a->progs, 0, sizeof(a->progs));
+	bpf_object__for_each_program(p, a->skel->obj) {
+		i = hook_of_program(p, &site);
+		if (i < 0)
+			continue; /* an iterator (tests/unit/test_hooks.c: nothing else) */
+		a->progs[i][site.kind] = p;
+		snprintf(a->hooks[i].tp, sizeof(a->hooks[i].tp), "%s", site.tp);
+		if (site.category[0])
+			snprintf(a->hooks[i].category, sizeof(a->hooks[i].category), "%s",
+				 site.category);
+	}
+}
+
+/* Hook i's program in the form it is planned to load in; plan[i] != ATTACH_NONE. */
+static struct bpf_program *planned_prog(const struct agent *a, size_t i)
+{
+	return a->progs[i][a->plan[i]];
 }
 
 /*
@@ -151,7 +244,7 @@ static enum attach_kind usable_kind(struct agent *a, const struct btf *vmlinux, 
 	const struct hook_status *h = &a->hooks[i];
 
 	for (enum attach_kind k = from; k < ATTACH_NONE; k++) {
-		if (!hook_prog(a->skel->obj, h, k))
+		if (!a->progs[i][k])
 			continue;
 		if (k == ATTACH_TP ? tp_exists(h) : btf_tp_exists(vmlinux, h))
 			return k;
@@ -163,12 +256,9 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 {
 	for (size_t i = 0; i < HOOK_COUNT; i++) {
 		a->plan[i] = usable_kind(a, vmlinux, i, a->plan[i]);
-		for (enum attach_kind k = ATTACH_BTF; k < ATTACH_NONE; k++) {
-			struct bpf_program *p = hook_prog(a->skel->obj, &a->hooks[i], k);
-
-			if (p)
-				bpf_program__set_autoload(p, k == a->plan[i]);
-		}
+		for (enum attach_kind k = ATTACH_BTF; k < ATTACH_NONE; k++)
+			if (a->progs[i][k])
+				bpf_program__set_autoload(a->progs[i][k], k == a->plan[i]);
 	}
 }
 
@@ -184,8 +274,7 @@ static int give_log_bufs(struct agent *a)
 			continue;
 		if (!a->log_bufs[i] && !(a->log_bufs[i] = calloc(1, LOG_BUF_SIZE)))
 			return -ENOMEM;
-		bpf_program__set_log_buf(hook_prog(a->skel->obj, &a->hooks[i], a->plan[i]),
-					 a->log_bufs[i], LOG_BUF_SIZE);
+		bpf_program__set_log_buf(planned_prog(a, i), a->log_bufs[i], LOG_BUF_SIZE);
 	}
 	return 0;
 }
@@ -201,8 +290,7 @@ static void refuse_for_test(struct agent *a)
 
 	for (size_t i = 0; name && i < HOOK_COUNT; i++)
 		if (a->plan[i] != ATTACH_NONE && !strcmp(a->hooks[i].name, name))
-			bpf_program__set_type(hook_prog(a->skel->obj, &a->hooks[i], a->plan[i]),
-					      BPF_PROG_TYPE_SOCKET_FILTER);
+			bpf_program__set_type(planned_prog(a, i), BPF_PROG_TYPE_SOCKET_FILTER);
 }
 
 /* Every attempt starts with empty logs: no verdict left over from the one before. */
@@ -241,12 +329,9 @@ static void log_reason(const char *log, char *out, size_t len)
 }
 
 /* Was hook i's planned program the one libbpf said it failed to load? */
-static bool named_failed(struct agent *a, size_t i)
+static bool named_failed(const struct agent *a, size_t i)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s%s", a->hooks[i].name, kind_suffix[a->plan[i]]);
-	return !strcmp(name, failed_prog);
+	return !strcmp(bpf_program__name(planned_prog(a, i)), failed_prog);
 }
 
 /* After a failed load (error ret): demote the hooks whose program was refused. */
@@ -266,8 +351,8 @@ static size_t demote_refused(struct agent *a, int ret)
 		if (!a->log_bufs[i][0])
 			continue;
 		if (a->verbose)
-			fprintf(stderr, "tcptriage: %s%s refused:\n%s\n", h->name,
-				kind_suffix[a->plan[i]], a->log_bufs[i]);
+			fprintf(stderr, "tcptriage: %s refused:\n%s\n",
+				bpf_program__name(planned_prog(a, i)), a->log_bufs[i]);
 		log_reason(a->log_bufs[i], reason, sizeof(reason));
 		snprintf(h->error, sizeof(h->error), "%s load: %s", attach_kind_name(a->plan[i]),
 			 reason);
@@ -292,12 +377,10 @@ static bool attach_planned(struct agent *a)
 
 	for (size_t i = 0; i < HOOK_COUNT; i++) {
 		struct hook_status *h = &a->hooks[i];
-		struct bpf_program *p;
 
 		if (a->plan[i] == ATTACH_NONE)
 			continue;
-		p = hook_prog(a->skel->obj, h, a->plan[i]);
-		a->links[i] = bpf_program__attach(p);
+		a->links[i] = bpf_program__attach(planned_prog(a, i));
 		if (a->links[i]) {
 			h->attached = a->plan[i];
 			continue;
@@ -322,7 +405,7 @@ static void note_unavailable(struct agent *a, const struct agent_opts *opts)
 					 h->category, h->tp);
 		}
 		h->fell_back = a->links[i] && h->attached > opts->prefer &&
-			       hook_prog(a->skel->obj, h, opts->prefer);
+			       a->progs[i][opts->prefer];
 	}
 }
 
@@ -379,6 +462,7 @@ static int skel_open(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
 		return -errno;
 	}
+	map_programs(a);
 	return 0;
 }
 
@@ -541,7 +625,11 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	memcpy(a->hooks, hook_table, sizeof(hook_table));
+	for (size_t i = 0; i < HOOK_COUNT; i++) {
+		a->hooks[i].name = hook_table[i].name;
+		a->hooks[i].purpose = hook_table[i].purpose;
+		a->hooks[i].essential = hook_table[i].essential;
+	}
 	a->ringbuf_size = opts->ringbuf_size;
 	a->btf_path = opts->btf_path;
 	a->verbose = opts->verbose;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct tcptriage_bpf;
+struct bpf_program;
 struct kfeatures;
 
 /* Ways to attach a hook, best first. */
@@ -18,16 +19,45 @@ enum attach_kind {
 	ATTACH_NONE,
 };
 
+#define HOOK_CATEGORY_MAX 32 /* bytes of a tracepoint category, with its NUL */
+#define HOOK_TP_MAX 64       /* bytes of a tracepoint name, with its NUL */
+
 struct hook_status {
 	const char *name;     /* program name stem, e.g. "retransmit" */
-	const char *category; /* tracepoint category, e.g. "tcp" */
-	const char *tp;       /* tracepoint name, e.g. "tcp_retransmit_skb" */
+	char category[HOOK_CATEGORY_MAX]; /* tracepoint category, e.g. "tcp" */
+	char tp[HOOK_TP_MAX]; /* tracepoint name, e.g. "tcp_retransmit_skb" */
 	const char *purpose;  /* what the agent loses without it */
 	enum attach_kind attached; /* ATTACH_NONE when unavailable */
 	bool essential;       /* the agent does not start without it */
 	bool fell_back;       /* attached in a lesser form than the best one */
 	char error[160];      /* why the better forms or the hook failed */
 };
+
+/*
+ * A hook as written by hand: only what the BPF object cannot say.  Where it
+ * attaches and in which forms comes from its programs' section names.
+ */
+struct hook_def {
+	const char *name;    /* its programs are <name>__<form suffix> */
+	const char *purpose; /* what the agent loses without it */
+	bool essential;      /* the agent does not start without it */
+};
+
+/* Where a program's section attaches it: tp_btf/T, raw_tp/T or tracepoint/C/T. */
+struct hook_site {
+	enum attach_kind kind;
+	char category[HOOK_CATEGORY_MAX]; /* "" unless a classic tracepoint: only it names one */
+	char tp[HOOK_TP_MAX];
+};
+
+/* The hooks in report order. */
+const struct hook_def *hook_defs(size_t *count);
+/*
+ * Which hook prog is a form of (its index in hook_defs), and where it
+ * attaches; -ENOENT for a program that attaches no tracepoint (an
+ * iterator), -EINVAL for a malformed section, -ESRCH when no hook has its name.
+ */
+int hook_of_program(const struct bpf_program *prog, struct hook_site *site);
 
 struct agent_opts {
 	enum attach_kind prefer; /* start from this form (tests force fallbacks) */
