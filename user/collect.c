@@ -8,6 +8,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cli.h"
 #include "collect.h"
 #include "enrich.h"
 #include "mapwalk.h"
@@ -344,6 +345,20 @@ void collect_proc(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup)
 
 /* ---------------------------------------------------------------- evidence */
 
+/* A namespace the agent cannot read is said once, not left out silently. */
+static void warn_unreadable(struct ns_table *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		struct ns_state *ns = &t->items[i];
+
+		if (ns->read_err && !ns->warned)
+			cli_warn("cannot read network namespace %u%s%s (%s): its counters are not "
+				 "seen", ns->inode, ns->name[0] ? " " : "", ns->name,
+				 strerror(-ns->read_err));
+		ns->warned = ns->read_err != 0;
+	}
+}
+
 static int first_error(int a, int b)
 {
 	return a ? a : b;
@@ -365,6 +380,7 @@ int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, 
 	in->n_listeners = ow.n_listeners;
 	err = first_error(err, read_connfails(c, ev->connfails, COLLECT_MAX_SEEN, &in->n_connfails));
 	err = first_error(err, ns_table_refresh(&c->ns, now, c->window_s));
+	warn_unreadable(&c->ns);
 	in->ns = &c->ns;
 	read_host_memory(in);
 	in->mem_total_kb = c->mem_total_kb;

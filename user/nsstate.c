@@ -108,10 +108,11 @@ static int refresh_one(struct ns_state *ns, const struct netns_entry *e, double 
 
 	ns->pid = e->pid;
 	memcpy(ns->name, e->name, sizeof(ns->name));
+	ns->seen = true;
+	ns->seen_at = now;
 	err = netns_run_in(e, read_in_ns, &ns->cur);
 	if (err)
 		return err;
-	ns->seen = true;
 	ns->cur_at = now;
 	if (ns->has_base)
 		return window_s > 0 && now - ns->next_at >= window_s / 2 ? hop(ns, now) : 0;
@@ -141,19 +142,40 @@ int ns_table_refresh(struct ns_table *t, double now, double window_s)
 			err = -ENOMEM;
 			break;
 		}
-		refresh_one(ns, &list.items[i], now, window_s, initial); /* vanished: not seen */
+		ns->read_err = refresh_one(ns, &list.items[i], now, window_s, initial);
 	}
 	netns_list_free(&list);
+	ns_table_evict(t, now, window_s);
 	return err;
+}
+
+static void ns_state_free(struct ns_state *ns)
+{
+	ns_reading_free(&ns->base);
+	ns_reading_free(&ns->next);
+	ns_reading_free(&ns->cur);
+}
+
+void ns_table_evict(struct ns_table *t, double now, double window_s)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < t->count; i++) {
+		struct ns_state *ns = &t->items[i];
+
+		if (window_s > 0 && !ns->seen && now - ns->seen_at > window_s) {
+			ns_state_free(ns);
+			continue;
+		}
+		t->items[kept++] = *ns;
+	}
+	t->count = kept;
 }
 
 void ns_table_free(struct ns_table *t)
 {
-	for (size_t i = 0; i < t->count; i++) {
-		ns_reading_free(&t->items[i].base);
-		ns_reading_free(&t->items[i].next);
-		ns_reading_free(&t->items[i].cur);
-	}
+	for (size_t i = 0; i < t->count; i++)
+		ns_state_free(&t->items[i]);
 	free(t->items);
 	t->items = NULL;
 	t->count = 0;

@@ -37,7 +37,10 @@ struct ns_state {
 	uint32_t inode;
 	char name[64];
 	pid_t pid;
-	bool seen;          /* found at the last refresh */
+	bool seen;          /* listed at the last refresh */
+	int read_err;       /* the last reading failed with this -errno (its values are older) */
+	bool warned;        /* read_err was told to the user */
+	double seen_at;     /* seconds since start it was last listed */
 	bool has_base;      /* false: born after the agent started, so its counters began at 0 */
 	double base_at;     /* seconds since start of the baseline */
 	double next_at;     /* ... of the reading that becomes the next baseline */
@@ -60,6 +63,11 @@ struct ns_table {
  * the same, non-empty span).
  */
 int ns_table_refresh(struct ns_table *t, double now, double window_s);
+/*
+ * Forget namespaces gone for longer than the window: their deltas no longer
+ * count.  Without a window (a bounded diagnose) every one is kept.
+ */
+void ns_table_evict(struct ns_table *t, double now, double window_s);
 void ns_table_free(struct ns_table *t);
 const struct ns_state *ns_table_find(const struct ns_table *t, uint32_t inode);
 
