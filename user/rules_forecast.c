@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Early warnings (a limit reached at this pace): tcp_mem_forecast, conntrack_forecast. */
+#include <stdio.h>
+#include "rules_impl.h"
+#include "tcptriage.h"
+
+/* TCP memory rising clearly toward tcp_mem[1]: warn while the kernel still grants everything. */
+int rule_tcp_mem_forecast(const struct diag_input *in, struct finding *f)
+{
+	const struct trend_fit *fit = &in->mem.fit;
+	double eta = trend_eta(fit, (double)in->mem.now, (double)in->tcp_mem[1]);
+
+	if (in->tcp_mem[1] <= 0 || eta < 0 || eta > in->horizon_s)
+		return 0;
+	if (fit->slope * fit->span_s < FORECAST_MIN_GROWTH * in->tcp_mem[1])
+		return 0;
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "TCP memory grows %.0f pages/min and reaches the pressure threshold (%ld pages) "
+		 "in about %.0f s: find who holds it before the kernel starts refusing",
+		 fit->slope * 60, in->tcp_mem[1], eta);
+	finding_num(f, "eta_s", (int64_t)eta);
+	finding_num(f, "growth_pages_per_min", (int64_t)(fit->slope * 60));
+	finding_num(f, "trend_span_s", (int64_t)fit->span_s);
+	finding_num(f, "tcp_mem_used_pages", in->mem.now);
+	tcp_mem_evidence(in, f);
+	finding_advice(f, "find who holds the growing memory (the holders below, or tcptriage "
+		       "snapshot) and stop the leak: non-reading receivers, zero-window peers, orphans",
+		       NULL, "raising tcp_mem only moves the cliff");
+	return 1;
+}
+
+/* A namespace's conntrack table filling at its current pace within the horizon. */
+static double conntrack_eta(const struct diag_input *in, const struct ns_state *ns)
+{
+	long count = ns->cur.limits.conntrack_count, max = ns->cur.limits.conntrack_max;
+	long grown = count - ns->base.limits.conntrack_count;
+	double span = in->now_s - ns->base_at;
+
+	if (max <= 0 || count < 0 || count >= max || span < 10 || grown < FORECAST_MIN_GROWTH * max)
+		return -1;
+	return (max - count) / (grown / span);
+}
+
+int rule_conntrack_forecast(const struct diag_input *in, struct finding *f)
+{
+	const struct ns_state *soonest = NULL;
+	double best = -1;
+
+	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
+		double eta = conntrack_eta(in, &in->ns->items[i]);
+
+		if (eta >= 0 && eta <= in->horizon_s && (best < 0 || eta < best)) {
+			best = eta;
+			soonest = &in->ns->items[i];
+		}
+	}
+	if (!soonest)
+		return 0;
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "the connection tracking table fills in about %.0f s at this pace (%ld of %ld "
+		 "entries): new connections will be dropped", best,
+		 soonest->cur.limits.conntrack_count, soonest->cur.limits.conntrack_max);
+	ns_evidence(f, soonest);
+	finding_num(f, "eta_s", (int64_t)best);
+	finding_num(f, "nf_conntrack_count", soonest->cur.limits.conntrack_count);
+	finding_num(f, "nf_conntrack_max", soonest->cur.limits.conntrack_max);
+	finding_num(f, "growth_entries", soonest->cur.limits.conntrack_count -
+					 soonest->base.limits.conntrack_count);
+	finding_num(f, "growth_span_s", (int64_t)(in->now_s - soonest->base_at));
+	add_owner_culprits_in(in, f, TT_SIG_CONNECT, ANY_SUB, soonest->inode,
+			      "opens the most new connections in that namespace");
+	finding_advice(f, "find who opens the most new connections there and make it reuse them",
+		       NULL, "the table only fills when something churns connections");
+	return 1;
+}

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Loss and resets in the traffic: retransmit_storm, reset_storm. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rules_impl.h"
+#include "tcptriage.h"
+
+static int64_t retransmitted(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.RetransSegs");
+}
+
+static int64_t segments_sent(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.OutSegs"); /* new segments only: retransmits are apart */
+}
+
+/*
+ * Retransmits after a retransmission timeout (in Loss state, and SYNs): fast
+ * recovery could not repair the loss, the connection stalled for an RTO
+ * (200 ms at least).  Fast retransmits may be reordering or one lost segment.
+ */
+static int64_t timeout_retransmits(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "TcpExt.TCPSlowStartRetrans") + ns_delta(ns, "TcpExt.TCPSynRetrans");
+}
+
+static const struct share_rule retransmit_share = {
+	.count = retransmitted, .traffic = segments_sent,
+	.extra = timeout_retransmits, .extra_weight = RETRANS_TIMEOUT_WEIGHT,
+	.min_count = RETRANS_MIN_SEGS, .min_per_s = RETRANS_MIN_RATE,
+};
+
+/* The flow with the most retransmitted segments in netns, or NULL. */
+static const struct flow_seen *top_flow_in(const struct diag_input *in, uint32_t netns)
+{
+	for (size_t i = 0; i < in->n_flows && in->flows[i].segs; i++)
+		if (in->flows[i].netns == netns)
+			return &in->flows[i];
+	return NULL;
+}
+
+/* A peer followed long enough whose recent rate is its usual one: not a storm. */
+static bool peer_as_usual(const struct peer_rate *p)
+{
+	double usual = p->baseline > RETRANS_MIN_RATE ? p->baseline : RETRANS_MIN_RATE;
+
+	return p->ticks >= PEER_BASELINE_TICKS && p->recent < PEER_STORM_FACTOR * usual;
+}
+
+static void peer_evidence(struct finding *f, const struct peer_rate *p)
+{
+	finding_text(f, "peer", "%s", p->addr);
+	finding_real(f, "peer_retransmit_segs_per_s", p->recent);
+	if (p->ticks >= PEER_BASELINE_TICKS)
+		finding_real(f, "peer_baseline_segs_per_s", p->baseline);
+	finding_num(f, "peer_history_ticks", p->ticks);
+}
+
+static void retransmit_culprits(const struct diag_input *in, struct finding *f, uint32_t netns)
+{
+	for (size_t i = 0, n = 0; i < in->n_flows && n < 3 && in->flows[i].segs; i++) {
+		struct culprit *c;
+
+		if (in->flows[i].netns != netns)
+			continue;
+		if (!(c = finding_culprit(f)))
+			break;
+		n++;
+		c->pid = in->flows[i].tgid;
+		c->netns = netns;
+		snprintf(c->laddr, sizeof(c->laddr), "%s", in->flows[i].laddr);
+		snprintf(c->raddr, sizeof(c->raddr), "%s", in->flows[i].raddr);
+		c->count = in->flows[i].segs;
+		c->why = "flow with the most retransmitted segments";
+		name_culprit(in, c);
+	}
+	add_owner_culprits_in(in, f, TT_SIG_RETRANS, ANY_SUB, netns,
+			      "process owning the retransmitting sockets");
+}
+
+/* The share of a connection's new segments it had to send again, over its life; < 0 unknown. */
+static double flow_ratio(const struct flow_seen *fl)
+{
+	if (!fl->sent || fl->sent <= fl->sent_retrans)
+		return -1;
+	return (double)fl->sent_retrans / (double)(fl->sent - fl->sent_retrans);
+}
+
+/*
+ * One lossy path among much healthy traffic: its namespace's share stays low,
+ * the connection's own does not.  The flow with the highest share among those
+ * past the floors, or NULL.
+ */
+static const struct flow_seen *lossy_flow(const struct diag_input *in)
+{
+	const struct flow_seen *worst = NULL;
+	double span = in->window_s > 0 ? in->window_s : 1;
+
+	for (size_t i = 0; i < in->n_flows && in->flows[i].segs; i++) {
+		const struct flow_seen *fl = &in->flows[i];
+
+		if (fl->segs < RETRANS_MIN_SEGS || (double)fl->segs / span < RETRANS_MIN_RATE ||
+		    flow_ratio(fl) < RETRANS_FLOW_RATIO)
+			continue;
+		if (!worst || flow_ratio(fl) > flow_ratio(worst))
+			worst = fl;
+	}
+	return worst;
+}
+
+static void retransmit_summary(struct finding *f, const struct share *s, const struct flow_seen *top,
+			       const struct flow_seen *lossy, const char *kind, bool above_usual)
+{
+	const char *usual = above_usual ? ", well above its usual rate" : "";
+	char pct[32];
+
+	if (lossy)
+		snprintf(f->summary, sizeof(f->summary),
+			 "the connection %s -> %s in network namespace %u retransmitted %s of the %llu "
+			 "segments it sent (mostly %s retransmits in the namespace): packets are lost on "
+			 "the path to that peer%s", lossy->laddr, lossy->raddr, lossy->netns,
+			 percent(pct, sizeof(pct), flow_ratio(lossy)),
+			 (unsigned long long)(lossy->sent - lossy->sent_retrans), kind, usual);
+	else
+		snprintf(f->summary, sizeof(f->summary),
+			 "%lld TCP segments retransmitted in %.0f s in network namespace %u, %s of the %lld "
+			 "segments sent (mostly %s retransmits): packets are lost on the path to %s%s",
+			 (long long)s->count, ns_span(s->ns), s->ns->inode,
+			 percent(pct, sizeof(pct), ratio_of((double)s->count, s->traffic)),
+			 (long long)s->traffic, kind, top ? top->raddr : "the peers below", usual);
+}
+
+/*
+ * Where retransmits are a storm: a namespace's share of its segments sent, or
+ * else one lossy connection's own (then s is its namespace's, if still read).
+ */
+static bool retransmit_storm_at(const struct diag_input *in, struct share *s,
+				const struct flow_seen **lossy)
+{
+	const struct ns_state *ns;
+
+	*lossy = NULL;
+	if (worst_share(in, &retransmit_share, s) && s->ratio >= RETRANS_STORM_RATIO)
+		return true;
+	if (!(*lossy = lossy_flow(in)))
+		return false;
+	ns = ns_table_find(in->ns, (*lossy)->netns);
+	*s = ns ? share_in(in, &retransmit_share, ns) : (struct share){ 0 };
+	return true;
+}
+
+static void retransmit_evidence(struct finding *f, const struct share *s, const char *kind,
+				int64_t fast, int64_t timeouts)
+{
+	share_evidence(f, s, "retransmit_segs", "segments_sent", "retransmit_ratio",
+		       RETRANS_STORM_RATIO);
+	finding_real(f, "judged_ratio", s->ratio); /* timeout retransmits weighted */
+	finding_text(f, "kind", "%s", kind);
+	finding_num(f, "fast_retransmits", fast);
+	finding_num(f, "timeout_retransmits", timeouts);
+	finding_real(f, "retransmit_segs_per_s", s->per_s);
+}
+
+int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
+{
+	struct share s = { 0 };
+	const struct flow_seen *top, *lossy;
+	const struct peer_rate *peer;
+	int64_t fast, timeouts;
+	const char *kind;
+	uint32_t netns;
+
+	if (!retransmit_storm_at(in, &s, &lossy))
+		return 0;
+	netns = lossy ? lossy->netns : s.ns->inode;
+	top = lossy ? lossy : top_flow_in(in, netns);
+	peer = top && in->peers ? peer_table_find(in->peers, netns, top->raddr) : NULL;
+	if (peer && peer_as_usual(peer))
+		return 0;
+	fast = s.ns ? ns_delta(s.ns, "TcpExt.TCPFastRetrans") : 0;
+	timeouts = s.ns ? timeout_retransmits(in, s.ns) : 0;
+	kind = timeouts > fast ? "timeout" : "fast";
+	f->severity = SEV_WARNING;
+	retransmit_summary(f, &s, top, lossy, kind, peer && peer->ticks >= PEER_BASELINE_TICKS);
+	if (s.ns)
+		retransmit_evidence(f, &s, kind, fast, timeouts);
+	else
+		finding_num(f, "netns", netns);
+	if (top && flow_ratio(top) >= 0)
+		finding_real(f, "flow_retransmit_ratio", flow_ratio(top));
+	if (peer)
+		peer_evidence(f, peer);
+	retransmit_culprits(in, f, netns);
+	finding_advice(f, "find where packets to the peer are lost: interface errors and drops "
+		       "(ip -s link), a saturated link, a firewall dropping, an MTU black hole",
+		       NULL, "retransmits are the symptom of loss on the path; no local limit causes them");
+	return 1;
+}
+
+/* Resets summed by (owner, peer): one process often resets many connections to one peer. */
+struct peer_resets {
+	const struct flow_seen *flow; /* one of its connections, for the names */
+	uint64_t resets;
+};
+
+static size_t group_reset_peers(const struct diag_input *in, struct peer_resets *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < in->n_flows; i++) {
+		const struct flow_seen *fl = &in->flows[i];
+		size_t k = 0;
+
+		if (!fl->resets)
+			continue;
+		while (k < n && !(out[k].flow->tgid == fl->tgid && out[k].flow->netns == fl->netns &&
+				  !strcmp(out[k].flow->raddr, fl->raddr)))
+			k++;
+		if (k == n && n == max)
+			continue;
+		if (k == n)
+			out[n++] = (struct peer_resets){ fl, 0 };
+		out[k].resets += fl->resets;
+	}
+	return n;
+}
+
+static int peer_resets_cmp(const void *a, const void *b)
+{
+	const struct peer_resets *x = a, *y = b;
+
+	return (x->resets < y->resets) - (x->resets > y->resets);
+}
+
+/* The peers with the most resets, as culprits. */
+static void add_reset_peers(const struct diag_input *in, struct finding *f)
+{
+	struct peer_resets peers[MAX_FLOWS];
+	size_t n = group_reset_peers(in, peers, MAX_FLOWS);
+
+	qsort(peers, n, sizeof(*peers), peer_resets_cmp);
+	for (size_t i = 0; i < n && i < 3; i++) {
+		struct culprit *c = finding_culprit(f);
+
+		if (!c)
+			return;
+		c->pid = peers[i].flow->tgid;
+		c->netns = peers[i].flow->netns;
+		snprintf(c->raddr, sizeof(c->raddr), "%s", peers[i].flow->raddr);
+		c->count = peers[i].resets;
+		c->why = "peer of its connections with the most resets (sent and received)";
+		name_culprit(in, c);
+	}
+}
+
+/* The reset reason sent most often in netns over the window. */
+static uint32_t top_reset_reason(const struct count_table *t, uint32_t netns, uint64_t *count)
+{
+	uint32_t best = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < t->count; i++) {
+		uint32_t sub = t->rows[i].key.sub;
+		uint64_t n;
+
+		if (t->rows[i].key.signal != TT_SIG_RST_SENT)
+			continue;
+		n = counts_sum(t, TT_SIG_RST_SENT, sub, netns, false);
+		if (n > *count) {
+			*count = n;
+			best = sub;
+		}
+	}
+	return best;
+}
+
+static int64_t resets_sent(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.OutRsts");
+}
+
+/* Connections this namespace opened and accepted: what resets end, or refuse. */
+static int64_t connections(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "Tcp.ActiveOpens") + ns_delta(ns, "Tcp.PassiveOpens");
+}
+
+static const struct share_rule reset_share = {
+	.count = resets_sent, .traffic = connections,
+	.min_count = RESET_MIN_COUNT, .min_per_s = RESET_MIN_RATE,
+};
+
+int rule_reset_storm(const struct diag_input *in, struct finding *f)
+{
+	struct share s;
+	uint64_t top_count;
+	uint32_t top;
+	const char *reason;
+	char pct[32];
+
+	if (!worst_share(in, &reset_share, &s) || s.ratio < RESET_STORM_RATIO)
+		return 0;
+	top = top_reset_reason(in->window, s.ns->inode, &top_count);
+	reason = kenum_name(in->names->rst_reason, top);
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "%lld TCP resets sent in %.0f s in network namespace %u, %s of the %lld connections "
+		 "opened and accepted there, %s%s", (long long)s.count, ns_span(s.ns), s.ns->inode,
+		 percent(pct, sizeof(pct), s.ratio), (long long)s.traffic,
+		 in->names->rst_reason ? "most for reason " : "(this kernel does not give reset reasons)",
+		 in->names->rst_reason ? (reason ? reason : "unknown") : "");
+	share_evidence(f, &s, "resets_sent", "connections", "reset_ratio", RESET_STORM_RATIO);
+	finding_num(f, "resets_received",
+		    counts_sum(in->window, TT_SIG_RST_RECV, ANY_SUB, s.ns->inode, false));
+	finding_real(f, "resets_sent_per_s", s.per_s);
+	if (in->names->rst_reason)
+		finding_text(f, "top_reason", "%s", reason ? reason : "unknown");
+	else
+		finding_unseen(f, UNSEEN_RESET_REASONS);
+	finding_num(f, "top_reason_count", top_count);
+	add_owner_culprits_in(in, f, TT_SIG_RST_SENT, ANY_SUB, s.ns->inode,
+			      "owns the sockets that sent resets (0: no socket, the kernel refused a connection)");
+	add_reset_peers(in, f);
+	finding_advice(f, "see why connections are refused or aborted: the top reason names it "
+		       "(no_socket: clients reach a port nobody listens on; tcp_abort_on_linger / "
+		       "tcp_abort_on_close: the application closes with unread data or SO_LINGER 0)",
+		       NULL, "resets are decisions of the kernel or the application, not of a limit");
+	return 1;
+}
