@@ -115,7 +115,7 @@ void snapshot_free(struct snapshot *s);
 /* 0 if data holds whole records all of this type and size, else -EPROTO. */
 int snapshot_check_records(const void *data, size_t len, __u32 type, size_t size);
 
-/* Build a snapshot from records (tests, and snapshot_take itself): copy and join. */
+/* Build a snapshot from records (tests): copy and join, as snapshot_take joins what it reads. */
 int snapshot_from_records(const struct tt_snap_sock *socks, size_t n_socks,
 			  const struct tt_snap_file *files, size_t n_files, struct snapshot **out);
 
