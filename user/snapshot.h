@@ -9,8 +9,8 @@
  * "bytes" of a socket = rmem_alloc + wmem_queued + forward_alloc: what the
  * socket has charged to the global TCP memory counter (sockstat "mem").
  */
-#ifndef __TT_SNAPSHOT_LIB_H
-#define __TT_SNAPSHOT_LIB_H
+#ifndef __TT_SNAPSHOT_H
+#define __TT_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,4 +143,4 @@ const char *snap_state_id(unsigned int state);    /* "established" */
 const char *snap_state_ss(unsigned int state);    /* "ESTAB", as ss prints it */
 const char *snap_group_name(enum snap_group by);  /* "process" */
 
-#endif /* __TT_SNAPSHOT_LIB_H */
+#endif /* __TT_SNAPSHOT_H */
