@@ -131,7 +131,7 @@ FUZZ_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omi
 FUZZ_OUT      := $(OUT)/fuzz
 FUZZ_SECONDS  ?= 60
 FUZZ_BINS     := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/lib/%.o,procfs console records json json_valid)
+FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/lib/%.o,procfs procfs_counters procfs_sockstat console records json json_valid)
 .SECONDARY: $(FUZZ_LIB_OBJS) # shared by every target: keep them
 
 $(FUZZ_OUT)/lib/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) | $(OUT)/.deps

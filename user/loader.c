@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Loader: every hook is tried as tp_btf, then raw_tp, then a classic
- * tracepoint, each on its own: a program the verifier refuses demotes just
- * its hook (found by its log buffer, the only one libbpf fills), an attach
- * failure likewise; then the object is reopened and tried again.  A hook no
- * form can load is reported unavailable, with the reason, while the rest
- * run.  Links are never pinned, so everything detaches when the process ends.
+ * Loader: every hook (hooks.c) is tried as tp_btf, then raw_tp, then a
+ * classic tracepoint, each on its own: a program the verifier refuses demotes
+ * just its hook (found by its log buffer, the only one libbpf fills:
+ * loader_refusal.c), an attach failure likewise; then the object is reopened
+ * and tried again.  A hook no form can load is reported unavailable, with the
+ * reason, while the rest run.  Links are never pinned, so everything detaches
+ * when the process ends.
  */
 #include <errno.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,165 +17,17 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tcptriage.skel.h"
 #include "kfeatures.h"
-#include "loader.h"
+#include "loader_int.h"
 #include "procfs.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
-#define HOOK(n, why) { .name = (n), .purpose = (why) }
-/* Without these the agent would count nothing it is for: exit 1 when one cannot attach. */
-#define ESSENTIAL(n, why) { .name = (n), .purpose = (why), .essential = true }
-
-/* The tracepoints and forms are in the programs' SEC()s; see map_programs(). */
-static const struct hook_def hook_table[] = {
-	ESSENTIAL("set_state", "socket owners (connect/listen)"),
-	ESSENTIAL("destroy_sock", "forgetting closed sockets"),
-	HOOK("accept4_exit", "owners of accepted sockets"),
-	HOOK("accept_exit", "owners of accepted sockets"),
-	HOOK("listen_enter", "backlog asked in listen()"),
-	HOOK("connect_enter", "destinations of failed connects"),
-	HOOK("connect_exit", "connects failing for lack of local ports"),
-	ESSENTIAL("retransmit", "retransmits"),
-	HOOK("synack_retransmit", "SYN-ACK retransmits"),
-	ESSENTIAL("drop", "packet drops by reason"),
-	HOOK("exceed_buf", "socket memory limit hits"),
-	HOOK("rcvq_full", "full receive queues"),
-	HOOK("send_reset", "resets sent"),
-	HOOK("receive_reset", "resets received"),
-	HOOK("console", "kernel verdict lines"),
-};
-#define HOOK_COUNT (sizeof(hook_table) / sizeof(hook_table[0]))
 /* Each retry demotes at least one hook one form. */
 #define MAX_ATTEMPTS (HOOK_COUNT * ATTACH_NONE + 1)
-#define LOG_BUF_SIZE ((size_t)64 * 1024)
-
-static const char *const kind_names[] = { "tp_btf", "raw_tp", "tracepoint", "none" };
-
-/* Section prefixes of each form as libbpf spells them, aliases included. */
-static const struct {
-	const char *prefix;
-	enum attach_kind kind;
-} section_forms[] = {
-	{ "tp_btf/", ATTACH_BTF },
-	{ "raw_tp/", ATTACH_RAW },
-	{ "raw_tracepoint/", ATTACH_RAW },
-	{ "tracepoint/", ATTACH_TP },
-	{ "tp/", ATTACH_TP },
-};
-
-struct agent {
-	struct tcptriage_bpf *skel;
-	struct hook_status hooks[HOOK_COUNT];
-	/* Each hook's program in each form, NULL where it has none: of this attempt's object. */
-	struct bpf_program *progs[HOOK_COUNT][ATTACH_NONE];
-	struct bpf_link *links[HOOK_COUNT];
-	enum attach_kind plan[HOOK_COUNT];
-	char *log_bufs[HOOK_COUNT]; /* verifier logs of this attempt's programs */
-	const char *tracefs;
-	const char *btf_path; /* NULL: the running kernel's */
-	struct kfeatures features;
-	uint32_t ringbuf_size; /* 0: as built */
-	bool verbose;
-};
-
-/*
- * The program libbpf last failed to load.  A refusal before the verifier
- * runs (bad attach target, wrong type) leaves no log: libbpf's own message,
- * seen only through its print callback (which takes no context), names it.
- */
-static char failed_prog[64];
-
-static void note_failed_prog(const char *msg)
-{
-	const char *name = strstr(msg, "prog '"), *end;
-
-	if (!name || !strstr(msg, "failed to load"))
-		return;
-	name += 6;
-	end = strchr(name, '\'');
-	if (end)
-		snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)(end - name), name);
-}
-
-const char *attach_kind_name(enum attach_kind kind)
-{
-	return kind <= ATTACH_NONE ? kind_names[kind] : "?";
-}
-
-int attach_kind_parse(const char *s, enum attach_kind *kind)
-{
-	for (int k = ATTACH_BTF; k < ATTACH_NONE; k++) {
-		if (!strcmp(s, kind_names[k])) {
-			*kind = k;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const struct hook_def *hook_defs(size_t *count)
-{
-	*count = HOOK_COUNT;
-	return hook_table;
-}
-
-/* "C/T" for a classic tracepoint, else "T"; false when it does not fit site. */
-static bool parse_target(const char *t, struct hook_site *site)
-{
-	const char *slash = strchr(t, '/');
-
-	site->category[0] = '\0';
-	if (site->kind == ATTACH_TP) {
-		if (!slash || (size_t)(slash - t) >= sizeof(site->category))
-			return false;
-		snprintf(site->category, sizeof(site->category), "%.*s", (int)(slash - t), t);
-		t = slash + 1;
-	}
-	if (!*t || strchr(t, '/') || strlen(t) >= sizeof(site->tp))
-		return false;
-	snprintf(site->tp, sizeof(site->tp), "%s", t);
-	return true;
-}
-
-static int parse_section(const char *sec, struct hook_site *site)
-{
-	for (size_t f = 0; f < sizeof(section_forms) / sizeof(section_forms[0]); f++) {
-		size_t n = strlen(section_forms[f].prefix);
-
-		if (strncmp(sec, section_forms[f].prefix, n))
-			continue;
-		site->kind = section_forms[f].kind;
-		return parse_target(sec + n, site) ? 0 : -EINVAL;
-	}
-	return -ENOENT;
-}
-
-/* The hook whose name is the stem of "<hook>__<form suffix>"; -1 when none. */
-static int hook_named(const char *prog_name)
-{
-	const char *end = strstr(prog_name, "__");
-	size_t len = end ? (size_t)(end - prog_name) : 0;
-
-	for (size_t i = 0; len && i < HOOK_COUNT; i++)
-		if (strlen(hook_table[i].name) == len && !strncmp(hook_table[i].name, prog_name, len))
-			return (int)i;
-	return -1;
-}
-
-int hook_of_program(const struct bpf_program *prog, struct hook_site *site)
-{
-	int ret = parse_section(bpf_program__section_name(prog), site);
-
-	if (ret)
-		return ret;
-	ret = hook_named(bpf_program__name(prog));
-	return ret < 0 ? -ESRCH : ret;
-}
 
 /*
  * Each hook's programs by form, and its tracepoint, from the section names of
@@ -199,12 +51,6 @@ static void map_programs(struct agent *a)
 			snprintf(a->hooks[i].category, sizeof(a->hooks[i].category), "%s",
 				 site.category);
 	}
-}
-
-/* Hook i's program in the form it is planned to load in; plan[i] != ATTACH_NONE. */
-static struct bpf_program *planned_prog(const struct agent *a, size_t i)
-{
-	return a->progs[i][a->plan[i]];
 }
 
 /*
@@ -263,23 +109,6 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 }
 
 /*
- * libbpf loads with no log and, only when the verifier refuses a program,
- * loads it again with a log into that program's buffer: after a failed load
- * the one non-empty buffer names the hook that failed.
- */
-static int give_log_bufs(struct agent *a)
-{
-	for (size_t i = 0; i < HOOK_COUNT; i++) {
-		if (a->plan[i] == ATTACH_NONE)
-			continue;
-		if (!a->log_bufs[i] && !(a->log_bufs[i] = calloc(1, LOG_BUF_SIZE)))
-			return -ENOMEM;
-		bpf_program__set_log_buf(planned_prog(a, i), a->log_bufs[i], LOG_BUF_SIZE);
-	}
-	return 0;
-}
-
-/*
  * Tests only: TCPTRIAGE_TEST_REFUSE=<hook> loads that hook's program as a
  * socket filter, which the verifier refuses (tracing helpers), in every form:
  * a real refusal, to prove one hook failing leaves the others running.
@@ -291,75 +120,6 @@ static void refuse_for_test(struct agent *a)
 	for (size_t i = 0; name && i < HOOK_COUNT; i++)
 		if (a->plan[i] != ATTACH_NONE && !strcmp(a->hooks[i].name, name))
 			bpf_program__set_type(planned_prog(a, i), BPF_PROG_TYPE_SOCKET_FILTER);
-}
-
-/* Every attempt starts with empty logs: no verdict left over from the one before. */
-static void clear_log_bufs(struct agent *a)
-{
-	failed_prog[0] = '\0';
-	for (size_t i = 0; i < HOOK_COUNT; i++)
-		if (a->log_bufs[i])
-			a->log_bufs[i][0] = '\0';
-}
-
-static void free_log_bufs(struct agent *a)
-{
-	for (size_t i = 0; i < HOOK_COUNT; i++) {
-		free(a->log_bufs[i]);
-		a->log_bufs[i] = NULL;
-	}
-}
-
-/* The verifier's reason: the last line of its log that is not a statistic. */
-static void log_reason(const char *log, char *out, size_t len)
-{
-	const char *line = log, *best = NULL, *next;
-	size_t best_len = 0;
-
-	for (; *line; line = next) {
-		size_t n = strcspn(line, "\n");
-
-		next = line + n + (line[n] == '\n');
-		if (n && strncmp(line, "processed ", 10) && strncmp(line, "verification time", 17)) {
-			best = line;
-			best_len = n;
-		}
-	}
-	snprintf(out, len, "%.*s", (int)(best ? best_len : 0), best ? best : "");
-}
-
-/* Was hook i's planned program the one libbpf said it failed to load? */
-static bool named_failed(const struct agent *a, size_t i)
-{
-	return !strcmp(bpf_program__name(planned_prog(a, i)), failed_prog);
-}
-
-/* After a failed load (error ret): demote the hooks whose program was refused. */
-static size_t demote_refused(struct agent *a, int ret)
-{
-	size_t refused = 0;
-
-	for (size_t i = 0; i < HOOK_COUNT; i++) {
-		struct hook_status *h = &a->hooks[i];
-		char reason[sizeof(h->error) - 24];
-
-		if (a->plan[i] == ATTACH_NONE || !a->log_bufs[i]) /* planned hooks have one */
-			continue;
-		if (!a->log_bufs[i][0] && named_failed(a, i))
-			snprintf(a->log_bufs[i], LOG_BUF_SIZE, "refused before verification: %s",
-				 strerror(-ret));
-		if (!a->log_bufs[i][0])
-			continue;
-		if (a->verbose)
-			fprintf(stderr, "tcptriage: %s refused:\n%s\n",
-				bpf_program__name(planned_prog(a, i)), a->log_bufs[i]);
-		log_reason(a->log_bufs[i], reason, sizeof(reason));
-		snprintf(h->error, sizeof(h->error), "%s load: %s", attach_kind_name(a->plan[i]),
-			 reason);
-		a->plan[i]++;
-		refused++;
-	}
-	return refused;
 }
 
 static void detach_all(struct agent *a)
@@ -580,31 +340,6 @@ static int load_and_attach(struct agent *a, const struct btf *vmlinux,
 	return essentials_missing(a, err, errlen);
 }
 
-/*
- * Failed forms are expected (that is what the fallbacks are for) and reported
- * per hook, so libbpf speaks only with -v.
- */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args,
-			bool verbose)
-{
-	char msg[256];
-
-	vsnprintf(msg, sizeof(msg), fmt, args);
-	if (level == LIBBPF_WARN)
-		note_failed_prog(msg);
-	return verbose ? fputs(msg, stderr) : 0;
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	return libbpf_print(level, fmt, args, false);
-}
-
-static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	return libbpf_print(level, fmt, args, true);
-}
-
 /* No hooks, so no fallbacks and no tracefs: one load, nothing attached. */
 static int load_iterators(struct agent *a, char *err, size_t errlen)
 {
@@ -618,17 +353,20 @@ static int load_iterators(struct agent *a, char *err, size_t errlen)
 int agent__open(const struct agent_opts *opts, struct agent **out, char *err, size_t errlen)
 {
 	struct agent *a = calloc(1, sizeof(*a));
+	const struct hook_def *defs;
 	struct btf *vmlinux;
+	size_t n;
 	int ret;
 
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < HOOK_COUNT; i++) {
-		a->hooks[i].name = hook_table[i].name;
-		a->hooks[i].purpose = hook_table[i].purpose;
-		a->hooks[i].essential = hook_table[i].essential;
+	defs = hook_defs(&n); /* n is HOOK_COUNT: hooks.c asserts it */
+	for (size_t i = 0; i < n; i++) {
+		a->hooks[i].name = defs[i].name;
+		a->hooks[i].purpose = defs[i].purpose;
+		a->hooks[i].essential = defs[i].essential;
 	}
 	a->ringbuf_size = opts->ringbuf_size;
 	a->btf_path = opts->btf_path;
@@ -659,83 +397,4 @@ void agent__destroy(struct agent *agent)
 	detach_all(agent);
 	tcptriage_bpf__destroy(agent->skel);
 	free(agent);
-}
-
-struct tcptriage_bpf *agent__skel(struct agent *agent)
-{
-	return agent->skel;
-}
-
-const struct hook_status *agent__hooks(const struct agent *agent, size_t *count)
-{
-	*count = HOOK_COUNT;
-	return agent->hooks;
-}
-
-const char *agent__btf_source(const struct agent *agent)
-{
-	return kernel_btf_source(agent->btf_path);
-}
-
-const struct kfeatures *agent__features(const struct agent *agent)
-{
-	return &agent->features;
-}
-
-static void gap_append(char *buf, size_t len, size_t *used, const char *fmt, const char *a,
-		       const char *b)
-{
-	if (*used < len)
-		*used += snprintf(buf + *used, len - *used, fmt, a, b);
-}
-
-size_t agent__gaps(const struct agent *agent, char *buf, size_t len)
-{
-	size_t used = 0, hooks = 0, unseen = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < HOOK_COUNT; i++) {
-		if (agent->hooks[i].attached != ATTACH_NONE)
-			continue;
-		gap_append(buf, len, &used, hooks++ ? ", %s (%s)" : "unavailable: %s (%s)",
-			   agent->hooks[i].tp, agent->hooks[i].purpose);
-	}
-	for (int k = 0; k < KF_COUNT; k++) {
-		if (agent->features.has[k])
-			continue;
-		gap_append(buf, len, &used, unseen++ ? ", %s (Linux %s+)" :
-			   hooks ? "; not visible: %s (Linux %s+)" : "not visible: %s (Linux %s+)",
-			   kfeature_name(k), kfeature_since(k));
-	}
-	return hooks + unseen;
-}
-
-const char *agent__tracefs(const struct agent *agent)
-{
-	return agent->tracefs;
-}
-
-int agent__seed_owners(struct agent *agent)
-{
-	struct bpf_link *link;
-	char buf[256];
-	int fd, ret = 0;
-	ssize_t n;
-
-	link = bpf_program__attach_iter(agent->skel->progs.seed_owners, NULL);
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		ret = -errno;
-		goto cleanup;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-cleanup:
-	bpf_link__destroy(link);
-	return ret;
 }

@@ -6,21 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "hooks.h" /* enum attach_kind, the hook table */
 
 struct tcptriage_bpf;
-struct bpf_program;
 struct kfeatures;
-
-/* Ways to attach a hook, best first. */
-enum attach_kind {
-	ATTACH_BTF = 0, /* tp_btf */
-	ATTACH_RAW,     /* raw_tp */
-	ATTACH_TP,      /* classic tracepoint (needs tracefs) */
-	ATTACH_NONE,
-};
-
-#define HOOK_CATEGORY_MAX 32 /* bytes of a tracepoint category, with its NUL */
-#define HOOK_TP_MAX 64       /* bytes of a tracepoint name, with its NUL */
 
 struct hook_status {
 	const char *name;     /* program name stem, e.g. "retransmit" */
@@ -32,32 +21,6 @@ struct hook_status {
 	bool fell_back;       /* attached in a lesser form than the best one */
 	char error[160];      /* why the better forms or the hook failed */
 };
-
-/*
- * A hook as written by hand: only what the BPF object cannot say.  Where it
- * attaches and in which forms comes from its programs' section names.
- */
-struct hook_def {
-	const char *name;    /* its programs are <name>__<form suffix> */
-	const char *purpose; /* what the agent loses without it */
-	bool essential;      /* the agent does not start without it */
-};
-
-/* Where a program's section attaches it: tp_btf/T, raw_tp/T or tracepoint/C/T. */
-struct hook_site {
-	enum attach_kind kind;
-	char category[HOOK_CATEGORY_MAX]; /* "" unless a classic tracepoint: only it names one */
-	char tp[HOOK_TP_MAX];
-};
-
-/* The hooks in report order. */
-const struct hook_def *hook_defs(size_t *count);
-/*
- * Which hook prog is a form of (its index in hook_defs), and where it
- * attaches; -ENOENT for a program that attaches no tracepoint (an
- * iterator), -EINVAL for a malformed section, -ESRCH when no hook has its name.
- */
-int hook_of_program(const struct bpf_program *prog, struct hook_site *site);
 
 struct agent_opts {
 	enum attach_kind prefer; /* start from this form (tests force fallbacks) */
@@ -89,8 +52,5 @@ const char *agent__tracefs(const struct agent *agent);
 
 /* Learn the owners of every TCP socket open right now (iter/task_file). */
 int agent__seed_owners(struct agent *agent);
-
-const char *attach_kind_name(enum attach_kind kind);
-int attach_kind_parse(const char *s, enum attach_kind *kind);
 
 #endif /* __TT_LOADER_H */

@@ -1,6 +1,11 @@
-/* Parsers for the kernel's own TCP counters in procfs (text in, numbers out). */
-#ifndef __TCPTRIAGE_PROCFS_H
-#define __TCPTRIAGE_PROCFS_H
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Parsers for the kernel's own TCP counters in procfs (text in, numbers out):
+ * files and sysctls in procfs.c, counter sets in procfs_counters.c, sockstat
+ * in procfs_sockstat.c.
+ */
+#ifndef __TT_PROCFS_H
+#define __TT_PROCFS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -75,4 +80,4 @@ int sysctl_read_longs(const char *path, long *vals, int max);
 int conntrack_stat_parse(const char *text, struct counter_set *cs);
 int conntrack_stat_read(const char *path, struct counter_set *cs);
 
-#endif /* __TCPTRIAGE_PROCFS_H */
+#endif /* __TT_PROCFS_H */

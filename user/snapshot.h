@@ -9,8 +9,8 @@
  * "bytes" of a socket = rmem_alloc + wmem_queued + forward_alloc: what the
  * socket has charged to the global TCP memory counter (sockstat "mem").
  */
-#ifndef __TT_SNAPSHOT_LIB_H
-#define __TT_SNAPSHOT_LIB_H
+#ifndef __TT_SNAPSHOT_H
+#define __TT_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,7 +115,7 @@ void snapshot_free(struct snapshot *s);
 /* 0 if data holds whole records all of this type and size, else -EPROTO. */
 int snapshot_check_records(const void *data, size_t len, __u32 type, size_t size);
 
-/* Build a snapshot from records (tests, and snapshot_take itself): copy and join. */
+/* Build a snapshot from records (tests): copy and join, as snapshot_take joins what it reads. */
 int snapshot_from_records(const struct tt_snap_sock *socks, size_t n_socks,
 			  const struct tt_snap_file *files, size_t n_files, struct snapshot **out);
 
@@ -143,4 +143,4 @@ const char *snap_state_id(unsigned int state);    /* "established" */
 const char *snap_state_ss(unsigned int state);    /* "ESTAB", as ss prints it */
 const char *snap_group_name(enum snap_group by);  /* "process" */
 
-#endif /* __TT_SNAPSHOT_LIB_H */
+#endif /* __TT_SNAPSHOT_H */

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <bpf/libbpf.h>
-#include "loader.h"
+#include "hooks.h"
 #include "tcptriage.skel.h"
 #include "test.h"
 
@@ -42,7 +42,7 @@ static struct tcptriage_bpf *open_forms(struct test_ctx *t, struct hook_forms *f
 	return skel;
 }
 
-/* Why hook_of_program() claimed no hook for a program, in loader.h's words. */
+/* Why hook_of_program() claimed no hook for a program, in hooks.h's words. */
 static const char *unclaimed(int err)
 {
 	return err == -ESRCH ? "no hook has its name" :
