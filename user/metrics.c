@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
+#include "counter_signals.h"
 #include "counts.h"
 #include "json.h"
 #include "metrics.h"
 #include "output.h"
-#include "signals.h"
 #include "tcptriage.h"
 
 /* One counter family per signal's events and, where it means something, its amount. */

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "counter_signals.h"
 #include "rules.h"
-#include "signals.h"
 #include "tcptriage.h"
 
 /* Name the culprit's process; keep a cgroup already known from the counters. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Names of the kernel-side counters (enum tt_signal) as they appear in every output. */
-#ifndef __TT_SIGNALS_H
-#define __TT_SIGNALS_H
+#ifndef __TT_COUNTER_SIGNALS_H
+#define __TT_COUNTER_SIGNALS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,4 +26,4 @@ const struct signal_info *signal_find(uint32_t signal);
 const char *signal_sub_name(const struct signal_info *si, const struct kernel_names *kn,
 			    uint32_t sub, char *buf, size_t len);
 
-#endif /* __TT_SIGNALS_H */
+#endif /* __TT_COUNTER_SIGNALS_H */

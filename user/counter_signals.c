@@ -3,7 +3,7 @@
 #include <string.h>
 #include <linux/types.h>
 #include "tcptriage.h"
-#include "signals.h"
+#include "counter_signals.h"
 
 const struct signal_info signal_table[] = {
 	{ TT_SIG_RETRANS, "retransmits", "retransmit_segs", SUB_NONE, false },
