@@ -17,14 +17,10 @@
 #define W_FIXED (W_PID + 1 + W_COMM + 1 + W_NETNS + TOP_NCOLS * (1 + W_NUM))
 #define W_WHERE_MIN 4
 
-const struct top_col_info top_cols[TOP_NCOLS] = {
-	[TOP_RETRANS] = { "RETR", "retransmits", TT_SIG_RETRANS, 'r' },
-	[TOP_DROPS] = { "DROP", "drops", TT_SIG_DROP, 'd' },
-	[TOP_RST_SENT] = { "RSTO", "resets sent", TT_SIG_RST_SENT, 'x' },
-	[TOP_RST_RECV] = { "RSTI", "resets received", TT_SIG_RST_RECV, 'X' },
-	[TOP_MEM_LIMIT] = { "MEML", "memory limit hits", TT_SIG_EXCEED_BUF, 'm' },
-	[TOP_RCVQ_FULL] = { "RQFL", "receive queue full", TT_SIG_RCVQ_FULL, 'b' },
-};
+/* The COL rows of TT_SIGNALS, each at its position. */
+#define TOP_COL(id, pos, title, name, key) [pos] = { (title), (name), TT_SIG_##id, (key) },
+
+const struct top_col_info top_cols[TOP_NCOLS] = { TT_SIGNALS(TT_SKIP, TOP_COL) };
 
 /* ---------------------------------------------------------------- rows */
 
