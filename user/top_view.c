@@ -348,9 +348,20 @@ void top_format_row(char *buf, size_t len, int width, const struct top_row *r)
 	}
 }
 
+/* "r d x X m b": the columns' sort keys, in display order. */
+static const char *sort_keys(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int c = 0; c < TOP_NCOLS && off + 3 <= len; c++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%c", c ? " " : "", top_cols[c].key);
+	return buf;
+}
+
 void top_format_status(char *buf, size_t len, int width, const struct top_state *st)
 {
-	char value[sizeof(st->filter.value) * 4];
+	char value[sizeof(st->filter.value) * 4], keys[2 * TOP_NCOLS];
 
 	if (st->prompt != TOP_FILTER_NONE)
 		snprintf(buf, len, "filter by %s (Enter applies, empty clears, Esc cancels): %s_",
@@ -358,12 +369,13 @@ void top_format_status(char *buf, size_t len, int width, const struct top_state 
 	else if (st->message[0])
 		snprintf(buf, len, "%s", st->message);
 	else if (st->filter.kind != TOP_FILTER_NONE)
-		snprintf(buf, len, "filter %s=%s (Esc clears) | q quit, r d x X m b < > sort",
+		snprintf(buf, len, "filter %s=%s (Esc clears) | q quit, %s < > sort",
 			 filter_names[st->filter.kind],
-			 fit(value, sizeof(value) - 1, st->filter.value, strlen(st->filter.value)));
+			 fit(value, sizeof(value) - 1, st->filter.value, strlen(st->filter.value)),
+			 sort_keys(keys, sizeof(keys)));
 	else
-		snprintf(buf, len, "q quit | sort: r d x X m b < > | filter: p pid, c container, "
-			 "n netns, / text");
+		snprintf(buf, len, "q quit | sort: %s < > | filter: p pid, c container, n netns, / text",
+			 sort_keys(keys, sizeof(keys)));
 	clip(buf, len, width);
 }
 
