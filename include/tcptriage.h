@@ -11,23 +11,89 @@
 #define TT_CONSOLE_LEN 240
 #define TT_ADDR_LEN 16
 
-/* What a per-owner counter counts; `sub` refines it (see each entry). */
+/*
+ * The counter signals, one row each: what a per-owner counter counts (`sub`
+ * refines it) and every name it has in the outputs.  Row order is the enum
+ * value on the wire, so new rows go last.  BPF expands only the ID (the enum
+ * below); the strings and the SUB_ and TOP_ names are read by user/ alone
+ * (user/counter_signals.c, user/top_view.c).  Laid out like the kernel's
+ * DEFINE_DROP_REASON: each user passes what a row becomes.
+ *
+ * X(ID, sub kind, events, events help, amount, amount metric, amount is bytes, amount help)
+ *   events: JSON key of the event count; its metric family is tcptriage_<events>.
+ *   amount: JSON key of the summed amount, NULL (and the rest NULL, false)
+ *   where it means nothing; its metric family is named in full.
+ * COL(ID, position, title, name, sort key): the signal's column in the live view
+ *   (position: enum top_col, user/top_view.h), after the X row of that ID.
+ */
+#define TT_SIGNALS(X, COL)                                                                       \
+	/* sub 0; amount = segments (as Tcp RetransSegs) */                                      \
+	X(RETRANS, SUB_NONE, "retransmits",                                                      \
+	  "Retransmit events (tcp:tcp_retransmit_skb), by network namespace",                    \
+	  "retransmit_segs", "tcptriage_retransmit_segments", false,                             \
+	  "Segments retransmitted (as Tcp RetransSegs), by network namespace")                   \
+	COL(RETRANS, TOP_RETRANS, "RETR", "retransmits", 'r')                                    \
+	/* retransmit attempted, failed locally; sub = -err */                                   \
+	X(RETRANS_FAIL, SUB_ERRNO, "retransmit_failures",                                        \
+	  "Retransmits that failed locally, by error and network namespace",                     \
+	  NULL, NULL, false, NULL)                                                               \
+	/* sub 0 */                                                                              \
+	X(SYNACK_RETRANS, SUB_NONE, "synack_retransmits",                                        \
+	  "SYN-ACK retransmits, by network namespace",                                           \
+	  NULL, NULL, false, NULL)                                                               \
+	/* sub = enum skb_drop_reason value */                                                   \
+	X(DROP, SUB_DROP_REASON, "drops",                                                        \
+	  "Packets dropped by the kernel (skb:kfree_skb), by drop reason and network namespace", \
+	  "drop_bytes", "tcptriage_drop_bytes", true,                                            \
+	  "Bytes of packets dropped, by drop reason and network namespace")                      \
+	COL(DROP, TOP_DROPS, "DROP", "drops", 'd')                                               \
+	/* sub = kind (SK_MEM_SEND/RECV); amount = pages allocated (in no output) */             \
+	X(EXCEED_BUF, SUB_MEM_KIND, "mem_limit_hits",                                            \
+	  "Socket memory allocations refused by tcp_mem or cgroup limits, "                      \
+	  "by kind and network namespace",                                                       \
+	  NULL, NULL, false, NULL)                                                               \
+	COL(EXCEED_BUF, TOP_MEM_LIMIT, "MEML", "memory limit hits", 'm')                         \
+	/* sub 0; amount = truesize refused */                                                   \
+	X(RCVQ_FULL, SUB_NONE, "rcvq_full",                                                      \
+	  "Packets refused by a full socket receive queue, by network namespace",                \
+	  "rcvq_full_bytes", "tcptriage_rcvq_full_bytes", true,                                  \
+	  "Bytes refused by full socket receive queues, by network namespace")                   \
+	COL(RCVQ_FULL, TOP_RCVQ_FULL, "RQFL", "receive queue full", 'b')                         \
+	/* sub = enum sk_rst_reason value */                                                     \
+	X(RST_SENT, SUB_RST_REASON, "resets_sent",                                               \
+	  "TCP resets sent, by kernel reason and network namespace",                             \
+	  NULL, NULL, false, NULL)                                                               \
+	COL(RST_SENT, TOP_RST_SENT, "RSTO", "resets sent", 'x')                                  \
+	/* sub 0 */                                                                              \
+	X(RST_RECV, SUB_NONE, "resets_received",                                                 \
+	  "TCP resets received, by network namespace",                                           \
+	  NULL, NULL, false, NULL)                                                               \
+	COL(RST_RECV, TOP_RST_RECV, "RSTI", "resets received", 'X')                              \
+	/* new outgoing connection (SYN_SENT); sub 0 */                                          \
+	X(CONNECT, SUB_NONE, "connects",                                                         \
+	  "Outgoing connections started (SYN_SENT), by network namespace",                       \
+	  NULL, NULL, false, NULL)                                                               \
+	/* application closed first (ESTABLISHED -> FIN_WAIT1);                                  \
+	 * amount = bytes still unsent at that moment */                                         \
+	X(ACTIVE_CLOSE, SUB_NONE, "active_closes",                                               \
+	  "Connections the application closed first, by network namespace",                      \
+	  "active_close_unsent_bytes", "tcptriage_active_close_unsent_bytes", true,              \
+	  "Bytes still unsent when the application closed, by network namespace")                \
+	/* connect() failed; sub = errno (e.g. EADDRNOTAVAIL) */                                 \
+	X(CONNECT_FAIL, SUB_ERRNO, "connect_failures",                                           \
+	  "connect() calls that failed, by error and network namespace",                         \
+	  NULL, NULL, false, NULL)
+
+#define TT_SKIP(...) /* a part of TT_SIGNALS a user does not need */
+#define TT_SIG_ENUM(id, ...) TT_SIG_##id,
+
 enum tt_signal {
 	TT_SIG_NONE = 0,
-	TT_SIG_RETRANS = 1,    /* sub 0; amount = segments (as Tcp RetransSegs) */
-	TT_SIG_RETRANS_FAIL,   /* retransmit attempted, failed locally; sub = -err */
-	TT_SIG_SYNACK_RETRANS, /* sub 0 */
-	TT_SIG_DROP,           /* sub = enum skb_drop_reason value */
-	TT_SIG_EXCEED_BUF,     /* sub = kind (SK_MEM_SEND/RECV); amount = pages allocated */
-	TT_SIG_RCVQ_FULL,      /* sub 0; amount = truesize refused */
-	TT_SIG_RST_SENT,       /* sub = enum sk_rst_reason value */
-	TT_SIG_RST_RECV,       /* sub 0 */
-	TT_SIG_CONNECT,        /* new outgoing connection (SYN_SENT); sub 0 */
-	TT_SIG_ACTIVE_CLOSE,   /* application closed first (ESTABLISHED -> FIN_WAIT1);
-				* amount = bytes still unsent at that moment */
-	TT_SIG_CONNECT_FAIL,   /* connect() failed; sub = errno (e.g. EADDRNOTAVAIL) */
+	TT_SIGNALS(TT_SIG_ENUM, TT_SKIP)
 	TT_SIG_MAX,
 };
+
+#undef TT_SIG_ENUM
 
 /* Key of the per-CPU `counts` map: who (socket owner), where, what. */
 struct tt_count_key {

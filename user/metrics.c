@@ -3,53 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
+#include "counter_signals.h"
 #include "counts.h"
 #include "json.h"
 #include "metrics.h"
 #include "output.h"
-#include "signals.h"
 #include "tcptriage.h"
-
-/* One counter family per signal's events and, where it means something, its amount. */
-struct counter_def {
-	uint32_t signal;
-	bool amount;
-	const char *name; /* family name; samples end in _total */
-	const char *help;
-};
-
-static const struct counter_def counter_defs[] = {
-	{ TT_SIG_RETRANS, false, "tcptriage_retransmits",
-	  "Retransmit events (tcp:tcp_retransmit_skb), by network namespace" },
-	{ TT_SIG_RETRANS, true, "tcptriage_retransmit_segments",
-	  "Segments retransmitted (as Tcp RetransSegs), by network namespace" },
-	{ TT_SIG_RETRANS_FAIL, false, "tcptriage_retransmit_failures",
-	  "Retransmits that failed locally, by error and network namespace" },
-	{ TT_SIG_SYNACK_RETRANS, false, "tcptriage_synack_retransmits",
-	  "SYN-ACK retransmits, by network namespace" },
-	{ TT_SIG_DROP, false, "tcptriage_drops",
-	  "Packets dropped by the kernel (skb:kfree_skb), by drop reason and network namespace" },
-	{ TT_SIG_DROP, true, "tcptriage_drop_bytes",
-	  "Bytes of packets dropped, by drop reason and network namespace" },
-	{ TT_SIG_EXCEED_BUF, false, "tcptriage_mem_limit_hits",
-	  "Socket memory allocations refused by tcp_mem or cgroup limits, by kind and network namespace" },
-	{ TT_SIG_RCVQ_FULL, false, "tcptriage_rcvq_full",
-	  "Packets refused by a full socket receive queue, by network namespace" },
-	{ TT_SIG_RCVQ_FULL, true, "tcptriage_rcvq_full_bytes",
-	  "Bytes refused by full socket receive queues, by network namespace" },
-	{ TT_SIG_RST_SENT, false, "tcptriage_resets_sent",
-	  "TCP resets sent, by kernel reason and network namespace" },
-	{ TT_SIG_RST_RECV, false, "tcptriage_resets_received",
-	  "TCP resets received, by network namespace" },
-	{ TT_SIG_CONNECT, false, "tcptriage_connects",
-	  "Outgoing connections started (SYN_SENT), by network namespace" },
-	{ TT_SIG_ACTIVE_CLOSE, false, "tcptriage_active_closes",
-	  "Connections the application closed first, by network namespace" },
-	{ TT_SIG_ACTIVE_CLOSE, true, "tcptriage_active_close_unsent_bytes",
-	  "Bytes still unsent when the application closed, by network namespace" },
-	{ TT_SIG_CONNECT_FAIL, false, "tcptriage_connect_failures",
-	  "connect() calls that failed, by error and network namespace" },
-};
 
 /* What a counter's sub field is called as a label. */
 static const char *const sub_labels[] = {
@@ -151,8 +110,8 @@ static int series_cmp(const void *a, const void *b)
 	return (x->sub > y->sub) - (x->sub < y->sub);
 }
 
-/* Sum the rows of one signal by (netns, sub), sorted; NULL when there are none. */
-static struct series *series_collect(const struct count_table *t, const struct counter_def *d,
+/* Sum one signal's events (or amounts) by (netns, sub), sorted; NULL when there are none. */
+static struct series *series_collect(const struct count_table *t, uint32_t signal, bool amount,
 				     bool by_sub, size_t *count)
 {
 	struct series *s = malloc((t->count ? t->count : 1) * sizeof(*s));
@@ -164,9 +123,9 @@ static struct series *series_collect(const struct count_table *t, const struct c
 	for (size_t i = 0; i < t->count; i++) {
 		const struct count_row *r = &t->rows[i];
 
-		if (r->key.signal == d->signal)
+		if (r->key.signal == signal)
 			s[n++] = (struct series){ r->key.netns, by_sub ? r->key.sub : 0,
-						  d->amount ? r->amount : r->events };
+						  amount ? r->amount : r->events };
 	}
 	qsort(s, n, sizeof(*s), series_cmp);
 	for (size_t i = 0; i < n; i++) { /* owners of the same series are adjacent now */
@@ -179,15 +138,17 @@ static struct series *series_collect(const struct count_table *t, const struct c
 	return s;
 }
 
+/* A signal's events, or its amount, as one counter family; samples end in _total. */
 static void counter_family(FILE *f, enum metrics_format fmt, const struct metrics_input *in,
-			   const struct signal_info *si, const struct counter_def *d)
+			   const struct signal_info *si, bool amount)
 {
+	const char *name = amount ? si->amount_metric : si->events_metric;
 	const char *sub_label = sub_labels[si->sub];
 	struct series *s;
 	size_t n;
 
-	family(f, fmt, d->name, "counter", d->help);
-	s = series_collect(in->totals, d, sub_label != NULL, &n);
+	family(f, fmt, name, "counter", amount ? si->amount_help : si->events_help);
+	s = series_collect(in->totals, si->signal, amount, sub_label != NULL, &n);
 	for (size_t i = 0; i < n; i++) {
 		char netns[16], subname[64];
 		struct label l[2];
@@ -200,7 +161,7 @@ static void counter_family(FILE *f, enum metrics_format fmt, const struct metric
 			};
 		snprintf(netns, sizeof(netns), "%u", s[i].netns);
 		l[nl++] = (struct label){ "netns", netns };
-		sample_u64(f, d->name, "_total", l, nl, s[i].value);
+		sample_u64(f, name, "_total", l, nl, s[i].value);
 	}
 	free(s);
 }
@@ -269,30 +230,13 @@ static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_
 	fprintf(f, "%.6f\n", h->cpu_s);
 }
 
-/* The family of a signal's events or amount; one named after its JSON key if not listed. */
-static const struct counter_def *counter_def_of(const struct signal_info *si, bool amount,
-						struct counter_def *derived, char *name, size_t len)
-{
-	for (size_t i = 0; i < sizeof(counter_defs) / sizeof(counter_defs[0]); i++)
-		if (counter_defs[i].signal == si->signal && counter_defs[i].amount == amount)
-			return &counter_defs[i];
-	snprintf(name, len, "tcptriage_%s", amount ? si->amount : si->events);
-	*derived = (struct counter_def){ si->signal, amount, name,
-					 "As the counter of the same name in the JSON stats lines" };
-	return derived;
-}
-
+/* Every signal's events and, where it means something, its amount. */
 static void signal_families(FILE *f, enum metrics_format fmt, const struct metrics_input *in)
 {
 	for (size_t i = 0; i < signal_count; i++) {
-		const struct signal_info *si = &signal_table[i];
-		struct counter_def derived;
-		char name[96];
-
-		counter_family(f, fmt, in, si, counter_def_of(si, false, &derived, name, sizeof(name)));
-		if (si->amount)
-			counter_family(f, fmt, in, si,
-				       counter_def_of(si, true, &derived, name, sizeof(name)));
+		counter_family(f, fmt, in, &signal_table[i], false);
+		if (signal_table[i].amount)
+			counter_family(f, fmt, in, &signal_table[i], true);
 	}
 }
 

@@ -7,10 +7,10 @@
 #include <unistd.h>
 #include <linux/types.h>
 #include "container.h"
+#include "counter_signals.h"
 #include "json.h"
 #include "kfeatures.h"
 #include "output.h"
-#include "signals.h"
 #include "tcptriage.h"
 
 struct out {

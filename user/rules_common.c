@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "rules_impl.h"
-#include "signals.h"
+#include "counter_signals.h"
 #include "tcptriage.h"
 
 /* Name the culprit's process; keep a cgroup already known from the counters. */

@@ -17,14 +17,10 @@
 #define W_FIXED (W_PID + 1 + W_COMM + 1 + W_NETNS + TOP_NCOLS * (1 + W_NUM))
 #define W_WHERE_MIN 4
 
-const struct top_col_info top_cols[TOP_NCOLS] = {
-	[TOP_RETRANS] = { "RETR", "retransmits", TT_SIG_RETRANS, 'r' },
-	[TOP_DROPS] = { "DROP", "drops", TT_SIG_DROP, 'd' },
-	[TOP_RST_SENT] = { "RSTO", "resets sent", TT_SIG_RST_SENT, 'x' },
-	[TOP_RST_RECV] = { "RSTI", "resets received", TT_SIG_RST_RECV, 'X' },
-	[TOP_MEM_LIMIT] = { "MEML", "memory limit hits", TT_SIG_EXCEED_BUF, 'm' },
-	[TOP_RCVQ_FULL] = { "RQFL", "receive queue full", TT_SIG_RCVQ_FULL, 'b' },
-};
+/* The COL rows of TT_SIGNALS, each at its position. */
+#define TOP_COL(id, pos, title, name, key) [pos] = { (title), (name), TT_SIG_##id, (key) },
+
+const struct top_col_info top_cols[TOP_NCOLS] = { TT_SIGNALS(TT_SKIP, TOP_COL) };
 
 /* ---------------------------------------------------------------- rows */
 
@@ -352,9 +348,20 @@ void top_format_row(char *buf, size_t len, int width, const struct top_row *r)
 	}
 }
 
+/* "r d x X m b": the columns' sort keys, in display order. */
+static const char *sort_keys(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int c = 0; c < TOP_NCOLS && off + 3 <= len; c++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%c", c ? " " : "", top_cols[c].key);
+	return buf;
+}
+
 void top_format_status(char *buf, size_t len, int width, const struct top_state *st)
 {
-	char value[sizeof(st->filter.value) * 4];
+	char value[sizeof(st->filter.value) * 4], keys[2 * TOP_NCOLS];
 
 	if (st->prompt != TOP_FILTER_NONE)
 		snprintf(buf, len, "filter by %s (Enter applies, empty clears, Esc cancels): %s_",
@@ -362,12 +369,13 @@ void top_format_status(char *buf, size_t len, int width, const struct top_state 
 	else if (st->message[0])
 		snprintf(buf, len, "%s", st->message);
 	else if (st->filter.kind != TOP_FILTER_NONE)
-		snprintf(buf, len, "filter %s=%s (Esc clears) | q quit, r d x X m b < > sort",
+		snprintf(buf, len, "filter %s=%s (Esc clears) | q quit, %s < > sort",
 			 filter_names[st->filter.kind],
-			 fit(value, sizeof(value) - 1, st->filter.value, strlen(st->filter.value)));
+			 fit(value, sizeof(value) - 1, st->filter.value, strlen(st->filter.value)),
+			 sort_keys(keys, sizeof(keys)));
 	else
-		snprintf(buf, len, "q quit | sort: r d x X m b < > | filter: p pid, c container, "
-			 "n netns, / text");
+		snprintf(buf, len, "q quit | sort: %s < > | filter: p pid, c container, n netns, / text",
+			 sort_keys(keys, sizeof(keys)));
 	clip(buf, len, width);
 }
 

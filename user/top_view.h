@@ -14,6 +14,7 @@
 #include "counts.h"
 #include "finding.h"
 
+/* The counter columns in display order; what each shows is its COL row in TT_SIGNALS. */
 enum top_col { TOP_RETRANS, TOP_DROPS, TOP_RST_SENT, TOP_RST_RECV, TOP_MEM_LIMIT, TOP_RCVQ_FULL,
 	       TOP_NCOLS };
 

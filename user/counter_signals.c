@@ -2,22 +2,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
+#include "counter_signals.h"
 #include "tcptriage.h"
-#include "signals.h"
 
-const struct signal_info signal_table[] = {
-	{ TT_SIG_RETRANS, "retransmits", "retransmit_segs", SUB_NONE, false },
-	{ TT_SIG_RETRANS_FAIL, "retransmit_failures", NULL, SUB_ERRNO, false },
-	{ TT_SIG_SYNACK_RETRANS, "synack_retransmits", NULL, SUB_NONE, false },
-	{ TT_SIG_DROP, "drops", "drop_bytes", SUB_DROP_REASON, true },
-	{ TT_SIG_EXCEED_BUF, "mem_limit_hits", NULL, SUB_MEM_KIND, false },
-	{ TT_SIG_RCVQ_FULL, "rcvq_full", "rcvq_full_bytes", SUB_NONE, true },
-	{ TT_SIG_RST_SENT, "resets_sent", NULL, SUB_RST_REASON, false },
-	{ TT_SIG_RST_RECV, "resets_received", NULL, SUB_NONE, false },
-	{ TT_SIG_CONNECT, "connects", NULL, SUB_NONE, false },
-	{ TT_SIG_ACTIVE_CLOSE, "active_closes", "active_close_unsent_bytes", SUB_NONE, true },
-	{ TT_SIG_CONNECT_FAIL, "connect_failures", NULL, SUB_ERRNO, false },
-};
+/* An X row of TT_SIGNALS; its parameters are not named after the fields, or they would
+ * replace the designators. */
+#define SIGNAL_INFO(id, sub_kind, ev, ev_help, am, am_metric, am_bytes, am_help)  \
+	{ .signal = TT_SIG_##id, .sub = (sub_kind), .events = (ev),               \
+	  .events_metric = "tcptriage_" ev, .events_help = (ev_help),             \
+	  .amount = (am), .amount_metric = (am_metric), .amount_help = (am_help), \
+	  .amount_is_bytes = (am_bytes) },
+
+const struct signal_info signal_table[] = { TT_SIGNALS(SIGNAL_INFO, TT_SKIP) };
 const size_t signal_count = sizeof(signal_table) / sizeof(signal_table[0]);
 
 const struct signal_info *signal_find(uint32_t signal)
