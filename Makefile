@@ -12,12 +12,14 @@ BPFTOOL  ?= bpftool
 
 # One list of BPF signal families: bpf/<family>.bpf.c each.
 BPF_FAMILIES := owner state syscalls retrans drops sockmem resets console snapshot
-USER_SRCS    := $(wildcard user/*.c)
+# user/<stage>/*.c: cmd, agent, collect, engine, output (docs/ARCHITECTURE.md)
+USER_SRCS    := $(wildcard user/*/*.c)
+USER_DIRS    := $(patsubst %/,%,$(sort $(dir $(USER_SRCS))))
 UNIT_SRCS    := $(wildcard tests/unit/*.c)
 
 BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(BPF_FAMILIES))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS  := $(filter-out $(OUT)/user/main.o,$(USER_OBJS))
+LIB_OBJS  := $(filter-out $(OUT)/user/cmd/main.o,$(USER_OBJS))
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRCS))
 SKEL      := $(OUT)/tcptriage.skel.h
 BIN       := $(OUT)/tcptriage
@@ -41,7 +43,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Werr
 	      -Iinclude -Iinclude/vmlinux/$(ARCH) -Ibpf
 CFLAGS     ?= -O2 -g
 USER_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	      -Iinclude -Iuser -I$(OUT) $(LIBBPF_CFLAGS) $(EXTRA_CFLAGS)
+	      -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(OUT) $(LIBBPF_CFLAGS) $(EXTRA_CFLAGS)
+# Each object lists the headers it read in a .d file beside it (-MMD; -MP: a
+# removed header is no error), so a change rebuilds exactly what includes it.
+DEPFLAGS    = -MMD -MP
 LDLIBS_ALL  = $(LIBBPF_LIBS) $(NCURSES_LIBS) -lm $(EXTRA_LDFLAGS)
 
 .PHONY: all deps test unit unit-asan fuzz fuzz-build lint run check install clean bench
@@ -58,10 +63,10 @@ $(OUT)/.deps:
 	$(Q)touch $@
 deps: $(OUT)/.deps
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/common.bpf.h $(wildcard include/*.h) | $(OUT)/.deps
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/.deps
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # All families linked into one object: one load, shared maps.
 $(OUT)/tcptriage.bpf.o: $(BPF_OBJS)
@@ -72,19 +77,20 @@ $(SKEL): $(OUT)/tcptriage.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcptriage_bpf > $@
 
-$(OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKEL) | $(OUT)/.deps
+# The skeleton comes first: .d files only exist after a first build.
+$(OUT)/user/%.o: user/%.c $(SKEL) | $(OUT)/.deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_ALL) -o $@
 
-$(OUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) $(wildcard include/*.h) | $(OUT)/.deps
+$(OUT)/unit/%.o: tests/unit/%.c $(SKEL) | $(OUT)/.deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUT)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LD,$@)
@@ -104,22 +110,19 @@ ASAN_OUT      := $(OUT)/asan
 ASAN_LIB_OBJS := $(patsubst $(OUT)/user/%,$(ASAN_OUT)/user/%,$(LIB_OBJS))
 ASAN_UNIT_OBJS := $(patsubst $(OUT)/unit/%,$(ASAN_OUT)/unit/%,$(UNIT_OBJS))
 
-$(ASAN_OUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKEL) | $(OUT)/.deps
+$(ASAN_OUT)/user/%.o: user/%.c $(SKEL) | $(OUT)/.deps
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(ASAN_OUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/*.h) $(wildcard include/*.h) | $(OUT)/.deps
+$(ASAN_OUT)/unit/%.o: tests/unit/%.c $(SKEL) | $(OUT)/.deps
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(ASAN_OUT)/unit-tests: $(ASAN_UNIT_OBJS) $(ASAN_LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS_ALL) -o $@
-
-# The one unit test that opens the skeleton (never loads it) includes its header.
-$(OUT)/unit/test_hooks.o $(ASAN_OUT)/unit/test_hooks.o: $(SKEL)
 
 unit-asan: $(ASAN_OUT)/unit-tests
 	$(Q)$(ASAN_OUT)/unit-tests
@@ -131,18 +134,20 @@ FUZZ_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omi
 FUZZ_OUT      := $(OUT)/fuzz
 FUZZ_SECONDS  ?= 60
 FUZZ_BINS     := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_OUT)/lib/%.o,procfs procfs_counters procfs_sockstat console records json json_valid)
+FUZZ_LIB_SRCS := user/collect/procfs.c user/collect/procfs_counters.c user/collect/procfs_sockstat.c \
+		 user/engine/console.c user/agent/records.c user/output/json.c
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(FUZZ_LIB_SRCS)) $(FUZZ_OUT)/lib/json_valid.o
 .SECONDARY: $(FUZZ_LIB_OBJS) # shared by every target: keep them
 
-$(FUZZ_OUT)/lib/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) | $(OUT)/.deps
+$(FUZZ_OUT)/user/%.o: user/%.c | $(OUT)/.deps
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_OUT)/lib/%.o: tests/unit/%.c tests/unit/%.h | $(OUT)/.deps
+$(FUZZ_OUT)/lib/%.o: tests/unit/%.c | $(OUT)/.deps
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZ-LD,$@)
@@ -157,8 +162,8 @@ fuzz: $(FUZZ_BINS)
 # Static analysis: clang-tidy (checks in .clang-tidy) and cppcheck over user/
 # and tests/tools; clean, or each suppression justified where it is made.
 lint: $(SKEL)
-	$(Q)OUT=$(OUT) LINT_CFLAGS="-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -isystem $(OUT) \
-		$(LIBBPF_CFLAGS)" scripts/lint.sh
+	$(Q)OUT=$(OUT) LINT_CFLAGS="-std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) \
+		-isystem $(OUT) $(LIBBPF_CFLAGS)" scripts/lint.sh
 
 # Unit tests (no root) then integration tests against the real kernel (root).
 test: $(BIN) $(OUT)/unit-tests $(ASAN_OUT)/unit-tests $(FUZZ_BINS) $(OUT)/ttload
@@ -226,3 +231,6 @@ install: $(BIN)
 
 clean:
 	rm -rf $(OUT)
+
+# Header dependencies of every object built so far (see DEPFLAGS).
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)

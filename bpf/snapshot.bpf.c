@@ -4,8 +4,8 @@
  * socket of the namespace the iterator was created in (listeners, every
  * full socket, request and TIME_WAIT socks); iter/task_file writes one record
  * per TCP socket file a process holds, to join sockets to processes.
- * Layouts in include/snapshot_records.h; userspace in user/snapshot.c.  They use no
- * map: `tcptriage snapshot` loads them without creating any (user/loader.c).
+ * Layouts in include/snapshot_records.h; userspace in user/collect/snapshot*.c.  They use no
+ * map: `tcptriage snapshot` loads them without creating any (user/agent/loader.c).
  */
 #include "common.bpf.h"
 #include "snapshot_records.h"

@@ -16,7 +16,7 @@
  * refines it) and every name it has in the outputs.  Row order is the enum
  * value on the wire, so new rows go last.  BPF expands only the ID (the enum
  * below); the strings and the SUB_ and TOP_ names are read by user/ alone
- * (user/counter_signals.c, user/top_view.c).  Laid out like the kernel's
+ * (user/collect/counter_signals.c, user/output/top_view.c).  Laid out like the kernel's
  * DEFINE_DROP_REASON: each user passes what a row becomes.
  *
  * X(ID, sub kind, events, events help, amount, amount metric, amount is bytes, amount help)
@@ -24,7 +24,7 @@
  *   amount: JSON key of the summed amount, NULL (and the rest NULL, false)
  *   where it means nothing; its metric family is named in full.
  * COL(ID, position, title, name, sort key): the signal's column in the live view
- *   (position: enum top_col, user/top_view.h), after the X row of that ID.
+ *   (position: enum top_col, user/output/top_view.h), after the X row of that ID.
  */
 #define TT_SIGNALS(X, COL)                                                                       \
 	/* sub 0; amount = segments (as Tcp RetransSegs) */                                      \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static analysis of the userspace C (make lint): clang-tidy (checks and the
-# reasons for those turned off in .clang-tidy) and cppcheck, over user/*.c
+# reasons for those turned off in .clang-tidy) and cppcheck, over user/*/*.c
 # and tests/tools/*.c. Needs the BPF skeleton header (make builds it first).
 # Any finding fails; suppress one in place with its reason:
 #   // NOLINT(check): why              (clang-tidy)
@@ -11,9 +11,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 OUT=${OUT:-build}
 JOBS=${LINT_JOBS:-$(nproc)}
 # the generated skeleton is a system header: bpftool's code is not ours to lint
-read -ra cflags <<<"${LINT_CFLAGS:--std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -isystem $OUT}"
+incdirs=()
+for d in user/*/; do incdirs+=("-I${d%/}"); done # headers are included by name, one folder per stage
+read -ra cflags <<<"${LINT_CFLAGS:--std=gnu11 -D_GNU_SOURCE -Iinclude ${incdirs[*]} -isystem $OUT}"
 files=("$@")
-((${#files[@]})) || files=(user/*.c tests/tools/*.c)
+((${#files[@]})) || files=(user/*/*.c tests/tools/*.c)
 fail=0
 
 for t in clang-tidy cppcheck; do
@@ -39,7 +41,7 @@ echo "# cppcheck"
 # macros it needs are in scripts/cppcheck-libbpf.cfg instead.
 cppcheck --quiet --enable=warning,performance,portability --std=c11 --inline-suppr \
 	--library=scripts/cppcheck-libbpf.cfg --suppress=missingIncludeSystem \
-	--error-exitcode=1 -j "$JOBS" -D_GNU_SOURCE -Iinclude -Iuser "${files[@]}" \
+	--error-exitcode=1 -j "$JOBS" -D_GNU_SOURCE -Iinclude "${incdirs[@]}" "${files[@]}" \
 	>"$OUT/lint-cppcheck.log" 2>&1 || fail=1
 cat "$OUT/lint-cppcheck.log"
 echo "# cppcheck: $(grep -cE '(error|warning|performance|portability):' "$OUT/lint-cppcheck.log") findings"

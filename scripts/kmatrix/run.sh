@@ -93,7 +93,7 @@ check_rc() {
 	awk -v m="$2" '$1 == "KMX-CHECK-RC" && $2 == m { print $3; found = 1 } END { if (!found) print "none" }' "$1"
 }
 
-# hooks FILE MODE: "hook<TAB>form" per row of check's table (user/check.c print_hooks):
+# hooks FILE MODE: "hook<TAB>form" per row of check's table (user/cmd/cmd_check.c print_hooks):
 # "E CATEGORY:TRACEPOINT  FORM  PURPOSE[ -- REASON]", E "*" for an essential hook; FORM none is
 # unavailable. An essential hook is named "hook *".
 hooks() {

@@ -62,11 +62,11 @@ for c in $cmds; do
 		tt_assert_true "grep -qF -- '\\-$s \", \" \\-\\-$l' '$MAN'" "man page: -$s is --$l (as in '$c --help')"
 	done < <("$A" "$c" --help | sed -nE 's/^ +-([a-zA-Z]), --([a-z-]+).*/\1 \2/p' | grep -v ' help$')
 done
-causes=$(grep -oE '\{ "[a-z0-9_]+", rule_' "$R/user/rules.c" | cut -d'"' -f2 | sort -u)
-tt_assert_ge "$(wc -w <<<"$causes")" 3 "rules found in user/rules.c"
+causes=$(grep -oE '\{ "[a-z0-9_]+", rule_' "$R/user/engine/rules.c" | cut -d'"' -f2 | sort -u)
+tt_assert_ge "$(wc -w <<<"$causes")" 3 "rules found in user/engine/rules.c"
 missing=
 for c in $causes; do grep -qw -- "$c" "$MAN" || missing+="$c "; done
-tt_assert_eq "$missing" "" "man page lists every cause id of user/rules.c"
+tt_assert_eq "$missing" "" "man page lists every cause id of user/engine/rules.c"
 for code in 0 1 2; do
 	tt_assert_true "awk '/^\\.SH EXIT STATUS/,/^\\.SH SIGNALS/' '$MAN' | grep -qx '\\.B $code'" \
 		"man page: exit status $code"

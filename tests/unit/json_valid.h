@@ -1,6 +1,6 @@
 /*
  * An independent strict RFC 8259 validator for tests and fuzz targets: it
- * shares no code with the writer in user/json.c, so a bug cannot hide in both.
+ * shares no code with the writer in user/output/json.c, so a bug cannot hide in both.
  */
 #ifndef __TCPTRIAGE_JSON_VALID_H
 #define __TCPTRIAGE_JSON_VALID_H
