@@ -66,7 +66,9 @@ int connect_enter__tp(struct trace_event_raw_sys_enter *ctx)
 	struct connect_args args = { .fd = ctx->args[0], .addr = (void *)ctx->args[1] };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	bpf_map_update_elem(&pending_connects, &tid, &args, BPF_ANY);
+	/* a thread has one connect() at a time: only a full map refuses (its exit goes unseen) */
+	if (bpf_map_update_elem(&pending_connects, &tid, &args, BPF_ANY))
+		health_inc(TT_H_PENDING_FULL);
 	return 0;
 }
 
