@@ -289,9 +289,12 @@ static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk)
 		return val;
 	owner = bpf_map_lookup_elem(&owners, &skaddr);
 	init.tgid = owner ? owner->tgid : 0;
-	if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))
+	/* refused because another CPU just made it is not full */
+	bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
+	val = bpf_map_lookup_elem(&flows, &key);
+	if (!val)
 		health_inc(TT_H_FLOWS_FULL);
-	return bpf_map_lookup_elem(&flows, &key);
+	return val;
 }
 
 /*

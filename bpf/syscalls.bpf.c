@@ -105,11 +105,13 @@ static __always_inline void note_connfail(const struct connect_args *args, int e
 	if (!val) {
 		init.tgid = bpf_get_current_pid_tgid() >> 32;
 		init.err = err;
-		if (bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST))
-			health_inc(TT_H_FLOWS_FULL);
+		/* refused because another CPU just made it is not full */
+		bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST);
 		val = bpf_map_lookup_elem(&connfails, &key);
-		if (!val)
+		if (!val) {
+			health_inc(TT_H_CONNFAILS_FULL);
 			return;
+		}
 	}
 	__sync_fetch_and_add(&val->failures, 1);
 	val->last_ns = bpf_ktime_get_ns();

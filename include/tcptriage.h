@@ -108,6 +108,7 @@ enum tt_health {
 	TT_H_READ_FAILED, /* a record dropped because kernel memory could not be read */
 	TT_H_EVENTS, /* every program invocation that did work */
 	TT_H_PENDING_FULL,    /* a connect() not followed: its failure goes uncounted */
+	TT_H_CONNFAILS_FULL,  /* a failed connect's destination not remembered */
 	TT_H_MAX,
 };
 

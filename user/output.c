@@ -29,6 +29,7 @@ static const char *const health_names[TT_H_MAX] = {
 	[TT_H_READ_FAILED] = "kernel_read_failed",
 	[TT_H_EVENTS] = "events",
 	[TT_H_PENDING_FULL] = "pending_connects_map_full",
+	[TT_H_CONNFAILS_FULL] = "connfails_map_full",
 };
 
 struct out *out_new(FILE *f, bool json)
