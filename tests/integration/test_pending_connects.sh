@@ -7,6 +7,7 @@
 # in SYN-SENT at once).  Every connect() past the map's capacity must show in
 # the end line's agent.pending_connects_map_full, so: at least N - capacity,
 # at most N.
+# shellcheck disable=SC2119  # ta_stop takes no argument
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
