@@ -72,12 +72,17 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps") __weak;
 
+/*
+ * Per-CPU values are still shared by programs that nest on one CPU (a softirq
+ * program interrupting a process-context one between its load and its
+ * store): every increment of one is an atomic add, so none is lost.
+ */
 static __always_inline void health_inc(__u32 what)
 {
 	__u64 *v = bpf_map_lookup_elem(&health, &what);
 
 	if (v)
-		(*v)++;
+		__sync_fetch_and_add(v, 1);
 }
 
 static __always_inline __u32 netns_of(const struct sock *sk)
@@ -112,8 +117,8 @@ static __always_inline void count_key_add(const struct tt_count_key *key, __u64 
 		if (!val)
 			return;
 	}
-	val->events++;
-	val->amount += amount;
+	__sync_fetch_and_add(&val->events, 1); /* nesting-safe: see health_inc() */
+	__sync_fetch_and_add(&val->amount, amount);
 	health_inc(TT_H_EVENTS);
 }
 
@@ -284,9 +289,12 @@ static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk)
 		return val;
 	owner = bpf_map_lookup_elem(&owners, &skaddr);
 	init.tgid = owner ? owner->tgid : 0;
-	if (bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))
+	/* refused because another CPU just made it is not full */
+	bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
+	val = bpf_map_lookup_elem(&flows, &key);
+	if (!val)
 		health_inc(TT_H_FLOWS_FULL);
-	return bpf_map_lookup_elem(&flows, &key);
+	return val;
 }
 
 /*

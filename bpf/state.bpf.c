@@ -46,11 +46,17 @@ static __always_inline void on_listen(const struct sock *sk)
 		owner->listen_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
-static __always_inline void on_set_state(const struct sock *sk, int oldstate, int newstate)
+/*
+ * inet_sock_set_state fires for every inet protocol with a state machine
+ * (MPTCP, SCTP, ...): whatever the form, only TCP's changes count, filtered on
+ * the same field (sk_protocol, which the classic record copies as protocol).
+ */
+static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, int oldstate,
+					 int newstate)
 {
+	if (protocol != IPPROTO_TCP)
+		return;
 	if (oldstate == TCP_CLOSE && (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN)) {
-		if (!sk_is_tcp(sk))
-			return;
 		if (newstate == TCP_LISTEN) {
 			on_listen(sk);
 			return;
@@ -67,13 +73,13 @@ static __always_inline void on_set_state(const struct sock *sk, int oldstate, in
 		age_leave(sk);
 }
 
-TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state", on_set_state(sk, oldstate, newstate),
+TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state",
+		on_set_state(sk, sk_protocol_of(sk), oldstate, newstate),
 		const struct sock *sk, const int oldstate, const int newstate)
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int set_state__tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	if (ctx->protocol == IPPROTO_TCP)
-		on_set_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
+	on_set_state(ctx->skaddr, ctx->protocol, ctx->oldstate, ctx->newstate);
 	return 0;
 }

@@ -66,7 +66,9 @@ int connect_enter__tp(struct trace_event_raw_sys_enter *ctx)
 	struct connect_args args = { .fd = ctx->args[0], .addr = (void *)ctx->args[1] };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	bpf_map_update_elem(&pending_connects, &tid, &args, BPF_ANY);
+	/* a thread has one connect() at a time: only a full map refuses (its exit goes unseen) */
+	if (bpf_map_update_elem(&pending_connects, &tid, &args, BPF_ANY))
+		health_inc(TT_H_PENDING_FULL);
 	return 0;
 }
 
@@ -103,11 +105,13 @@ static __always_inline void note_connfail(const struct connect_args *args, int e
 	if (!val) {
 		init.tgid = bpf_get_current_pid_tgid() >> 32;
 		init.err = err;
-		if (bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST))
-			health_inc(TT_H_FLOWS_FULL);
+		/* refused because another CPU just made it is not full */
+		bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST);
 		val = bpf_map_lookup_elem(&connfails, &key);
-		if (!val)
+		if (!val) {
+			health_inc(TT_H_CONNFAILS_FULL);
 			return;
+		}
 	}
 	__sync_fetch_and_add(&val->failures, 1);
 	val->last_ns = bpf_ktime_get_ns();

@@ -25,6 +25,8 @@ static const char *const full_maps[TT_H_MAX] = {
 	[TT_H_OWNERS_FULL] = "owners",
 	[TT_H_FLOWS_FULL] = "flows",
 	[TT_H_PROCS_FULL] = "procs",
+	[TT_H_PENDING_FULL] = "pending_connects",
+	[TT_H_CONNFAILS_FULL] = "connfails",
 };
 
 struct label {
@@ -219,6 +221,10 @@ static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_
 		if (full_maps[i])
 			sample_u64(f, "tcptriage_agent_map_full", "_total", &l, 1, h->kernel[i]);
 	}
+	agent_counter(f, fmt, "tcptriage_agent_events_without_socket",
+		      "Events counted without their socket (classic tracepoints of socket memory "
+		      "limits and full receive queues): owner and namespace unknown",
+		      h->kernel[TT_H_NO_SOCKET]);
 	agent_counter(f, fmt, "tcptriage_agent_kernel_read_failures",
 		      "Records dropped because kernel memory could not be read",
 		      h->kernel[TT_H_READ_FAILED]);

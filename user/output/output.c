@@ -28,6 +28,9 @@ static const char *const health_names[TT_H_MAX] = {
 	[TT_H_PROCS_FULL] = "procs_map_full",
 	[TT_H_READ_FAILED] = "kernel_read_failed",
 	[TT_H_EVENTS] = "events",
+	[TT_H_PENDING_FULL] = "pending_connects_map_full",
+	[TT_H_CONNFAILS_FULL] = "connfails_map_full",
+	[TT_H_NO_SOCKET] = "events_without_socket",
 };
 
 struct out *out_new(FILE *f, bool json)
@@ -336,8 +339,9 @@ static uint64_t health_lost(const struct agent_health *h)
 {
 	uint64_t lost = h->records_malformed;
 
+	/* an event without its socket is counted, only its owner is unknown */
 	for (int i = 0; i < TT_H_MAX; i++)
-		if (i != TT_H_EVENTS)
+		if (i != TT_H_EVENTS && i != TT_H_NO_SOCKET)
 			lost += h->kernel[i];
 	return lost;
 }
