@@ -63,7 +63,7 @@ $(OUT)/.deps:
 	$(Q)touch $@
 deps: $(OUT)/.deps
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/.deps
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c Makefile | $(OUT)/.deps
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -77,8 +77,9 @@ $(SKEL): $(OUT)/tcptriage.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcptriage_bpf > $@
 
-# The skeleton comes first: .d files only exist after a first build.
-$(OUT)/user/%.o: user/%.c $(SKEL) | $(OUT)/.deps
+# The skeleton comes first: .d files only exist after a first build.  The
+# Makefile holds the flags: a change to it rebuilds every object.
+$(OUT)/user/%.o: user/%.c $(SKEL) Makefile | $(OUT)/.deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -87,7 +88,7 @@ $(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_ALL) -o $@
 
-$(OUT)/unit/%.o: tests/unit/%.c $(SKEL) | $(OUT)/.deps
+$(OUT)/unit/%.o: tests/unit/%.c $(SKEL) Makefile | $(OUT)/.deps
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -110,12 +111,12 @@ ASAN_OUT      := $(OUT)/asan
 ASAN_LIB_OBJS := $(patsubst $(OUT)/user/%,$(ASAN_OUT)/user/%,$(LIB_OBJS))
 ASAN_UNIT_OBJS := $(patsubst $(OUT)/unit/%,$(ASAN_OUT)/unit/%,$(UNIT_OBJS))
 
-$(ASAN_OUT)/user/%.o: user/%.c $(SKEL) | $(OUT)/.deps
+$(ASAN_OUT)/user/%.o: user/%.c $(SKEL) Makefile | $(OUT)/.deps
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(ASAN_OUT)/unit/%.o: tests/unit/%.c $(SKEL) | $(OUT)/.deps
+$(ASAN_OUT)/unit/%.o: tests/unit/%.c $(SKEL) Makefile | $(OUT)/.deps
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
@@ -139,12 +140,12 @@ FUZZ_LIB_SRCS := user/collect/procfs.c user/collect/procfs_counters.c user/colle
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(FUZZ_LIB_SRCS)) $(FUZZ_OUT)/lib/json_valid.o
 .SECONDARY: $(FUZZ_LIB_OBJS) # shared by every target: keep them
 
-$(FUZZ_OUT)/user/%.o: user/%.c | $(OUT)/.deps
+$(FUZZ_OUT)/user/%.o: user/%.c Makefile | $(OUT)/.deps
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_OUT)/lib/%.o: tests/unit/%.c | $(OUT)/.deps
+$(FUZZ_OUT)/lib/%.o: tests/unit/%.c Makefile | $(OUT)/.deps
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) $(DEPFLAGS) -c $< -o $@
