@@ -11,6 +11,7 @@
 #include "test.h"
 
 #define DROP_RCVBUFF 6
+#define DROP_NETFILTER 12
 #define RST_NO_SOCKET 1
 #define RST_ABORT_ON_MEMORY 13
 
@@ -23,6 +24,7 @@ static void fake_names(struct kernel_names *kn)
 	id = btf__add_enum(btf, "skb_drop_reason", 4);
 	btf__add_enum_value(btf, "SKB_DROP_REASON_SOCKET_RCVBUFF", DROP_RCVBUFF);
 	btf__add_enum_value(btf, "SKB_DROP_REASON_PROTO_MEM", 20);
+	btf__add_enum_value(btf, "SKB_DROP_REASON_NETFILTER_DROP", DROP_NETFILTER);
 	id = btf__add_enum(btf, "sk_rst_reason", 4);
 	btf__add_enum_value(btf, "SK_RST_REASON_NO_SOCKET", RST_NO_SOCKET);
 	btf__add_enum_value(btf, "SK_RST_REASON_TCP_ABORT_ON_MEMORY", RST_ABORT_ON_MEMORY);
@@ -336,6 +338,18 @@ out:
 	free_fixture(&fx);
 }
 
+/* Conntrack stats of the fake namespace: "entries drop early_drop insert_failed", 0 at its baseline. */
+static void ns_conntrack(struct fixture *fx, long drop, long early_drop, long insert_failed)
+{
+	struct ns_state *ns = &fx->ns[0];
+	char text[256];
+
+	conntrack_stat_parse("entries drop early_drop insert_failed\n0 0 0 0\n", &ns->base.conntrack);
+	snprintf(text, sizeof(text), "entries drop early_drop insert_failed\n0 %lx %lx %lx\n",
+		 (unsigned long)drop, (unsigned long)early_drop, (unsigned long)insert_failed);
+	conntrack_stat_parse(text, &ns->cur.conntrack);
+}
+
 /* The folklore the seeds repeat must never come out of any rule. */
 TEST(no_rule_advises_tcp_tw_recycle)
 {
@@ -631,5 +645,70 @@ TEST(conntrack_forecast_from_the_tables_pace)
 		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 16); /* 400 left at 25/s */
 	ns->base.limits.conntrack_count = 590; /* 1% growth: not a trend */
 	ASSERT_EQ_INT(eval(&fx, "conntrack_forecast", &f), 0);
+	free_fixture(&fx);
+}
+
+static int64_t num_of(const struct finding *f, const char *name)
+{
+	const struct evidence *e = evidence_named(f, name);
+
+	return e && e->kind == EV_INT ? e->value : -1;
+}
+
+static const char *text_of(const struct finding *f, const char *name)
+{
+	const struct evidence *e = evidence_named(f, name);
+
+	return e && e->kind == EV_TEXT ? e->text : "";
+}
+
+/* The table's own refusals fire it; the kernel's line (confirmed) only adds to it. */
+TEST(conntrack_full_from_the_tables_refusals)
+{
+	static const struct listener_seen listener = { 88, NS_INODE, 443, 128 };
+	struct fixture fx;
+	struct ns_state *ns;
+	struct finding f;
+
+	setup(&fx);
+	ns = fake_ns(&fx, "Tcp.PassiveOpens", 50);
+	ns->cur.limits.conntrack_count = 50, ns->cur.limits.conntrack_max = 50;
+	ns_conntrack(&fx, 0, 0, 0);
+	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 0); /* full, but nothing refused yet */
+	ns_conntrack(&fx, 150, 2, 1);
+	add(&fx, ns_row(0, TT_SIG_DROP, DROP_NETFILTER, 150, 9000));
+	forge(&fx, 0, "conntrack_table_full", "conntrack_full",
+	      "nf_conntrack: table full in netns 4026532000, dropping packet");
+	fx.verdicts[0].netns = NS_INODE;
+	if (!ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1))
+		goto out;
+	ASSERT_EQ_STR(f.cause, "conntrack_full");
+	ASSERT_EQ_INT(f.severity, SEV_CRITICAL);
+	ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE);
+	ASSERT_EQ_INT(num_of(&f, "nf_conntrack_count"), 50);
+	ASSERT_EQ_INT(num_of(&f, "nf_conntrack_max"), 50);
+	ASSERT_EQ_INT(num_of(&f, "stat_drop"), 150);
+	ASSERT_EQ_INT(num_of(&f, "stat_early_drop"), 2);
+	ASSERT_EQ_INT(num_of(&f, "stat_insert_failed"), 1);
+	ASSERT_EQ_INT(num_of(&f, "netfilter_drops"), 150);
+	ASSERT_TRUE(strstr(text_of(&f, "kernel_log"), "table full in netns 4026532000") != NULL);
+	ASSERT_EQ_INT(f.n_culprits, 0); /* nobody in that namespace opened or listens */
+	ASSERT_EQ_STR(f.advice[1].sysctl, "net.netfilter.nf_conntrack_max");
+	ASSERT_EQ_STR(f.advice[1].current, "50");
+	ASSERT_EQ_STR(f.advice[1].suggested, "100");
+	/* its connections come from elsewhere: the listener they reach is named */
+	fx.in.listeners = &listener, fx.in.n_listeners = 1;
+	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1);
+	if (ASSERT_EQ_INT(f.n_culprits, 1)) {
+		ASSERT_EQ_INT(f.culprits[0].pid, 88);
+		ASSERT_EQ_STR(f.culprits[0].laddr, "*:443");
+		ASSERT_EQ_INT(f.culprits[0].count, 50); /* connections accepted there */
+	}
+	/* a process of that namespace opening connections is the culprit, not the listener */
+	add(&fx, ns_row(77, TT_SIG_CONNECT, 0, 400, 0));
+	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1);
+	if (ASSERT_EQ_INT(f.n_culprits, 1))
+		ASSERT_EQ_INT(f.culprits[0].pid, 77);
+out:
 	free_fixture(&fx);
 }
