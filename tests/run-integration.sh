@@ -24,7 +24,8 @@ GUARDED_SYSCTLS=(net.ipv4.tcp_mem net.ipv4.tcp_max_orphans net.ipv4.udp_mem
 mkdir -p "$LOGDIR" || exit 1
 # One integration run per machine: two runs (e.g. from two worktrees) would
 # restore each other's guarded sysctls mid-test.
-exec 9>/run/lock/tcptriage-integration.lock && flock 9 || exit 1
+# (/run/lock may not exist yet, e.g. in the kernel smoke run's guest)
+mkdir -p /run/lock && exec 9>/run/lock/tcptriage-integration.lock && flock 9 || exit 1
 
 tests=()
 if (($# == 0)); then
