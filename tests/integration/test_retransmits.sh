@@ -31,7 +31,6 @@ EXPECT=$((CONNS * LOSSES))
 
 ip -n "$NS_A" link set dev "$IF_A" gso_max_segs 1 || tt_bail "gso_max_segs 1 on $IF_A"
 tt_sysctl_ns_set "$NS_A" net.ipv4.tcp_early_retrans 0 || tt_bail "tcp_early_retrans 0 in a"
-tt_sysctl_ns_set "$NS_B" net.netfilter.nf_conntrack_acct 1 || tt_bail "nf_conntrack_acct 1 in b"
 # The table lives in b and dies with it.
 ip netns exec "$NS_B" nft -f - <<EOF || tt_bail "nft rules"
 table inet tt_loss {
@@ -41,6 +40,8 @@ table inet tt_loss {
 	}
 }
 EOF
+# (after the rule: its ct expression is what loads conntrack where it is a module)
+tt_sysctl_ns_set "$NS_B" net.netfilter.nf_conntrack_acct 1 || tt_bail "nf_conntrack_acct 1 in b"
 nft_dropped() {
 	ip netns exec "$NS_B" nft list chain inet tt_loss input |
 		sed -n 's/.* counter packets \([0-9]*\) bytes .*/\1/p'
