@@ -8,6 +8,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make gcc
       libc6-dev iproute2 nftables conntrack jq libncurses-dev tmux
+      iputils-ping # test_harness_selfcheck pings across the test's veth pair
       curl python3-prometheus-client # tests scrape /metrics and parse the exposition
       libclang-rt-14-dev clang-tidy cppcheck # sanitizers + libFuzzer runtime, make lint
       util-linux groff-base python3-yaml systemd # flock/setpriv/nsenter/prlimit; man page, manifests and unit checks

@@ -148,9 +148,17 @@ ta_finding() { # FILE CAUSE : the last final finding line of CAUSE ("" if none)
 	ta_findings "$1" "$2" | tail -n 1
 }
 
+ta_advice_mentions() { # FILE REGEX : advice entries (of every finding line) with
+	#   REGEX in any field, the "why" included: for what no advice may even name
+	#   (tcp_tw_recycle, removed in Linux 4.12)
+	jq -s --arg re "$2" '[.[] | select(.type == "finding") | .advice[]? |
+		select([.action, .sysctl, .current, .suggested, .why] | map(. // "" | tostring) | join(" ") | test($re))] |
+		length' "$1" 2>/dev/null
+}
+
 ta_advice_count() { # FILE REGEX : advice entries (of every finding line) whose
 	#   action, sysctl, current or suggested value matches REGEX (the "why"
-	#   is left out: it may name what not to do and why)
+	#   is left out: it may name what not to do and why; see ta_advice_mentions)
 	jq -s --arg re "$2" '[.[] | select(.type == "finding") | .advice[]? |
 		select([.action, .sysctl, .current, .suggested] | map(. // "") | join(" ") | test($re))] |
 		length' "$1" 2>/dev/null

@@ -1,13 +1,13 @@
 # shellcheck shell=bash disable=SC2034  # TT_* variables are for the tests
 # tests/lib.sh - helpers for tcptriage integration tests.  Source it, then:
 #
-#   tt_require ip awk          # skip (exit 0) unless root and commands exist
+#   tt_require ip awk          # unless root and commands exist: one counted skip, exit 0
 #   tt_init mytest             # prefix "tt-mytest-$$", cleanup trap
 #   tt_netns_pair || tt_bail "netns pair"
 #   tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS_B" "$TT_TTLOAD" tcp-server ...
 #   tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "server not ready"
 #   tt_assert_eq "$got" 3 "three connections"
-#   tt_finish                  # cleans up, prints "N passed, N failed", exits
+#   tt_finish                  # cleans up, prints "N passed, N failed, N skipped", exits
 #
 # `set -e` is not used (and should not be): tests check results explicitly.
 # Cleanup entries live in a file (not a shell array), so helpers also register
@@ -22,6 +22,7 @@ TT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TT_TTLOAD=${TT_TTLOAD:-$TT_ROOT/build/ttload}
 TT_PASS=0
 TT_FAIL=0
+TT_SKIP=0
 TT_PREFIX=
 TT_TMP=
 _TT_REG=
@@ -77,7 +78,8 @@ tt_assert_true() { # "CMD" MSG : CMD is eval'ed; passes if it exits 0
 	_tt_notok "$2" "exit $rc" "exit 0"; return 1
 }
 
-tt_skip() { # MSG : report a skipped check (not counted)
+tt_skip() { # MSG : report a skipped check: counted as skipped, never as passed
+	TT_SKIP=$((TT_SKIP + 1))
 	printf 'skip - %s\n' "$*"
 }
 
@@ -87,7 +89,7 @@ tt_bail() { # MSG : record a failure and finish now (cleanup runs)
 	tt_finish
 }
 
-tt_finish() { # run cleanups, print "N passed, N failed", exit 1 if any failed
+tt_finish() { # run cleanups, print "N passed, N failed, N skipped", exit 1 if any failed
 	local left
 	_tt_cleanup
 	if [[ -n $TT_PREFIX && $BASHPID == "$_TT_OWNER" ]]; then
@@ -97,12 +99,14 @@ tt_finish() { # run cleanups, print "N passed, N failed", exit 1 if any failed
 			printf 'not ok - cleanup removed all namespaces (got %s, want none)\n' "$left"
 		fi
 	fi
-	echo "$TT_PASS passed, $TT_FAIL failed"
+	echo "$TT_PASS passed, $TT_FAIL failed, $TT_SKIP skipped"
 	((TT_FAIL == 0)) && exit 0
 	exit 1
 }
 
-tt_require() { # CMD... : skip the whole test unless root and all CMDs exist
+tt_require() { # CMD... : unless root and all CMDs exist, the whole test is one
+	#   counted skip saying why ("skip - NAME: why", "0 passed, 0 failed, 1 skipped"),
+	#   never a silent pass; tests/run.sh fails on it unless ALLOW_SKIP=1
 	local c why=
 	if [[ $(id -u) -ne 0 ]]; then
 		why="not root"
@@ -114,8 +118,9 @@ tt_require() { # CMD... : skip the whole test unless root and all CMDs exist
 	[[ -z $why ]] && return 0
 	tt_skip "${TT_NAME:-${0##*/}}: $why"
 	[[ -n $_TT_REG ]] && _tt_cleanup
-	echo "0 passed, 0 failed"
-	exit 0
+	echo "$TT_PASS passed, $TT_FAIL failed, $TT_SKIP skipped"
+	((TT_FAIL == 0)) && exit 0
+	exit 1
 }
 
 # --------------------------------------------------------------- cleanup
@@ -163,6 +168,7 @@ tt_init() { # NAME : unique prefix, scratch dir $TT_TMP, cleanup trap
 	_TT_CLEANED=0
 	TT_PASS=0
 	TT_FAIL=0
+	TT_SKIP=0
 	TT_TMP=$(mktemp -d "/tmp/$TT_PREFIX.XXXXXX") || { echo "tt_init: mktemp failed" >&2; exit 1; }
 	if [[ -n ${TT_RESCUE_DIR:-} ]] && mkdir -p "$TT_RESCUE_DIR" 2>/dev/null; then
 		_TT_REG="$TT_RESCUE_DIR/$TT_PREFIX.cleanup"

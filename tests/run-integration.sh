@@ -2,9 +2,10 @@
 # Run integration tests: tests/integration/test_*.sh, or the ones named as
 # arguments (test_foo.sh, test_foo, or a path).  Each runs with a timeout
 # (TT_TEST_TIMEOUT, default 180 s), output goes to build/test-logs/NAME.log,
-# its ok/not ok/skip lines are shown, and the per-test "N passed, N failed"
-# lines (and its "skip - " lines) are summed into one final line
-# "N passed, N failed, N skipped".  A test that exits non-zero without
+# its ok/not ok/skip lines are shown, and the per-test "N passed, N failed,
+# N skipped" lines are summed into one final line "N passed, N failed,
+# N skipped" (a test's skips: its summary's count or its "skip - " lines,
+# whichever is more).  A test that exits non-zero without
 # reporting a failure counts as 1 failed.  Tests run one at a time (several
 # change global sysctls).  After each test the runner checks for leftovers:
 # "tt-" namespaces, unrun cleanup registries (test killed), and changes to
@@ -23,7 +24,8 @@ GUARDED_SYSCTLS=(net.ipv4.tcp_mem net.ipv4.tcp_max_orphans net.ipv4.udp_mem
 mkdir -p "$LOGDIR" || exit 1
 # One integration run per machine: two runs (e.g. from two worktrees) would
 # restore each other's guarded sysctls mid-test.
-exec 9>/run/lock/tcptriage-integration.lock && flock 9 || exit 1
+# (/run/lock may not exist yet, e.g. in the kernel smoke run's guest)
+mkdir -p /run/lock && exec 9>/run/lock/tcptriage-integration.lock && flock 9 || exit 1
 
 tests=()
 if (($# == 0)); then
@@ -75,13 +77,16 @@ for t in "${tests[@]}"; do
 	dur=$((SECONDS - start))
 	grep -E '^(ok|not ok|skip) ' "$log" | sed 's/^/  /'
 
-	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
+	p=0 f=0 s=0
 	if [[ -n $summary ]]; then
 		p=$(awk '{ print $1 }' <<<"$summary")
 		f=$(awk '{ print $3 }' <<<"$summary")
-	else
-		p=0 f=0
+		[[ $summary == *skipped ]] && s=$(awk '{ print $5 }' <<<"$summary")
 	fi
+	# a skip printed in a subshell is in the log but not in the summary's count
+	lines=$(grep -c '^skip - ' "$log")
+	((lines > s)) && s=$lines
 	if ((rc == 124 || (rc == 137 && dur >= TIMEOUT))); then
 		echo "  not ok - $name timed out after ${TIMEOUT}s (rc $rc)"
 		f=$((f + 1))
@@ -128,7 +133,6 @@ for t in "${tests[@]}"; do
 		done <<<"$sys_before"
 	fi
 
-	s=$(grep -c '^skip - ' "$log")
 	echo "# $name: $p passed, $f failed, $s skipped (${dur}s, log: ${log#"$ROOT"/})"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))

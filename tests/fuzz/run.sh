@@ -4,7 +4,7 @@
 # tests/fuzz/corpus/<target>/ (which also holds the inputs of past crashes,
 # so they are replayed first: regression tests); new interesting inputs go
 # to build/fuzz/corpus/<target>/, crashes to build/fuzz/artifacts/. One
-# "ok"/"not ok" line per target, then "N passed, N failed".
+# "ok"/"not ok" line per target, then "N passed, N failed, 0 skipped".
 # FUZZ_MERGE=1 afterwards merges inputs that add coverage into the seed
 # corpus (minimised), ready to commit.
 set -u
@@ -51,5 +51,5 @@ for t in "${targets[@]}"; do
 			echo "# fuzz $t: merge into $seeds failed (see $log)"
 	fi
 done
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, 0 skipped"
 ((fail == 0))

@@ -5,13 +5,16 @@
 # grow.  The agent runs from before the server starts until the counters
 # settle, so its listen_overflows must equal the kernel's delta; it must
 # name the server (pid, port), the backlog it asked for (1) and never
-# suggest tcp_tw_recycle.
+# suggest tcp_tw_recycle.  Besides those procfs counters (which the agent
+# reads too), the truths: the client's own count (2 connected, 18 refused at
+# least once each) and ss (the listener's accept queue, over netlink) against
+# the agent's accept_queue evidence from its own socket walk.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
 
-tt_require ip awk setsid
+tt_require ip awk setsid ss
 tt_init lstnovf
 ta_require
 tt_ttload || tt_bail "build ttload"
@@ -43,11 +46,17 @@ for ((i = 0; i < 10; i++)); do
 	o1=$o
 done
 d1=$(tt_nstat "$NS" TcpExt.ListenDrops)
-tt_diag "listener: $(ip netns exec "$NS" ss -ltn "sport = :$PORT" | tail -n +2)"
+listener=$(ip netns exec "$NS" ss -Hltn "sport = :$PORT")
+read -r _ ss_recvq ss_sendq _ <<<"$listener"
+tt_diag "listener: $listener"
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 tt_diag "kernel: ListenOverflows delta=$((o1 - o0)) ListenDrops delta=$((d1 - d0)) (netns $ino)"
 
+connected=$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")
+failed=$(sed -n 's/^connected=[0-9]* failed=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")
+tt_assert_eq "$connected $failed" "2 18" "client: 2 connections fit (backlog 1 holds 2), 18 refused"
+tt_assert_eq "$ss_recvq" "$connected" "ss: the listener's accept queue holds the client's $connected connections"
 tt_assert_ge $((o1 - o0)) 18 "the kernel counted >= 18 listen overflows"
 f=$(ta_finding "$AG" listen_overflow)
 tt_assert_true "[[ -n '${f:0:1}' ]]" "a final listen_overflow finding"
@@ -55,7 +64,11 @@ tt_assert_eq "$(jq -r '.evidence.listen_overflows // empty' <<<"$f")" $((o1 - o0
 	"evidence.listen_overflows == TcpExt.ListenOverflows delta"
 tt_assert_eq "$(jq -r '.evidence.listen_drops // empty' <<<"$f")" $((d1 - d0)) \
 	"evidence.listen_drops == TcpExt.ListenDrops delta"
+tt_assert_ge "$(jq -r '.evidence.listen_overflows // empty' <<<"$f")" "$failed" \
+	"evidence.listen_overflows >= the client's refused connects (each SYN of them was one)"
 tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"$f")" 1 "evidence.backlog_asked == 1"
+tt_assert_eq "$(jq -r '.evidence.accept_queue // empty' <<<"$f")" "$ss_recvq" "evidence.accept_queue == the listener's Recv-Q in ss"
+tt_assert_eq "$(jq -r '.evidence.accept_queue_max // empty' <<<"$f")" "$ss_sendq" "evidence.accept_queue_max == the listener's Send-Q in ss (its backlog)"
 tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$ino" "evidence.netns is the test's namespace"
 tt_assert_true "jq -e '(.evidence.overflow_ratio | type) == \"number\" and .evidence.overflow_ratio >= .evidence.threshold_ratio' <<<\"\$f\" >/dev/null" \
 	"evidence.overflow_ratio (overflows / connection attempts) is a number at or over the threshold"
@@ -64,6 +77,6 @@ tt_assert_true "jq -e --arg p ':$PORT' '.culprits[0].laddr // \"\" | endswith(\$
 	"first culprit's laddr ends with :$PORT"
 tt_assert_true "! jq -e --argjson p $cli 'any(.culprits[]?; .pid == \$p)' <<<\"\$f\" >/dev/null" \
 	"the client (pid $cli) is not a culprit"
-tt_assert_eq "$(ta_advice_count "$AG" tw_recycle)" 0 "no advice suggests tcp_tw_recycle"
+tt_assert_eq "$(ta_advice_mentions "$AG" tw_recycle)" 0 "no advice mentions tcp_tw_recycle (why included)"
 
 tt_finish

@@ -13,7 +13,10 @@
 #      proven peers and drops other SYNs beyond it (tcp_conn_request(),
 #      "drop_and_release"), counting only TcpExt.ListenDrops.
 # The agent must report syn_backlog_overflow in b's namespace naming the
-# server, with reqq_full_* and syncookies_sent equal to b's counters.
+# server, with reqq_full_* and syncookies_sent equal to b's counters (which
+# it reads too) and to the workload: in (a) and (c) every refused client had
+# its SYN dropped at least once; in (b) every connect beyond the half-open
+# ones ss shows was answered with a cookie.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -98,7 +101,7 @@ check_common() { # TAG PORT FINDING
 	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$SRV" "($tag) first culprit is the server (pid $SRV)"
 	tt_assert_true "jq -e --arg p ':$port' '.culprits[0].laddr // \"\" | endswith(\$p)' <<<\"\$f\" >/dev/null" \
 		"($tag) first culprit's laddr ends with :$port"
-	tt_assert_eq "$(ta_advice_count "$AG" tw_recycle)" 0 "($tag) no advice suggests tcp_tw_recycle"
+	tt_assert_eq "$(ta_advice_mentions "$AG" tw_recycle)" 0 "($tag) no advice mentions tcp_tw_recycle (why included)"
 }
 
 # ------------------------------------------------ (a) no cookies: dropped
@@ -115,6 +118,12 @@ tt_assert_eq "$(jq -r '.severity // empty' <<<"$f")" critical "(a) severity crit
 tt_assert_eq "$(ta_advice_count "$AG" tcp_max_syn_backlog)" 0 \
 	"(a) advice does not prescribe tcp_max_syn_backlog: the limit was the listen() backlog (9 SYN_RECV at tcp_max_syn_backlog 4096)"
 
+# (the client still holds what connected: its count so far is the "holding" line)
+failed=$((CONNS - $(sed -n 's/^holding connected=//p' "$CLIOUT")))
+tt_assert_eq "$failed" $((CONNS - SYNRECV)) "(a) the client's refused connects == $CONNS - the half-open ones ss shows"
+tt_assert_ge "$(jq -r '.evidence.reqq_full_drops // empty' <<<"$f")" "${failed:-1}" \
+	"(a) evidence.reqq_full_drops >= the client's refused connects (one dropped SYN each at least)"
+
 # ------------------------------------------------- (b) cookies: answered
 PORT=5618
 run_phase sb 1 4096 8 $PORT
@@ -122,6 +131,8 @@ tt_assert_ge "${D[TcpExt.TCPReqQFullDoCookies]}" 1 "(b) the kernel answered with
 tt_assert_eq "$(sed -n 's/^holding connected=//p' "$CLIOUT")" $CONNS "(b) every client connected (cookies)"
 f=$(ta_finding "$AG" syn_backlog_overflow)
 check_common b $PORT "$f"
+tt_assert_eq "$(jq -r '.evidence.syncookies_sent // empty' <<<"$f")" $((CONNS - SYNRECV)) \
+	"(b) evidence.syncookies_sent == $CONNS connects - the $SYNRECV half-open ones ss shows"
 
 # ------------------------ (c) no cookies, small tcp_max_syn_backlog: dropped
 PORT=5619
@@ -135,8 +146,11 @@ f=$(ta_finding "$AG" syn_backlog_overflow)
 tt_assert_true "[[ -n '${f:0:1}' ]]" "(c) a final syn_backlog_overflow finding (SYN drops beyond tcp_max_syn_backlog, only ListenDrops counts them)"
 if [[ -n $f ]]; then # (no finding: already one failure above, not three)
 	tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$INO" "(c) evidence.netns is the server's namespace"
+	failed=$((CONNS - $(sed -n 's/^holding connected=//p' "$CLIOUT")))
+	tt_assert_ge "$(jq -r '.evidence.syn_queue_drops // empty' <<<"$f")" "${failed:-1}" \
+		"(c) evidence.syn_queue_drops >= the client's refused connects ($failed)"
 	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$SRV" "(c) first culprit is the server (pid $SRV)"
 fi
-tt_assert_eq "$(ta_advice_count "$AG" tw_recycle)" 0 "(c) no advice suggests tcp_tw_recycle"
+tt_assert_eq "$(ta_advice_mentions "$AG" tw_recycle)" 0 "(c) no advice mentions tcp_tw_recycle (why included)"
 
 tt_finish

@@ -89,8 +89,10 @@ ta_wait_ticks "$AG" 2 || tt_diag "agent did not tick after the window" # its eva
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 aborts=$((a1 - a0))
-tt_diag "kernel: TCPAbortOnMemory delta in the namespace = $aborts"
+left=$(ns_orphans)
+tt_diag "kernel: TCPAbortOnMemory delta in the namespace = $aborts; ss: orphans $orph before, $left after"
 tt_assert_ge "$aborts" 1 "the kernel aborted orphans on memory (TCPAbortOnMemory grew)"
+tt_assert_eq "$aborts" $((orph - left)) "TCPAbortOnMemory delta == the orphans ss saw go (before - after)"
 
 # -------------------------------------------------------------- events
 klog=$(jq -c 'select(.type == "event" and .event == "kernel_log" and .verdict == "tcp_out_of_memory")' "$AG" | head -n 1)
@@ -126,6 +128,7 @@ tt_assert_eq "$(jq -r .severity <<<"$f")" critical "tcp_mem_exhausted is critica
 ev_aborts=$(jq -r '.evidence.aborts_on_memory // empty' <<<"$f")
 tt_diag "evidence.aborts_on_memory=$ev_aborts (minus $ev_other outside the namespace) vs kernel delta $aborts"
 tt_assert_eq "$((ev_aborts - ev_other))" "$aborts" "evidence.aborts_on_memory == TCPAbortOnMemory delta in the namespace"
+tt_assert_eq "$((ev_aborts - ev_other))" $((orph - left)) "evidence.aborts_on_memory in the namespace == the orphans ss saw go"
 tt_assert_eq "$(jq -r '.evidence.tcp_mem_pages_when_crossed // empty' <<<"$f")" "1 2 3" "report evidence: tcp_mem_pages_when_crossed is the limit that was crossed"
 peak_ev=$(jq -r '.evidence.tcp_mem_peak_pages // empty' <<<"$f")
 tt_diag "evidence.tcp_mem_peak_pages=$peak_ev; sockstat mem with the orphans in place: $mem_before"

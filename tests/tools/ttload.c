@@ -32,7 +32,9 @@
  *   side), printing "shutdown=N" before holding.
  * churn prints "connections=N rate=R/s failed=M".
  * udp-sink never reads, unless --read: then it reads everything and prints
- *   "received=N" at the end.
+ *   "received=N" at the end.  Without --read it counts at the end what its
+ *   queue still holds and prints "queued=N" (datagrams): a flood's sent count
+ *   minus that is what the full buffer refused.
  * udp-flood prints "sent=N failed=M bytes=B"; --pps paces it to at most N
  *   datagrams per second (default: as fast as it can).
  *
@@ -868,10 +870,18 @@ static int cmd_udp_sink(int argc, char **argv)
 		die_sys("bind");
 	printf("ready\n");
 	fflush(stdout);
-	if (o.read)
+	if (o.read) {
 		udp_drain(fd, now_ms() + (int64_t)o.seconds * 1000);
-	else
+	} else {
+		unsigned long long queued = 0;
+		char buf[65536];
+
 		sleep_until(now_ms() + (int64_t)o.seconds * 1000);
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+			queued++;
+		printf("queued=%llu\n", queued);
+		fflush(stdout);
+	}
 	close(fd);
 	return 0;
 }

@@ -150,6 +150,6 @@ int main(int argc, char **argv)
 			passed++;
 	}
 	free(all);
-	printf("%d passed, %d failed\n", passed, failed);
+	printf("%d passed, %d failed, 0 skipped\n", passed, failed); /* a unit test never skips */
 	return failed ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include "test.h"
 
 #define DROP_RCVBUFF 6
+#define DROP_NETFILTER 12
 #define RST_NO_SOCKET 1
 #define RST_ABORT_ON_MEMORY 13
 
@@ -23,6 +24,7 @@ static void fake_names(struct kernel_names *kn)
 	id = btf__add_enum(btf, "skb_drop_reason", 4);
 	btf__add_enum_value(btf, "SKB_DROP_REASON_SOCKET_RCVBUFF", DROP_RCVBUFF);
 	btf__add_enum_value(btf, "SKB_DROP_REASON_PROTO_MEM", 20);
+	btf__add_enum_value(btf, "SKB_DROP_REASON_NETFILTER_DROP", DROP_NETFILTER);
 	id = btf__add_enum(btf, "sk_rst_reason", 4);
 	btf__add_enum_value(btf, "SK_RST_REASON_NO_SOCKET", RST_NO_SOCKET);
 	btf__add_enum_value(btf, "SK_RST_REASON_TCP_ABORT_ON_MEMORY", RST_ABORT_ON_MEMORY);
@@ -336,13 +338,59 @@ out:
 	free_fixture(&fx);
 }
 
-/* The folklore the seeds repeat must never come out of any rule. */
+/* Conntrack stats of the fake namespace: "entries drop early_drop insert_failed", 0 at its baseline. */
+static void ns_conntrack(struct fixture *fx, long drop, long early_drop, long insert_failed)
+{
+	struct ns_state *ns = &fx->ns[0];
+	char text[256];
+
+	conntrack_stat_parse("entries drop early_drop insert_failed\n0 0 0 0\n", &ns->base.conntrack);
+	snprintf(text, sizeof(text), "entries drop early_drop insert_failed\n0 %lx %lx %lx\n",
+		 (unsigned long)drop, (unsigned long)early_drop, (unsigned long)insert_failed);
+	conntrack_stat_parse(text, &ns->cur.conntrack);
+}
+
+static bool mentions_tw_recycle(const char *s)
+{
+	return s && strstr(s, "tw_recycle") != NULL;
+}
+
+/* Every rule that fires on fx: its advice, every field of it, never names tcp_tw_recycle. */
+static void check_no_tw_recycle(struct test_ctx *t, struct fixture *fx, bool *fired)
+{
+	struct finding f;
+
+	for (size_t i = 0; i < rule_count; i++) {
+		if (eval(fx, rule_table[i].cause, &f) != 1)
+			continue;
+		fired[i] = true;
+		for (int k = 0; k < f.n_advice; k++) {
+			const struct advice *a = &f.advice[k];
+
+			test_check(t, !mentions_tw_recycle(a->action) && !mentions_tw_recycle(a->sysctl) &&
+				   !mentions_tw_recycle(a->current) && !mentions_tw_recycle(a->suggested) &&
+				   !mentions_tw_recycle(a->why),
+				   __FILE__, __LINE__, "%s advises no tcp_tw_recycle (advice %d)", f.cause, k);
+		}
+	}
+}
+
+/* The folklore the seeds repeat must never come out of any rule: every rule fires here. */
 TEST(no_rule_advises_tcp_tw_recycle)
 {
+	static struct listener_seen listener = { 1, NS_INODE, 80, 8 };
+	static struct connfail_seen cf = { 1, NS_INODE, "10.0.0.9:443", 100 };
+	struct state_seen states[2] = {
+		{ 1, NS_INODE, TCP_CLOSE_WAIT, LEAK_MIN_SOCKETS, LEAK_MIN_AGE_S },
+		{ 1, NS_INODE, TCP_FIN_WAIT2, LEAK_MIN_SOCKETS, LEAK_MIN_AGE_S },
+	};
+	bool fired[64] = { false };
+	struct trend tr = { 0 };
 	struct fixture fx;
-	struct finding f;
-	int fired = 0;
+	struct ns_state *ns;
 
+	ASSERT_TRUE(rule_count <= sizeof(fired) / sizeof(fired[0]));
+	/* (a) every rule but the two that only fire when tcp_mem_exhausted does not */
 	setup(&fx);
 	fx.verdicts[0] = (struct verdict_seen){ .verdict = "v", .cause = "tcp_mem_exhausted", .count = 1 };
 	fx.verdicts[1] = (struct verdict_seen){ .verdict = "v", .cause = "orphan_sockets", .count = 1 };
@@ -350,25 +398,43 @@ TEST(no_rule_advises_tcp_tw_recycle)
 	add(&fx, ns_row(1, TT_SIG_DROP, DROP_RCVBUFF, 100, 100));
 	add(&fx, ns_row(1, TT_SIG_EXCEED_BUF, 1, 100, 100));
 	add(&fx, ns_row(1, TT_SIG_RST_SENT, RST_NO_SOCKET, 100, 0));
-	fake_ns(&fx, "Tcp.RetransSegs", 100); /* every rate rule fires: 100 of 100 */
+	add(&fx, ns_row(1, TT_SIG_CONNECT_FAIL, 99 /* EADDRNOTAVAIL */, 100, 0));
+	ns = fake_ns(&fx, "Tcp.RetransSegs", 100); /* every rate rule fires: 100 of 100 */
 	ns_count(&fx, "Tcp.OutSegs", 100);
 	ns_count(&fx, "Tcp.OutRsts", 100);
 	ns_count(&fx, "Tcp.ActiveOpens", 100);
 	ns_count(&fx, "Ip.InReceives", 100);
 	ns_count(&fx, "TcpExt.ListenOverflows", 100);
+	ns_count(&fx, "TcpExt.ListenDrops", 200); /* 100 of them for a full SYN queue */
 	ns_count(&fx, "TcpExt.TCPAbortOnMemory", 100); /* the verdicts are the kernel's */
 	ns_count(&fx, "TcpExt.TCPTimeWaitOverflow", 100);
-	for (size_t i = 0; i < rule_count; i++) {
-		if (eval(&fx, rule_table[i].cause, &f) != 1)
-			continue;
-		fired++;
-		for (int k = 0; k < f.n_advice; k++)
-			test_check(t, !strstr(f.advice[k].action, "tw_recycle") &&
-				   (!f.advice[k].sysctl || !strstr(f.advice[k].sysctl, "tw_recycle")),
-				   __FILE__, __LINE__, "%s advises no tcp_tw_recycle", f.cause);
-	}
-	ASSERT_EQ_INT(fired, 7); /* the two verdicts, buffers, retransmits, resets, listen, TIME_WAIT */
+	ns_conntrack(&fx, 100, 0, 0);
+	ns->base_at = 0, fx.in.now_s = 20;
+	ns->base.limits.conntrack_count = 100; /* filling at 25/s: 400 left */
+	ns->cur.limits.conntrack_count = 600, ns->cur.limits.conntrack_max = 1000;
+	ns->cur.limits.port_range[0] = 40000, ns->cur.limits.port_range[1] = 40009;
+	ns->cur.limits.somaxconn = 4096, ns->cur.limits.max_syn_backlog = 8;
+	ns->cur.limits.tw_buckets_max = 10, ns->cur.limits.tw_reuse = 2;
+	fx.in.listeners = &listener, fx.in.n_listeners = 1;
+	fx.in.connfails = &cf, fx.in.n_connfails = 1;
+	fx.in.states = states, fx.in.n_states = 2;
+	fx.in.horizon_s = FORECAST_HORIZON_S;
+	for (int i = 0; i <= 30; i++)
+		trend_add(&tr, i, 70 + 1.0 * i); /* 1 page/s, 100 pages below tcp_mem[1] */
+	trend_fit(&tr, FORECAST_WINDOW_S, &fx.in.mem.fit);
+	fx.in.mem.now = 100;
+	check_no_tw_recycle(t, &fx, fired);
 	free_fixture(&fx);
+	/* (b) pressure that stayed below tcp_mem[2], and a verdict line no counter backs */
+	setup(&fx);
+	fx.verdicts[0] = (struct verdict_seen){ .verdict = "v", .cause = "tcp_mem_exhausted", .count = 1 };
+	fake_ns(&fx, "TcpExt.TCPMemoryPressures", 3);
+	fx.in.mem.now = fx.in.mem.peak = 250, fx.in.mem.pressure_since_s = 1;
+	check_no_tw_recycle(t, &fx, fired);
+	free_fixture(&fx);
+	for (size_t i = 0; i < rule_count; i++)
+		test_check(t, fired[i], __FILE__, __LINE__, "%s fired (its advice was checked)",
+			   rule_table[i].cause);
 }
 
 TEST(timewait_overflow_uses_namespace_counter)
@@ -631,5 +697,185 @@ TEST(conntrack_forecast_from_the_tables_pace)
 		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 16); /* 400 left at 25/s */
 	ns->base.limits.conntrack_count = 590; /* 1% growth: not a trend */
 	ASSERT_EQ_INT(eval(&fx, "conntrack_forecast", &f), 0);
+	free_fixture(&fx);
+}
+
+static int64_t num_of(const struct finding *f, const char *name)
+{
+	const struct evidence *e = evidence_named(f, name);
+
+	return e && e->kind == EV_INT ? e->value : -1;
+}
+
+static const char *text_of(const struct finding *f, const char *name)
+{
+	const struct evidence *e = evidence_named(f, name);
+
+	return e && e->kind == EV_TEXT ? e->text : "";
+}
+
+/* The table's own refusals fire it; the kernel's line (confirmed) only adds to it. */
+TEST(conntrack_full_from_the_tables_refusals)
+{
+	static const struct listener_seen listener = { 88, NS_INODE, 443, 128 };
+	struct fixture fx;
+	struct ns_state *ns;
+	struct finding f;
+
+	setup(&fx);
+	ns = fake_ns(&fx, "Tcp.PassiveOpens", 50);
+	ns->cur.limits.conntrack_count = 50, ns->cur.limits.conntrack_max = 50;
+	ns_conntrack(&fx, 0, 0, 0);
+	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 0); /* full, but nothing refused yet */
+	ns_conntrack(&fx, 150, 2, 1);
+	add(&fx, ns_row(0, TT_SIG_DROP, DROP_NETFILTER, 150, 9000));
+	forge(&fx, 0, "conntrack_table_full", "conntrack_full",
+	      "nf_conntrack: table full in netns 4026532000, dropping packet");
+	fx.verdicts[0].netns = NS_INODE;
+	if (!ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1))
+		goto out;
+	ASSERT_EQ_STR(f.cause, "conntrack_full");
+	ASSERT_EQ_INT(f.severity, SEV_CRITICAL);
+	ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE);
+	ASSERT_EQ_INT(num_of(&f, "nf_conntrack_count"), 50);
+	ASSERT_EQ_INT(num_of(&f, "nf_conntrack_max"), 50);
+	ASSERT_EQ_INT(num_of(&f, "stat_drop"), 150);
+	ASSERT_EQ_INT(num_of(&f, "stat_early_drop"), 2);
+	ASSERT_EQ_INT(num_of(&f, "stat_insert_failed"), 1);
+	ASSERT_EQ_INT(num_of(&f, "netfilter_drops"), 150);
+	ASSERT_TRUE(strstr(text_of(&f, "kernel_log"), "table full in netns 4026532000") != NULL);
+	ASSERT_EQ_INT(f.n_culprits, 0); /* nobody in that namespace opened or listens */
+	ASSERT_EQ_STR(f.advice[1].sysctl, "net.netfilter.nf_conntrack_max");
+	ASSERT_EQ_STR(f.advice[1].current, "50");
+	ASSERT_EQ_STR(f.advice[1].suggested, "100");
+	/* its connections come from elsewhere: the listener they reach is named */
+	fx.in.listeners = &listener, fx.in.n_listeners = 1;
+	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1);
+	if (ASSERT_EQ_INT(f.n_culprits, 1)) {
+		ASSERT_EQ_INT(f.culprits[0].pid, 88);
+		ASSERT_EQ_STR(f.culprits[0].laddr, "*:443");
+		ASSERT_EQ_INT(f.culprits[0].count, 50); /* connections accepted there */
+	}
+	/* a process of that namespace opening connections is the culprit, not the listener */
+	add(&fx, ns_row(77, TT_SIG_CONNECT, 0, 400, 0));
+	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1);
+	if (ASSERT_EQ_INT(f.n_culprits, 1))
+		ASSERT_EQ_INT(f.culprits[0].pid, 77);
+out:
+	free_fixture(&fx);
+}
+
+/* SYN queue drops are ListenDrops beyond the accept queue's ListenOverflows; cookies warn. */
+TEST(syn_backlog_overflow_counts_the_syn_queue_apart)
+{
+	static const struct listener_seen listener = { 21, NS_INODE, 8443, 8 };
+	struct fixture fx;
+	struct ns_state *ns;
+	struct finding f;
+
+	setup(&fx);
+	ns = fake_ns(&fx, "TcpExt.ListenDrops", 30);
+	ns_count(&fx, "TcpExt.ListenOverflows", 30); /* every drop was the accept queue's */
+	ns->cur.limits.syncookies = 0, ns->cur.limits.somaxconn = 4096;
+	ns->cur.limits.max_syn_backlog = 4096;
+	ASSERT_EQ_INT(eval(&fx, "syn_backlog_overflow", &f), 0);
+	ns_count(&fx, "TcpExt.ListenOverflows", 0);
+	ns_count(&fx, "TcpExt.TCPReqQFullDrop", 30);
+	fx.in.listeners = &listener, fx.in.n_listeners = 1;
+	if (!ASSERT_EQ_INT(eval(&fx, "syn_backlog_overflow", &f), 1))
+		goto out;
+	ASSERT_EQ_STR(f.cause, "syn_backlog_overflow");
+	ASSERT_EQ_INT(f.severity, SEV_CRITICAL);
+	ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE);
+	ASSERT_EQ_INT(num_of(&f, "syn_queue_drops"), 30);
+	ASSERT_EQ_INT(num_of(&f, "reqq_full_drops"), 30);
+	ASSERT_EQ_INT(num_of(&f, "tcp_syncookies"), 0);
+	ASSERT_EQ_INT(num_of(&f, "backlog_asked"), 8);
+	ASSERT_EQ_INT(f.culprits[0].pid, 21);
+	ASSERT_EQ_STR(f.culprits[0].laddr, "*:8443");
+	ASSERT_EQ_STR(f.advice[1].sysctl, "net.ipv4.tcp_syncookies");
+	ASSERT_TRUE(f.advice[2].sysctl == NULL); /* the listen() backlog: the application's */
+	ASSERT_EQ_STR(f.advice[2].current, "8");
+	for (int k = 0; k < f.n_advice; k++) /* 8 of 4096: tcp_max_syn_backlog did not bite */
+		ASSERT_TRUE(!f.advice[k].sysctl || strcmp(f.advice[k].sysctl, "net.ipv4.tcp_max_syn_backlog"));
+	/* with cookies the full queue answers: a warning, no drop */
+	ns_count(&fx, "TcpExt.ListenDrops", 0);
+	ns_count(&fx, "TcpExt.TCPReqQFullDrop", 0);
+	ns_count(&fx, "TcpExt.TCPReqQFullDoCookies", 40);
+	ns->cur.limits.syncookies = 1;
+	if (ASSERT_EQ_INT(eval(&fx, "syn_backlog_overflow", &f), 1)) {
+		ASSERT_EQ_INT(f.severity, SEV_WARNING);
+		ASSERT_EQ_INT(num_of(&f, "syn_queue_drops"), 0);
+		ASSERT_EQ_INT(num_of(&f, "reqq_full_cookies"), 40);
+		ASSERT_TRUE(strstr(f.summary, "SYN cookies") != NULL);
+	}
+out:
+	free_fixture(&fx);
+}
+
+/* Pressure from the host's crossing or a namespace's counter; never beside tcp_mem_exhausted. */
+TEST(tcp_mem_pressure_names_victims_not_holders)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fx.in.mem.now = 250, fx.in.mem.peak = 260, fx.in.mem.rate = 4;
+	ASSERT_EQ_INT(eval(&fx, "tcp_mem_pressure", &f), 0); /* over tcp_mem[1], never crossed */
+	fx.in.mem.pressure_since_s = 2;
+	fx.in.mem.crossed_limits[0] = 100, fx.in.mem.crossed_limits[1] = 200;
+	fx.in.mem.crossed_limits[2] = 300;
+	add(&fx, row(2002, TT_SIG_EXCEED_BUF, 1, 7, 7));
+	if (!ASSERT_EQ_INT(eval(&fx, "tcp_mem_pressure", &f), 1))
+		goto out;
+	ASSERT_EQ_STR(f.cause, "tcp_mem_pressure");
+	ASSERT_EQ_INT(f.severity, SEV_WARNING);
+	ASSERT_EQ_INT(num_of(&f, "tcp_mem_used_pages"), 250);
+	ASSERT_EQ_INT(num_of(&f, "tcp_mem_peak_pages"), 260);
+	ASSERT_EQ_STR(text_of(&f, "tcp_mem_pages_when_crossed"), "100 200 300");
+	ASSERT_TRUE(real_of(&f, "pressure_since_s") == 2);
+	ASSERT_TRUE(strstr(f.summary, "250 pages in use (peak 260) against the pressure threshold of 200") != NULL);
+	ASSERT_EQ_INT(f.n_culprits, 0); /* who was refused is not who holds */
+	if (ASSERT_EQ_INT(f.n_victims, 1))
+		ASSERT_EQ_INT(f.victims[0].pid, 2002);
+	/* a namespace's own count of pressure entries is enough */
+	fx.in.mem.pressure_since_s = -1;
+	fake_ns(&fx, "TcpExt.TCPMemoryPressures", 3);
+	if (ASSERT_EQ_INT(eval(&fx, "tcp_mem_pressure", &f), 1))
+		ASSERT_EQ_INT(num_of(&f, "memory_pressures"), 3);
+	fx.in.mem.max_since_s = 5; /* over tcp_mem[2]: tcp_mem_exhausted says it */
+	ASSERT_EQ_INT(eval(&fx, "tcp_mem_pressure", &f), 0);
+out:
+	free_fixture(&fx);
+}
+
+/* FIN_WAIT2: the closer that keeps them, the namespace's tcp_fin_timeout, no sysctl advice. */
+TEST(fin_wait2_needs_count_and_age)
+{
+	struct state_seen st = { 31, NS_INODE, TCP_FIN_WAIT2, LEAK_MIN_SOCKETS + 2, LEAK_MIN_AGE_S - 1 };
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.ActiveOpens", 12)->cur.limits.fin_timeout = 60;
+	fx.in.states = &st, fx.in.n_states = 1;
+	ASSERT_EQ_INT(eval(&fx, "fin_wait2_accumulation", &f), 0); /* not old enough */
+	st.oldest_s = LEAK_MIN_AGE_S + 5;
+	st.count = LEAK_MIN_SOCKETS - 1;
+	ASSERT_EQ_INT(eval(&fx, "fin_wait2_accumulation", &f), 0); /* too few */
+	st.count = LEAK_MIN_SOCKETS + 2;
+	if (!ASSERT_EQ_INT(eval(&fx, "fin_wait2_accumulation", &f), 1))
+		goto out;
+	ASSERT_EQ_STR(f.cause, "fin_wait2_accumulation");
+	ASSERT_EQ_INT(f.severity, SEV_WARNING);
+	ASSERT_EQ_INT(num_of(&f, "fin_wait2_sockets"), LEAK_MIN_SOCKETS + 2);
+	ASSERT_TRUE(real_of(&f, "oldest_s") == LEAK_MIN_AGE_S + 5);
+	ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE);
+	ASSERT_EQ_INT(num_of(&f, "tcp_fin_timeout"), 60);
+	ASSERT_EQ_INT(f.culprits[0].pid, 31);
+	for (int k = 0; k < f.n_advice; k++) /* tcp_fin_timeout does not apply to held sockets */
+		ASSERT_TRUE(f.advice[k].sysctl == NULL);
+	ASSERT_EQ_INT(eval(&fx, "close_wait_leak", &f), 0); /* other state */
+out:
 	free_fixture(&fx);
 }

@@ -212,6 +212,7 @@ int rule_conntrack_full(const struct diag_input *in, struct finding *f)
 {
 	const struct verdict_seen *v = confirmed_verdict(in, "conntrack_full");
 	const struct ns_state *ns = v ? verdict_ns(in, v) : conntrack_worst_ns(in);
+	const struct listener_seen *l;
 	long count, max;
 	uint32_t nf_drop = drop_reason(in, "netfilter_drop");
 
@@ -238,6 +239,11 @@ int rule_conntrack_full(const struct diag_input *in, struct finding *f)
 			finding_unseen(f, UNSEEN_DROP_REASONS);
 		add_owner_culprits_in(in, f, TT_SIG_CONNECT, ANY_SUB, ns->inode,
 				      "opens the most new connections in that namespace");
+		/* the entries are incoming connections: their openers are elsewhere */
+		if (!f->n_culprits && (l = listener_in(in, ns->inode)))
+			listener_culprit(in, f, l, (uint64_t)at_least(ns_delta(ns, "Tcp.PassiveOpens"), 0),
+					 "listens there: the table fills with connections to it "
+					 "(count = connections accepted in that namespace)");
 	}
 	finding_advice(f, "find who creates the most new connections in that namespace and make "
 		       "it reuse them", NULL,

@@ -5,7 +5,7 @@
 #include "tcptriage.h"
 
 /* The listener most likely overflowing in ns: the one its application asked least for. */
-static const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns)
+const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns)
 {
 	const struct listener_seen *best = NULL;
 
@@ -16,8 +16,8 @@ static const struct listener_seen *listener_in(const struct diag_input *in, uint
 	return best;
 }
 
-static void listener_culprit(const struct diag_input *in, struct finding *f,
-			     const struct listener_seen *l, uint64_t count, const char *why)
+void listener_culprit(const struct diag_input *in, struct finding *f, const struct listener_seen *l,
+		      uint64_t count, const char *why)
 {
 	struct culprit *c = finding_culprit(f);
 
