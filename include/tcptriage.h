@@ -4,8 +4,8 @@
  * ring buffer records.  Layout only: fixed-width fields, no build-flag
  * dependent members.  Every ring buffer record starts with tt_rec_hdr.
  */
-#ifndef __TCPTRIAGE_H
-#define __TCPTRIAGE_H
+#ifndef __TT_TCPTRIAGE_H
+#define __TT_TCPTRIAGE_H
 
 #define TT_COMM_LEN 16
 #define TT_CONSOLE_LEN 240
@@ -206,4 +206,4 @@ struct tt_rec_reset {
 	__u32 state;           /* TCP state of the socket */
 };
 
-#endif /* __TCPTRIAGE_H */
+#endif /* __TT_TCPTRIAGE_H */

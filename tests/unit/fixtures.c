@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Shared unit-test fixtures (see fixtures.h).
 #include <stdlib.h>
 #include <string.h>

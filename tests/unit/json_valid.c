@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Strict JSON Lines validator shared by unit tests and fuzz targets. */
 #include <stdint.h>
 #include <string.h>

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * An independent strict RFC 8259 validator for tests and fuzz targets: it
  * shares no code with the writer in user/output/json.c, so a bug cannot hide in both.
  */
-#ifndef __TCPTRIAGE_JSON_VALID_H
-#define __TCPTRIAGE_JSON_VALID_H
+#ifndef __TT_JSON_VALID_H
+#define __TT_JSON_VALID_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,4 +16,4 @@
  */
 bool json_line_valid(const char *s, size_t n, int *members);
 
-#endif /* __TCPTRIAGE_JSON_VALID_H */
+#endif /* __TT_JSON_VALID_H */

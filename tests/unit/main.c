@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Unit test runner: runs every TEST() linked in, optionally filtered by name. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Tiny unit test framework. TEST(name) { ... } registers a test through a
  * constructor; tests/unit/main.c runs them all. Every ASSERT_* records a
@@ -9,8 +10,8 @@
  *
  * No state lives in this header: each test receives its context as `t`.
  */
-#ifndef __TCPTRIAGE_TEST_H
-#define __TCPTRIAGE_TEST_H
+#ifndef __TT_TEST_H
+#define __TT_TEST_H
 
 #include <stdbool.h>
 
@@ -65,4 +66,4 @@ bool test_check_ok(struct test_ctx *t, const char *file, int line,
 #define ASSERT_OK(err)							\
 	test_check_ok(t, __FILE__, __LINE__, #err, (long long)(err))
 
-#endif /* __TCPTRIAGE_TEST_H */
+#endif /* __TT_TEST_H */

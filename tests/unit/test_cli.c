@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Command-line number parsing: ranges, junk, overflow.
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Tests for the kernel log line classifier. */
 #include <stdlib.h>
 #include <string.h>

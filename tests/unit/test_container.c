@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Container attribution: cgroup v2 path forms of real runtimes, the cgroup id cache.
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Counter tables: deltas between readings, sums, grouping by owner.
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The metrics HTTP server on loopback: addresses, answers, bounds, and that clients cannot stall it.
 #include <arpa/inet.h>
 #include <errno.h>

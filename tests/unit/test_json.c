@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Tests for the JSON Lines writer, text sanitizer and timestamps. */
 #include <errno.h>
 #include <math.h>

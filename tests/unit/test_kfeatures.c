@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // What a kernel's tracepoint records hold, read from a tiny BTF per kernel generation.
 #include <string.h>
 #include <bpf/btf.h>

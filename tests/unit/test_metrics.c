@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Metrics rendering (Prometheus text and OpenMetrics), label escaping, content negotiation.
 #include <ctype.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Per-peer retransmit baselines: learned from calm ticks, a storm stands out from them.
 #include <string.h>
 #include "peers.h"

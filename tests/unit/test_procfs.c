@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Tests for the procfs parsers, on text captured from a real kernel. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Ring buffer record decoding: sizes and types are checked before use.
 #include <string.h>
 #include "records.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Diagnosis rules on synthetic evidence: each fires at its threshold and not below.
 #include <stdlib.h>
 #include <string.h>

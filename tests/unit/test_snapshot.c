@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Socket memory snapshot: joining sockets to processes, grouping, reasons, reconciliation.
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The sysctl plan: limit advice as sysctl.d lines with evidence, and its rollback.
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Finding lines for syslog: priority by severity and state, hostile text made harmless.
 #include <string.h>
 #include <syslog.h>

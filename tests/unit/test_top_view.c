@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // The live view's table without a terminal: rows by owner, sort and filter keys, lines.
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // Trends for early warnings: a clear rise gives an eta, a wobble or a plateau none.
 #include <math.h>
 #include "test.h"

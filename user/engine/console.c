@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* Classify kernel log lines (printk:console) that name an exhausted TCP resource. */
 #include <string.h>
 

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* Classify kernel log lines that announce TCP resource exhaustion. */
-#ifndef __TCPTRIAGE_CONSOLE_H
-#define __TCPTRIAGE_CONSOLE_H
+#ifndef __TT_CONSOLE_H
+#define __TT_CONSOLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,4 +49,4 @@ const char *console_verdict_cause(enum console_verdict v);
 extern const char *const console_needles[];
 extern const char *const console_prefixes[];
 
-#endif /* __TCPTRIAGE_CONSOLE_H */
+#endif /* __TT_CONSOLE_H */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* JSON Lines writer: one line per object, escaped so hostile text cannot forge output. */
 #include <errno.h>
 #include <inttypes.h>

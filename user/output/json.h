@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* JSON Lines writer and helpers for printing hostile text safely. */
-#ifndef __TCPTRIAGE_JSON_H
-#define __TCPTRIAGE_JSON_H
+#ifndef __TT_JSON_H
+#define __TT_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,4 +77,4 @@ size_t text_sanitize(char *dst, size_t dstsz, const char *src, size_t srclen);
 #define RFC3339_MS_SIZE 32
 void format_rfc3339_ms(char buf[RFC3339_MS_SIZE], struct timespec ts);
 
-#endif /* __TCPTRIAGE_JSON_H */
+#endif /* __TT_JSON_H */
