@@ -46,6 +46,19 @@ cppcheck --quiet --enable=warning,performance,portability --std=c11 --inline-sup
 cat "$OUT/lint-cppcheck.log"
 echo "# cppcheck: $(grep -cE '(error|warning|performance|portability):' "$OUT/lint-cppcheck.log") findings"
 
+# docs/ARCHITECTURE.md names every source file ("x.c/.h" names a pair).
+echo "# architecture page"
+missing=0
+for f in user/*/*.[ch] bpf/*.[ch] include/*.h; do
+	b=${f##*/} stem=${f##*/}
+	stem=${stem%.[ch]}
+	grep -qF -e "\`$b\`" -e "\`$stem.c/.h\`" -e " $b\`" docs/ARCHITECTURE.md && continue
+	echo "docs/ARCHITECTURE.md does not name $f"
+	missing=$((missing + 1))
+done
+((missing)) && fail=1
+echo "# architecture page: $missing files not named"
+
 if ((fail)); then
 	echo "lint: findings above"
 	echo "0 passed, 1 failed, 0 skipped" # .ci/run's last line is always a summary
