@@ -58,8 +58,13 @@ tt_assert_true "[[ -n '${f:0:1}' ]]" "a final timewait_overflow finding"
 tt_assert_eq "$(jq -r '.evidence.timewait_overflows // empty' <<<"$f")" "$delta" \
 	"evidence.timewait_overflows == TcpExt.TCPTimeWaitOverflow delta"
 tt_assert_eq "$(jq -r '.evidence.tcp_max_tw_buckets // empty' <<<"$f")" 10 "evidence.tcp_max_tw_buckets == 10"
-tt_assert_eq "$(jq -r '.evidence.timewait_overflows // empty' <<<"$f")" $((${conns:-0} - tw_ss)) \
-	"evidence.timewait_overflows == the churn's connections - the TIME_WAIT sockets ss shows"
+# every close past the table's 10 skipped TIME_WAIT, except those whose slot a new connect
+# freed by reusing its port (tcp_tw_reuse is on for loopback): a few at most
+ovf=$(jq -r '.evidence.timewait_overflows // 0' <<<"$f")
+tt_assert_le "$ovf" $((${conns:-0} - tw_ss)) \
+	"evidence.timewait_overflows <= the churn's connections - the TIME_WAIT sockets ss shows"
+tt_assert_ge "$ovf" $(((${conns:-0} - tw_ss) * 95 / 100)) \
+	"evidence.timewait_overflows >= 95% of the churn's connections - the TIME_WAIT sockets ss shows"
 tt_assert_eq "$(jq -r '.evidence.timewait_sockets // empty' <<<"$f")" "$tw" \
 	"evidence.timewait_sockets == the namespace's sockstat tw"
 tt_assert_eq "$(jq -r '.evidence.timewait_sockets // empty' <<<"$f")" "$tw_ss" \
