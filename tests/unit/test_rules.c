@@ -655,6 +655,50 @@ TEST(incident_needs_evidence_not_coincidence)
 	free_fixture(&fx);
 }
 
+/* Every link whose evidence is a namespace counter: linked when it grew, apart when not. */
+TEST(incident_links_each_symptom_to_its_root_through_evidence)
+{
+	static const bool fired[2] = { true, true };
+	static const struct {
+		const char *symptom, *root, *counter, *because;
+	} cases[] = {
+		{ "retransmit_storm", "tcp_mem_exhausted", "TcpExt.TCPMemoryPressures", "refused TCP memory" },
+		{ "retransmit_storm", "tcp_mem_pressure", "TcpExt.TCPAbortOnMemory", "aborts on memory" },
+		{ "reset_storm", "tcp_mem_exhausted", "TcpExt.TCPAbortOnMemory", "nothing was lost" },
+		{ "reset_storm", "tcp_mem_pressure", "TcpExt.TCPMemoryPressures", "pressure entries" },
+		{ "socket_buffer_limit", "tcp_mem_exhausted", "TcpExt.TCPMemoryPressures", "refused" },
+		{ "socket_buffer_limit", "tcp_mem_pressure", "TcpExt.TCPMemoryPressures", "refused" },
+		{ "orphan_sockets", "tcp_mem_exhausted", "TcpExt.TCPAbortOnMemory", "orphaned" },
+		{ "reset_storm", "timewait_overflow", "TcpExt.TCPTimeWaitOverflow", "TIME_WAIT" },
+		{ "retransmit_storm", "listen_overflow", "TcpExt.ListenDrops", "SYNs dropped" },
+		{ "retransmit_storm", "syn_backlog_overflow", "TcpExt.ListenDrops", "queues were full" },
+	};
+	char root_id[FINDING_ID_LEN];
+	struct finding f[2];
+	struct fixture fx;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup(&fx);
+		fake_ns(&fx, cases[i].counter, 0);
+		fired_pair(f, cases[i].symptom, cases[i].root);
+		test_check(t, incidents_link(&fx.in, f, fired, 2) == 0, __FILE__, __LINE__,
+			   "%s and %s stay apart while %s is flat", cases[i].symptom, cases[i].root,
+			   cases[i].counter);
+		free_fixture(&fx);
+		setup(&fx);
+		fake_ns(&fx, cases[i].counter, 7);
+		fired_pair(f, cases[i].symptom, cases[i].root);
+		snprintf(root_id, sizeof(root_id), "%s-1", cases[i].root);
+		test_check(t, incidents_link(&fx.in, f, fired, 2) == 1 &&
+				      !strcmp(f[0].caused_by, root_id) &&
+				      strstr(f[0].because, cases[i].because) &&
+				      !strcmp(f[1].consequences[0], f[0].id) && f[1].n_victims == 1,
+			   __FILE__, __LINE__, "%s is caused_by %s when %s grew (because: %s)",
+			   cases[i].symptom, cases[i].root, cases[i].counter, f[0].because);
+		free_fixture(&fx);
+	}
+}
+
 /* Early warning: memory rising toward tcp_mem[1] fires before any pressure, with its eta. */
 TEST(tcp_mem_forecast_before_pressure)
 {
