@@ -416,6 +416,7 @@ TEST(no_rule_advises_tcp_tw_recycle)
 	ns->cur.limits.port_range[0] = 40000, ns->cur.limits.port_range[1] = 40009;
 	ns->cur.limits.somaxconn = 4096, ns->cur.limits.max_syn_backlog = 8;
 	ns->cur.limits.tw_buckets_max = 10, ns->cur.limits.tw_reuse = 2;
+	ns->base.sockstat.tcp_tw = 2, ns->cur.sockstat.tcp_tw = 6; /* 0.2/s: full in 20 s */
 	fx.in.listeners = &listener, fx.in.n_listeners = 1;
 	fx.in.connfails = &cf, fx.in.n_connfails = 1;
 	fx.in.states = states, fx.in.n_states = 2;
@@ -697,6 +698,32 @@ TEST(incident_links_each_symptom_to_its_root_through_evidence)
 			   cases[i].symptom, cases[i].root, cases[i].counter, f[0].because);
 		free_fixture(&fx);
 	}
+}
+
+/* TIME_WAIT filling tcp_max_tw_buckets: warned with its eta and the active closer; flat: not. */
+TEST(timewait_forecast_from_the_namespaces_pace)
+{
+	struct fixture fx;
+	struct ns_state *ns;
+	struct finding f;
+
+	setup(&fx);
+	fx.in.horizon_s = FORECAST_HORIZON_S;
+	add(&fx, ns_row(42, TT_SIG_ACTIVE_CLOSE, 0, 5000, 0));
+	ns = fake_ns(&fx, "Tcp.ActiveOpens", 5000);
+	ns->base_at = 0, fx.in.now_s = 60;
+	ns->cur.limits.tw_buckets_max = 10000;
+	ns->base.sockstat.tcp_tw = 4000, ns->cur.sockstat.tcp_tw = 4000; /* steady churn */
+	ASSERT_EQ_INT(eval(&fx, "timewait_forecast", &f), 0);
+	ns->cur.sockstat.tcp_tw = 7000; /* 50/s: 3000 left, 60 s */
+	if (ASSERT_EQ_INT(eval(&fx, "timewait_forecast", &f), 1)) {
+		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 60);
+		ASSERT_EQ_INT(evidence_named(&f, "tcp_max_tw_buckets")->value, 10000);
+		ASSERT_EQ_INT(f.culprits[0].pid, 42);
+	}
+	ns->cur.sockstat.tcp_tw = 10000; /* full: timewait_overflow's business, not a forecast */
+	ASSERT_EQ_INT(eval(&fx, "timewait_forecast", &f), 0);
+	free_fixture(&fx);
 }
 
 /* Early warning: memory rising toward tcp_mem[1] fires before any pressure, with its eta. */

@@ -29,8 +29,9 @@
 	"                     lines, aborts on memory) in KiB, a power of two from 4\n"   \
 	"                     to 1048576 (default 256); losses show as ringbuf_full\n"    \
 	BTF_USAGE                                                                        \
-	"      --horizon S    early warnings (tcp_mem_forecast, conntrack_forecast) when\n" \
-	"                     a limit is this many seconds away, 10-86400 (default 300)\n" \
+	"      --horizon S    early warnings (tcp_mem_forecast, conntrack_forecast,\n"    \
+	"                     timewait_forecast) when a limit is this many seconds\n"    \
+	"                     away, 10-86400 (default 300)\n"                            \
 	"  -v, --verbose      libbpf debug output on stderr\n"
 
 /*

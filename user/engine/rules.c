@@ -9,7 +9,7 @@
  *                     close_wait_leak, fin_wait2_accumulation
  *   rules_listen.c    listen_overflow, syn_backlog_overflow
  *   rules_verdicts.c  kernel_log_unconfirmed, and which counters confirm a kernel log line
- *   rules_forecast.c  tcp_mem_forecast, conntrack_forecast
+ *   rules_forecast.c  tcp_mem_forecast, conntrack_forecast, timewait_forecast
  * What more than one family uses is in rules_common.c, declared in rules_impl.h.
  */
 #include "rules.h"
@@ -32,5 +32,6 @@ const struct rule rule_table[] = {
 	{ "kernel_log_unconfirmed", rule_kernel_log_unconfirmed },
 	{ "tcp_mem_forecast", rule_tcp_mem_forecast },
 	{ "conntrack_forecast", rule_conntrack_forecast },
+	{ "timewait_forecast", rule_timewait_forecast },
 };
 const size_t rule_count = sizeof(rule_table) / sizeof(rule_table[0]);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Early warnings (a limit reached at this pace): tcp_mem_forecast, conntrack_forecast. */
+/* Early warnings (a limit reached at this pace): tcp_mem, conntrack, TIME_WAIT forecasts. */
 #include <stdio.h>
 #include "rules_impl.h"
 #include "tcptriage.h"
@@ -30,31 +30,57 @@ int rule_tcp_mem_forecast(const struct diag_input *in, struct finding *f)
 	return 1;
 }
 
-/* A namespace's conntrack table filling at its current pace within the horizon. */
-static double conntrack_eta(const struct diag_input *in, const struct ns_state *ns)
+/* A namespace's gauge (now, at its baseline) reaching max at its pace since the baseline. */
+static double gauge_eta(const struct diag_input *in, const struct ns_state *ns, long now, long base,
+			long max)
 {
-	long count = ns->cur.limits.conntrack_count, max = ns->cur.limits.conntrack_max;
-	long grown = count - ns->base.limits.conntrack_count;
 	double span = in->now_s - ns->base_at;
+	long grown = now - base;
 
-	if (max <= 0 || count < 0 || count >= max || span < 10 || grown < FORECAST_MIN_GROWTH * max)
+	if (max <= 0 || now < 0 || base < 0 || now >= max || span < 10 ||
+	    grown < FORECAST_MIN_GROWTH * max)
 		return -1;
-	return (max - count) / (grown / span);
+	return (max - now) / (grown / span);
 }
 
-int rule_conntrack_forecast(const struct diag_input *in, struct finding *f)
+static double conntrack_eta(const struct diag_input *in, const struct ns_state *ns)
+{
+	return gauge_eta(in, ns, ns->cur.limits.conntrack_count, ns->base.limits.conntrack_count,
+			 ns->cur.limits.conntrack_max);
+}
+
+static double timewait_eta(const struct diag_input *in, const struct ns_state *ns)
+{
+	return gauge_eta(in, ns, (long)ns->cur.sockstat.tcp_tw, (long)ns->base.sockstat.tcp_tw,
+			 ns->cur.limits.tw_buckets_max);
+}
+
+/* The namespace whose gauge reaches its limit first, within the horizon; NULL: none. */
+static const struct ns_state *soonest_ns(const struct diag_input *in,
+					 double (*eta_of)(const struct diag_input *,
+							  const struct ns_state *),
+					 double *best)
 {
 	const struct ns_state *soonest = NULL;
-	double best = -1;
 
+	*best = -1;
 	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
-		double eta = conntrack_eta(in, &in->ns->items[i]);
+		double eta = eta_of(in, &in->ns->items[i]);
 
-		if (eta >= 0 && eta <= in->horizon_s && (best < 0 || eta < best)) {
-			best = eta;
+		if (eta >= 0 && eta <= in->horizon_s && (*best < 0 || eta < *best)) {
+			*best = eta;
 			soonest = &in->ns->items[i];
 		}
 	}
+	return soonest;
+}
+
+/* A namespace's conntrack table filling at its current pace within the horizon. */
+int rule_conntrack_forecast(const struct diag_input *in, struct finding *f)
+{
+	double best;
+	const struct ns_state *soonest = soonest_ns(in, conntrack_eta, &best);
+
 	if (!soonest)
 		return 0;
 	f->severity = SEV_WARNING;
@@ -73,5 +99,32 @@ int rule_conntrack_forecast(const struct diag_input *in, struct finding *f)
 			      "opens the most new connections in that namespace");
 	finding_advice(f, "find who opens the most new connections there and make it reuse them",
 		       NULL, "the table only fills when something churns connections");
+	return 1;
+}
+
+/* A namespace's TIME_WAIT sockets reaching tcp_max_tw_buckets at their current pace. */
+int rule_timewait_forecast(const struct diag_input *in, struct finding *f)
+{
+	double best;
+	const struct ns_state *ns = soonest_ns(in, timewait_eta, &best);
+
+	if (!ns)
+		return 0;
+	f->severity = SEV_WARNING;
+	snprintf(f->summary, sizeof(f->summary),
+		 "TIME_WAIT sockets reach tcp_max_tw_buckets in about %.0f s at this pace (%lld of "
+		 "%ld): closing connections will then skip TIME_WAIT", best,
+		 (long long)ns->cur.sockstat.tcp_tw, ns->cur.limits.tw_buckets_max);
+	ns_evidence(f, ns);
+	finding_num(f, "eta_s", (int64_t)best);
+	finding_num(f, "timewait_sockets", ns->cur.sockstat.tcp_tw);
+	finding_num(f, "tcp_max_tw_buckets", ns->cur.limits.tw_buckets_max);
+	finding_num(f, "growth_sockets", ns->cur.sockstat.tcp_tw - ns->base.sockstat.tcp_tw);
+	finding_num(f, "growth_span_s", (int64_t)(in->now_s - ns->base_at));
+	add_owner_culprits_in(in, f, TT_SIG_ACTIVE_CLOSE, ANY_SUB, ns->inode,
+			      "closes connections first, so their TIME_WAIT lands on this host");
+	finding_advice(f, "find who closes the most connections first there and make it reuse "
+		       "them (keep-alive, a connection pool)", NULL,
+		       "TIME_WAIT protects late segments; recycling it is never the fix");
 	return 1;
 }

@@ -98,5 +98,6 @@ int rule_kernel_log_unconfirmed(const struct diag_input *in, struct finding *f);
 /* rules_forecast.c */
 int rule_tcp_mem_forecast(const struct diag_input *in, struct finding *f);
 int rule_conntrack_forecast(const struct diag_input *in, struct finding *f);
+int rule_timewait_forecast(const struct diag_input *in, struct finding *f);
 
 #endif /* __TT_RULES_IMPL_H */
