@@ -49,6 +49,8 @@ tt_assert_eq "$(jq -r '.evidence.close_wait_sockets // empty' <<<"$f")" "$cw" \
 	"evidence.close_wait_sockets == ss count of close-wait in the namespace"
 tt_assert_eq "$(jq -r '.culprits[0].count // empty' <<<"$f")" "$cw_srv" \
 	"first culprit's count == the server's close-wait sockets (ss -p)"
+tt_assert_eq "$(jq -r '.culprits[0].count_of // empty' <<<"$f")" sockets "first culprit's count counts sockets (count_of)"
+tt_assert_eq "$(jq -r '.culprits[0].sockets // empty' <<<"$f")" "$cw_srv" "first culprit's sockets == the server's close-wait sockets"
 tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$ino" "evidence.netns is the test's namespace"
 tt_assert_true "jq -e '(.evidence.oldest_s | tonumber) >= 3 and (.evidence.oldest_s | tonumber) < 60' <<<\"\$f\" >/dev/null" \
 	"evidence.oldest_s is between 3 and 60 s"

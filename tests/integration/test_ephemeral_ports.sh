@@ -46,7 +46,7 @@ f=$(ta_finding "$AG" ephemeral_ports_exhausted)
 tt_assert_true "[[ -n '${f:0:1}' ]]" "a final ephemeral_ports_exhausted finding"
 tt_assert_eq "$(jq -r '.evidence.connect_eaddrnotavail // empty' <<<"$f")" "$eaddr" \
 	"evidence.connect_eaddrnotavail == the client's EADDRNOTAVAIL count"
-tt_assert_eq "$(jq -r '.evidence.ip_local_port_range // empty' <<<"$f")" "$range" \
+tt_assert_eq "$(jq -r '.evidence.ip_local_port_range // [] | map(tostring) | join(" ")' <<<"$f")" "$range" \
 	"evidence.ip_local_port_range == the namespace's sysctl"
 tt_assert_eq "$(jq -r '.evidence.ports_available // empty' <<<"$f")" 10 "evidence.ports_available == 10"
 tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$ino" "evidence.netns is the test's namespace"

@@ -15,6 +15,7 @@ ta_require
 
 AG=$TT_TMP/agent.json
 ta_start "$AG" --duration 30 || tt_bail "agent start"
+written=$(date +%s.%N)
 for line in "TCP: out of memory -- consider tuning tcp_mem" \
 	"nf_conntrack: nf_conntrack: table full, dropping packet" \
 	"TCP: too many orphaned sockets"; do
@@ -31,6 +32,11 @@ if ((seen == 0 && level <= 6)); then
 	tt_finish
 fi
 tt_assert_eq "$seen" 3 "the agent saw the three lines as kernel_log events"
+# when the kernel saw each line, not when the agent wrote it: within a second of the write
+tt_assert_true "jq -e -s --argjson w $written '[.[] | select(.type == \"event\") | .kernel_ts | sub(\"\\\\.[0-9]+Z\$\"; \"Z\") | fromdateiso8601 | . - \$w | fabs < 2] | length == 3 and all' \"\$AG\" >/dev/null" \
+	"each event's kernel_ts is when the line was written (within 2 s)"
+tt_assert_true "jq -e -s '[.[] | select(.type == \"event\") | .kernel_monotonic_ns | numbers | select(. > 0)] | length == 3' \"\$AG\" >/dev/null" \
+	"each event carries the kernel's monotonic stamp"
 tt_assert_eq "$(ta_severe_findings "$AG" | wc -l)" 0 "no warning or critical finding from forged lines"
 f=$(ta_findings "$AG" kernel_log_unconfirmed | tail -n 1)
 tt_assert_eq "$(jq -r '.severity // empty' <<<"$f")" info "kernel_log_unconfirmed is info"

@@ -105,14 +105,14 @@ tt_assert_true '[[ -n $f && -n $ff ]]' "a tcp_mem_pressure finding"
 tt_assert_eq "$(jq -r .severity <<<"$f")" warning "tcp_mem_pressure is a warning"
 tt_assert_eq "$(ta_findings "$AG" tcp_mem_exhausted | wc -l)" 0 "no tcp_mem_exhausted (usage never reached the hard limit)"
 tt_diag "fired with evidence $(jq -c .evidence <<<"$ff")"
-tt_assert_eq "$(jq -r .evidence.tcp_mem_pages <<<"$ff")" "$P0 $P1 $P2" "evidence when it fired: tcp_mem_pages are the thresholds the test set"
+tt_assert_eq "$(jq -r '.evidence.tcp_mem_pages // [] | map(tostring) | join(" ")' <<<"$ff")" "$P0 $P1 $P2" "evidence when it fired: tcp_mem_pages are the thresholds the test set"
 used=$(jq -r .evidence.tcp_mem_used_pages <<<"$ff")
 tt_assert_ge "$used" "$P1" "evidence when it fired: used pages >= the pressure threshold"
 tt_assert_le "$used" $((P2 - 1)) "evidence when it fired: used pages < the hard limit"
 # The report is written after tcp_mem was restored: it must still say which
 # limits the usage crossed, not compare it with today's.
 tt_diag "report: $(jq -r .summary <<<"$f"); evidence $(jq -c .evidence <<<"$f")"
-tt_assert_eq "$(jq -r .evidence.tcp_mem_pages_when_crossed <<<"$f")" "$P0 $P1 $P2" "report evidence: tcp_mem_pages_when_crossed are the thresholds the test set"
+tt_assert_eq "$(jq -r '.evidence.tcp_mem_pages_when_crossed // [] | map(tostring) | join(" ")' <<<"$f")" "$P0 $P1 $P2" "report evidence: tcp_mem_pages_when_crossed are the thresholds the test set"
 tt_assert_true 'jq -e --arg t "threshold of $P1:" ".summary | contains(\$t)" <<<"$f" >/dev/null' "report summary names the pressure threshold that was crossed ($P1)"
 pk=$(jq -r .evidence.tcp_mem_peak_pages <<<"$f")
 tt_assert_ge "$pk" $((U * 9 / 10)) "evidence: peak pages >= 90% of sockstat mem after filling ($U; host-wide pages move)"

@@ -129,7 +129,7 @@ ev_aborts=$(jq -r '.evidence.aborts_on_memory // empty' <<<"$f")
 tt_diag "evidence.aborts_on_memory=$ev_aborts (minus $ev_other outside the namespace) vs kernel delta $aborts"
 tt_assert_eq "$((ev_aborts - ev_other))" "$aborts" "evidence.aborts_on_memory == TCPAbortOnMemory delta in the namespace"
 tt_assert_eq "$((ev_aborts - ev_other))" $((orph - left)) "evidence.aborts_on_memory in the namespace == the orphans ss saw go"
-tt_assert_eq "$(jq -r '.evidence.tcp_mem_pages_when_crossed // empty' <<<"$f")" "1 2 3" "report evidence: tcp_mem_pages_when_crossed is the limit that was crossed"
+tt_assert_eq "$(jq -r '.evidence.tcp_mem_pages_when_crossed // [] | map(tostring) | join(" ")' <<<"$f")" "1 2 3" "report evidence: tcp_mem_pages_when_crossed is the limit that was crossed"
 peak_ev=$(jq -r '.evidence.tcp_mem_peak_pages // empty' <<<"$f")
 tt_diag "evidence.tcp_mem_peak_pages=$peak_ev; sockstat mem with the orphans in place: $mem_before"
 # host-wide pages move with other sockets on the host: allow 10 %

@@ -357,6 +357,12 @@ static bool mentions_tw_recycle(const char *s)
 }
 
 /* Every rule that fires on fx: its advice, every field of it, never names tcp_tw_recycle. */
+/* "42", "1 2 3", "-0.5": text that should have been a JSON number (or array of them). */
+static bool looks_numeric(const char *text)
+{
+	return text[0] && strspn(text, "0123456789 .-") == strlen(text);
+}
+
 static void check_no_tw_recycle(struct test_ctx *t, struct fixture *fx, bool *fired)
 {
 	struct finding f;
@@ -365,6 +371,10 @@ static void check_no_tw_recycle(struct test_ctx *t, struct fixture *fx, bool *fi
 		if (eval(fx, rule_table[i].cause, &f) != 1)
 			continue;
 		fired[i] = true;
+		for (int k = 0; k < f.n_evidence; k++) /* numbers are numbers (issue 13) */
+			test_check(t, f.evidence[k].kind != EV_TEXT || !looks_numeric(f.evidence[k].text),
+				   __FILE__, __LINE__, "%s: evidence %s is a number, not the text '%s'",
+				   f.cause, f.evidence[k].name, f.evidence[k].text);
 		for (int k = 0; k < f.n_advice; k++) {
 			const struct advice *a = &f.advice[k];
 
@@ -779,11 +789,13 @@ static int64_t num_of(const struct finding *f, const char *name)
 	return e && e->kind == EV_INT ? e->value : -1;
 }
 
+/* An evidence value as the text report shows it ("" when absent). */
 static const char *text_of(const struct finding *f, const char *name)
 {
+	static char buf[128];
 	const struct evidence *e = evidence_named(f, name);
 
-	return e && e->kind == EV_TEXT ? e->text : "";
+	return e ? evidence_value(e, buf, sizeof(buf)) : "";
 }
 
 /* The table's own refusals fire it; the kernel's line (confirmed) only adds to it. */
@@ -905,6 +917,7 @@ TEST(tcp_mem_pressure_names_victims_not_holders)
 	ASSERT_EQ_INT(num_of(&f, "tcp_mem_used_pages"), 250);
 	ASSERT_EQ_INT(num_of(&f, "tcp_mem_peak_pages"), 260);
 	ASSERT_EQ_STR(text_of(&f, "tcp_mem_pages_when_crossed"), "100 200 300");
+	ASSERT_EQ_INT(evidence_named(&f, "tcp_mem_pages_when_crossed")->kind, EV_INTS);
 	ASSERT_TRUE(real_of(&f, "pressure_since_s") == 2);
 	ASSERT_TRUE(strstr(f.summary, "250 pages in use (peak 260) against the pressure threshold of 200") != NULL);
 	ASSERT_EQ_INT(f.n_culprits, 0); /* who was refused is not who holds */

@@ -68,7 +68,7 @@ static void on_console(struct session *s, const struct tt_rec_console *rec, size
 	v->count++;
 	v->netns = m.netns;
 	snprintf(v->last, sizeof(v->last), "%.*s", (int)len, rec->text);
-	out_console_event(s->out, v->verdict, v->cause, m.netns, rec->text, len);
+	out_console_event(s->out, rec->hdr.ts_ns, v->verdict, v->cause, m.netns, rec->text, len);
 }
 
 static void on_reset(struct session *s, const struct tt_rec_reset *rec)
@@ -82,7 +82,7 @@ static void on_reset(struct session *s, const struct tt_rec_reset *rec)
 	}
 	format_endpoint(laddr, sizeof(laddr), rec->flow.saddr, rec->flow.sport);
 	format_endpoint(raddr, sizeof(raddr), rec->flow.daddr, rec->flow.dport);
-	out_reset_event(s->out, reason, rec->owner.tgid, rec->owner.comm, rec->owner.cgroup,
+	out_reset_event(s->out, rec->hdr.ts_ns, reason, rec->owner.tgid, rec->owner.comm, rec->owner.cgroup,
 			rec->flow.netns, laddr, raddr);
 }
 

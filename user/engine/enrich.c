@@ -60,6 +60,7 @@ static void add_memory_holders(struct finding *f, const struct snapshot *snap)
 		c->cgroup = top[i].cgroup;
 		c->netns = top[i].netns;
 		c->count = top[i].sockets;
+		c->unit = "sockets";
 		c->bytes = top[i].bytes;
 		c->why = top[i].reason != SNAP_REASON_NONE ? snap_reason_text(top[i].reason)
 							   : "holds TCP memory";
@@ -99,7 +100,8 @@ static void add_full_listeners(struct finding *f, const struct snapshot *snap)
 		c->netns = s->netns;
 		format_port(c->laddr, sizeof(c->laddr), s);
 		c->count = s->recv_q;
-		c->why = "its accept queue is full right now (count = queued connections)";
+		c->unit = "queued_connections";
+		c->why = "its accept queue is full right now";
 		finding_num(f, "accept_queue", s->recv_q);
 		finding_num(f, "accept_queue_max", s->max_backlog);
 	}

@@ -25,10 +25,22 @@ static struct evidence *evidence_add(struct finding *f, const char *name, enum e
 	return e;
 }
 
+/* "1 2 3": how a sysctl of several numbers reads. */
+static void ints_text(const struct evidence *e, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < e->n_values && at < len; i++)
+		at += snprintf(buf + at, len - at, "%s%lld", i ? " " : "", (long long)e->values[i]);
+}
+
 const char *evidence_value(const struct evidence *e, char *buf, size_t len)
 {
 	if (e->kind == EV_TEXT)
 		snprintf(buf, len, "%s", e->text);
+	else if (e->kind == EV_INTS)
+		ints_text(e, buf, len);
 	else if (e->kind == EV_REAL)
 		snprintf(buf, len, "%.4g", e->real);
 	else
@@ -50,6 +62,17 @@ void finding_real(struct finding *f, const char *name, double value)
 
 	if (e)
 		e->real = value;
+}
+
+void finding_nums(struct finding *f, const char *name, const long *values, int n)
+{
+	struct evidence *e = evidence_add(f, name, EV_INTS);
+
+	if (!e)
+		return;
+	e->n_values = n < EVIDENCE_MAX_INTS ? n : EVIDENCE_MAX_INTS;
+	for (int i = 0; i < e->n_values; i++)
+		e->values[i] = values[i];
 }
 
 void finding_text(struct finding *f, const char *name, const char *fmt, ...)

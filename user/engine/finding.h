@@ -15,13 +15,17 @@
 
 enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
-enum evidence_kind { EV_INT, EV_REAL, EV_TEXT };
+enum evidence_kind { EV_INT, EV_REAL, EV_TEXT, EV_INTS };
+
+#define EVIDENCE_MAX_INTS 3
 
 struct evidence {
 	const char *name;
 	enum evidence_kind kind;
 	int64_t value;
 	double real;
+	int64_t values[EVIDENCE_MAX_INTS]; /* EV_INTS: a sysctl of several numbers, in order */
+	int n_values;
 	char text[128];
 };
 
@@ -32,7 +36,8 @@ struct culprit {
 	uint32_t netns;
 	char laddr[64];    /* "" when not about one socket */
 	char raddr[64];
-	uint64_t count;    /* events charged to this culprit */
+	uint64_t count;    /* what unit names, charged to this culprit */
+	const char *unit;  /* what count counts: "sockets", "segments", "resets", ... (NULL: "events") */
 	uint64_t bytes;
 	const char *why;
 };
@@ -70,6 +75,8 @@ const char *severity_name(enum severity s);
 void finding_num(struct finding *f, const char *name, int64_t value);
 /* A measured quantity (rate, ratio, seconds): a JSON number with a fraction. */
 void finding_real(struct finding *f, const char *name, double value);
+/* Several numbers of one sysctl (tcp_mem, ip_local_port_range): a JSON array of numbers. */
+void finding_nums(struct finding *f, const char *name, const long *values, int n);
 /* An evidence value as text (a number in its own format), in buf; returns buf. */
 const char *evidence_value(const struct evidence *e, char *buf, size_t len);
 void finding_text(struct finding *f, const char *name, const char *fmt, ...)

@@ -38,6 +38,7 @@ void add_owners_to(const struct diag_input *in, struct culprit *list, int *len,
 		c->cgroup = top[i].cgroup;
 		c->netns = top[i].netns;
 		c->count = top[i].events;
+		c->unit = si ? si->events : NULL;
 		c->bytes = si && si->amount_is_bytes ? top[i].amount : 0;
 		c->why = why;
 		name_culprit(in, c);

@@ -77,7 +77,7 @@ int rule_ephemeral_ports(const struct diag_input *in, struct finding *f)
 		ns_evidence(f, ns);
 		finding_num(f, "timewait_sockets", ns->cur.sockstat.tcp_tw);
 	}
-	finding_text(f, "ip_local_port_range", "%ld %ld", lo, hi);
+	finding_nums(f, "ip_local_port_range", (const long[]){ lo, hi }, 2);
 	finding_num(f, "ports_available", lo >= 0 ? hi - lo + 1 : -1);
 	for (size_t i = 0; i < in->n_connfails && i < 3; i++) {
 		struct culprit *c = finding_culprit(f);
@@ -89,6 +89,7 @@ int rule_ephemeral_ports(const struct diag_input *in, struct finding *f)
 		c->netns = in->connfails[i].netns;
 		snprintf(c->raddr, sizeof(c->raddr), "%s", in->connfails[i].raddr);
 		c->count = in->connfails[i].failures;
+		c->unit = "connect_failures";
 		c->why = "its connect() to this destination found no free local port";
 		name_culprit(in, c);
 	}
@@ -139,6 +140,7 @@ static void state_culprits(const struct diag_input *in, struct finding *f, uint3
 		c->pid = st->tgid;
 		c->netns = st->netns;
 		c->count = st->count;
+		c->unit = "sockets";
 		c->why = why;
 		name_culprit(in, c);
 	}
@@ -242,8 +244,8 @@ int rule_conntrack_full(const struct diag_input *in, struct finding *f)
 		/* the entries are incoming connections: their openers are elsewhere */
 		if (!f->n_culprits && (l = listener_in(in, ns->inode)))
 			listener_culprit(in, f, l, (uint64_t)at_least(ns_delta(ns, "Tcp.PassiveOpens"), 0),
-					 "listens there: the table fills with connections to it "
-					 "(count = connections accepted in that namespace)");
+					 "connections_accepted",
+					 "listens there: the table fills with connections to it");
 	}
 	finding_advice(f, "find who creates the most new connections in that namespace and make "
 		       "it reuse them", NULL,

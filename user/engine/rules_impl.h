@@ -66,9 +66,9 @@ void tcp_mem_evidence(const struct diag_input *in, struct finding *f);
 const struct ns_state *worst_syn_ns(const struct diag_input *in, int64_t *refused);
 /* The listener most likely overflowing in netns: the one its application asked least for. */
 const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns);
-/* Name listener l as a culprit: count is what the caller measured, why says what it means. */
+/* Name listener l as a culprit: count of unit, what the caller measured. */
 void listener_culprit(const struct diag_input *in, struct finding *f, const struct listener_seen *l,
-		      uint64_t count, const char *why);
+		      uint64_t count, const char *unit, const char *why);
 /* rules_verdicts.c */
 void verdict_evidence(const struct verdict_seen *v, struct finding *f);
 const struct verdict_seen *confirmed_verdict(const struct diag_input *in, const char *cause);

@@ -17,7 +17,7 @@ const struct listener_seen *listener_in(const struct diag_input *in, uint32_t ne
 }
 
 void listener_culprit(const struct diag_input *in, struct finding *f, const struct listener_seen *l,
-		      uint64_t count, const char *why)
+		      uint64_t count, const char *unit, const char *why)
 {
 	struct culprit *c = finding_culprit(f);
 
@@ -27,6 +27,7 @@ void listener_culprit(const struct diag_input *in, struct finding *f, const stru
 	c->netns = l->netns;
 	snprintf(c->laddr, sizeof(c->laddr), "*:%u", l->port);
 	c->count = count;
+	c->unit = unit;
 	c->why = why;
 	name_culprit(in, c);
 }
@@ -74,7 +75,8 @@ int rule_listen_overflow(const struct diag_input *in, struct finding *f)
 	if (l) {
 		finding_num(f, "backlog_asked", l->backlog);
 		finding_num(f, "port", l->port);
-		listener_culprit(in, f, l, (uint64_t)s.count, "listens here and leaves its accept queue full");
+		listener_culprit(in, f, l, (uint64_t)s.count, "listen_overflows",
+				 "listens here and leaves its accept queue full");
 	}
 	finding_advice(f, "make the listening process accept faster (more accept threads or workers, "
 		       "no blocking work before accept())", NULL,
@@ -176,7 +178,8 @@ int rule_syn_backlog(const struct diag_input *in, struct finding *f)
 		finding_num(f, "tcp_syncookies", ns->cur.limits.syncookies);
 		if (l) {
 			finding_num(f, "backlog_asked", l->backlog);
-			listener_culprit(in, f, l, refused, "the listener whose SYN queue is full");
+			listener_culprit(in, f, l, refused, "syns_dropped",
+					 "the listener whose SYN queue is full");
 		}
 	}
 	finding_num(f, "synack_retransmits",

@@ -33,7 +33,7 @@ static void drops_evidence(const struct diag_input *in, struct finding *f, const
 /* The limits now, and the RAM they are pages of: what any tcp_mem advice is weighed against. */
 void tcp_mem_evidence(const struct diag_input *in, struct finding *f)
 {
-	finding_text(f, "tcp_mem_pages", "%ld %ld %ld", in->tcp_mem[0], in->tcp_mem[1], in->tcp_mem[2]);
+	finding_nums(f, "tcp_mem_pages", in->tcp_mem, 3);
 	if (in->mem_total_kb > 0)
 		finding_num(f, "host_ram_kb", in->mem_total_kb);
 }
@@ -140,7 +140,7 @@ static void crossed_evidence(const struct diag_input *in, struct finding *f)
 {
 	const long *l = in->mem.crossed_limits;
 
-	finding_text(f, "tcp_mem_pages_when_crossed", "%ld %ld %ld", l[0], l[1], l[2]);
+	finding_nums(f, "tcp_mem_pages_when_crossed", l, 3);
 }
 
 int rule_tcp_mem_exhausted(const struct diag_input *in, struct finding *f)

@@ -76,6 +76,7 @@ static void retransmit_culprits(const struct diag_input *in, struct finding *f, 
 		snprintf(c->laddr, sizeof(c->laddr), "%s", in->flows[i].laddr);
 		snprintf(c->raddr, sizeof(c->raddr), "%s", in->flows[i].raddr);
 		c->count = in->flows[i].segs;
+		c->unit = "segments";
 		c->why = "flow with the most retransmitted segments";
 		name_culprit(in, c);
 	}
@@ -253,6 +254,7 @@ static void add_reset_peers(const struct diag_input *in, struct finding *f)
 		c->netns = peers[i].flow->netns;
 		snprintf(c->raddr, sizeof(c->raddr), "%s", peers[i].flow->raddr);
 		c->count = peers[i].resets;
+		c->unit = "resets";
 		c->why = "peer of its connections with the most resets (sent and received)";
 		name_culprit(in, c);
 	}

@@ -195,8 +195,34 @@ void out_start(struct out *o, const struct start_info *si)
 		start_text(o, si, &u);
 }
 
-void out_console_event(struct out *o, const char *verdict, const char *cause, uint32_t netns,
-		       const char *text, size_t len)
+/*
+ * An event line, with when the kernel saw it: its CLOCK_MONOTONIC stamp as
+ * is and as wall-clock time ("ts" is when the line was written, later).
+ */
+static void event_begin(struct out *o, const char *event, uint64_t kernel_ns)
+{
+	struct timespec mono, real, at;
+	char buf[RFC3339_MS_SIZE];
+	int64_t ago_ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	ago_ns = (int64_t)(mono.tv_sec * 1000000000ull + mono.tv_nsec) - (int64_t)kernel_ns;
+	at.tv_sec = real.tv_sec - ago_ns / 1000000000;
+	at.tv_nsec = real.tv_nsec - ago_ns % 1000000000;
+	if (at.tv_nsec < 0)
+		at.tv_sec--, at.tv_nsec += 1000000000;
+	else if (at.tv_nsec >= 1000000000)
+		at.tv_sec++, at.tv_nsec -= 1000000000;
+	format_rfc3339_ms(buf, at);
+	line_begin(o, "event");
+	jw_kv_str(o->jw, "event", event);
+	jw_kv_str(o->jw, "kernel_ts", buf);
+	jw_kv_u64(o->jw, "kernel_monotonic_ns", kernel_ns);
+}
+
+void out_console_event(struct out *o, uint64_t kernel_ns, const char *verdict, const char *cause,
+		       uint32_t netns, const char *text, size_t len)
 {
 	char buf[512];
 
@@ -207,8 +233,7 @@ void out_console_event(struct out *o, const char *verdict, const char *cause, ui
 		fflush(o->f);
 		return;
 	}
-	line_begin(o, "event");
-	jw_kv_str(o->jw, "event", "kernel_log");
+	event_begin(o, "kernel_log", kernel_ns);
 	jw_kv_str(o->jw, "verdict", verdict);
 	jw_kv_str(o->jw, "cause", cause);
 	if (netns)
@@ -218,8 +243,9 @@ void out_console_event(struct out *o, const char *verdict, const char *cause, ui
 	line_end(o);
 }
 
-void out_reset_event(struct out *o, const char *reason, uint32_t tgid, const char *comm,
-		     uint64_t cgroup, uint32_t netns, const char *laddr, const char *raddr)
+void out_reset_event(struct out *o, uint64_t kernel_ns, const char *reason, uint32_t tgid,
+		     const char *comm, uint64_t cgroup, uint32_t netns, const char *laddr,
+		     const char *raddr)
 {
 	char c[64];
 
@@ -231,8 +257,7 @@ void out_reset_event(struct out *o, const char *reason, uint32_t tgid, const cha
 		fflush(o->f);
 		return;
 	}
-	line_begin(o, "event");
-	jw_kv_str(o->jw, "event", "reset");
+	event_begin(o, "reset", kernel_ns);
 	jw_kv_str(o->jw, "reason", reason);
 	jw_kv_u64(o->jw, "pid", tgid);
 	jw_key(o->jw, "comm");

@@ -44,10 +44,12 @@ struct agent_health {
 };
 
 void out_start(struct out *o, const struct start_info *si);
-void out_console_event(struct out *o, const char *verdict, const char *cause, uint32_t netns,
-		       const char *text, size_t len);
-void out_reset_event(struct out *o, const char *reason, uint32_t tgid, const char *comm,
-		     uint64_t cgroup, uint32_t netns, const char *laddr, const char *raddr);
+/* Events carry the kernel's CLOCK_MONOTONIC stamp of the record (kernel_ns). */
+void out_console_event(struct out *o, uint64_t kernel_ns, const char *verdict, const char *cause,
+		       uint32_t netns, const char *text, size_t len);
+void out_reset_event(struct out *o, uint64_t kernel_ns, const char *reason, uint32_t tgid,
+		     const char *comm, uint64_t cgroup, uint32_t netns, const char *laddr,
+		     const char *raddr);
 void out_stats(struct out *o, double interval_s, const struct count_table *delta,
 	       const struct kernel_names *kn, const struct agent_health *h);
 /* firing: first seen; cleared: no longer seen in the window; final: the report at the end. */

@@ -49,6 +49,20 @@ static void culprit_cgroup_text(struct out *o, uint64_t id)
 
 static const char *const state_names[] = { "firing", "cleared", "final" };
 
+static void ints_json(struct out *o, const struct evidence *e)
+{
+	jw_key(o->jw, e->name);
+	jw_arr_begin(o->jw);
+	for (int i = 0; i < e->n_values; i++)
+		jw_i64(o->jw, e->values[i]);
+	jw_arr_end(o->jw);
+}
+
+static const char *culprit_unit(const struct culprit *c)
+{
+	return c->unit ? c->unit : "events";
+}
+
 /* Culprits (why) and victims (impact): processes with what they did or suffered. */
 static void processes_json(struct out *o, const char *key, const struct culprit *list, int n,
 			   const char *why_key)
@@ -70,6 +84,9 @@ static void processes_json(struct out *o, const char *key, const struct culprit 
 		if (c->raddr[0])
 			jw_kv_str(o->jw, "raddr", c->raddr);
 		jw_kv_u64(o->jw, "count", c->count);
+		jw_kv_str(o->jw, "count_of", culprit_unit(c));
+		if (strcmp(culprit_unit(c), "bytes"))
+			jw_kv_u64(o->jw, culprit_unit(c), c->count); /* e.g. "sockets": 12 */
 		jw_kv_u64(o->jw, "bytes", c->bytes);
 		jw_kv_str(o->jw, why_key, c->why);
 		jw_obj_end(o->jw);
@@ -109,6 +126,8 @@ static void finding_json(struct out *o, const struct finding *f, enum finding_st
 
 		if (e->kind == EV_TEXT)
 			jw_kv_str(o->jw, e->name, e->text);
+		else if (e->kind == EV_INTS)
+			ints_json(o, e);
 		else if (e->kind == EV_REAL)
 			jw_kv_double(o->jw, e->name, e->real);
 		else
@@ -150,7 +169,7 @@ static void process_text(struct out *o, const char *role, const struct culprit *
 		fprintf(o->f, " %s", c->laddr);
 	if (c->raddr[0])
 		fprintf(o->f, " -> %s", c->raddr);
-	fprintf(o->f, ": %llu, %s\n", (unsigned long long)c->count, c->why);
+	fprintf(o->f, ": %llu %s, %s\n", (unsigned long long)c->count, culprit_unit(c), c->why);
 }
 
 static void finding_text_out(struct out *o, const struct finding *f, enum finding_state state)
