@@ -725,9 +725,16 @@ TEST(timewait_forecast_from_the_namespaces_pace)
 	ns->cur.limits.tw_buckets_max = 10000;
 	ns->base.sockstat.tcp_tw = 4000, ns->cur.sockstat.tcp_tw = 4000; /* steady churn */
 	ASSERT_EQ_INT(eval(&fx, "timewait_forecast", &f), 0);
-	ns->cur.sockstat.tcp_tw = 7000; /* 50/s: 3000 left, 60 s */
+	ns->cur.sockstat.tcp_tw = 7000; /* 50/s: 3000 left, 60 s; the plateau 50 * 60 s is 3000 */
+	ASSERT_EQ_INT(eval(&fx, "timewait_forecast", &f), 0);     /* ... below the limit */
+	ns->cur.limits.tw_buckets_max = 8000;
+	ns->base.sockstat.tcp_tw = 1000;
+	ns->cur.sockstat.tcp_tw = 7000; /* 100/s over 60 s: 1000 left, 10 s; plateau 6000 < 8000 */
+	ASSERT_EQ_INT(eval(&fx, "timewait_forecast", &f), 0);
+	ns->base_at = 30;                 /* the same growth in 30 s: 200/s, plateau 12000 */
+	ns->cur.limits.tw_buckets_max = 10000;
 	if (ASSERT_EQ_INT(eval(&fx, "timewait_forecast", &f), 1)) {
-		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 60);
+		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 15); /* 3000 left at 200/s */
 		ASSERT_EQ_INT(evidence_named(&f, "tcp_max_tw_buckets")->value, 10000);
 		ASSERT_EQ_INT(f.culprits[0].pid, 42);
 	}

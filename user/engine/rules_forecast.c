@@ -49,10 +49,22 @@ static double conntrack_eta(const struct diag_input *in, const struct ns_state *
 			 ns->cur.limits.conntrack_max);
 }
 
+#define TIMEWAIT_LIFETIME_S 60 /* TCP_TIMEWAIT_LEN: a TIME_WAIT socket goes after this */
+
+/*
+ * TIME_WAIT sockets expire: a steady close rate r holds r * 60 s of them at
+ * most, so growth only leads to the limit when that plateau is above it (a
+ * busy, healthy host's count rises for a minute, then stays).
+ */
 static double timewait_eta(const struct diag_input *in, const struct ns_state *ns)
 {
-	return gauge_eta(in, ns, (long)ns->cur.sockstat.tcp_tw, (long)ns->base.sockstat.tcp_tw,
-			 ns->cur.limits.tw_buckets_max);
+	long now = (long)ns->cur.sockstat.tcp_tw, base = (long)ns->base.sockstat.tcp_tw;
+	long max = ns->cur.limits.tw_buckets_max;
+	double span = in->now_s - ns->base_at;
+
+	if (span <= 0 || (double)(now - base) / span * TIMEWAIT_LIFETIME_S < max)
+		return -1;
+	return gauge_eta(in, ns, now, base, max);
 }
 
 /* The namespace whose gauge reaches its limit first, within the horizon; NULL: none. */
