@@ -18,6 +18,49 @@ static __always_inline __u64 unsent_bytes(const struct sock *sk)
 	return BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
 }
 
+#define EADDRNOTAVAIL 99
+
+/*
+ * A connect() that found no local port: tcp_v4_connect()/tcp_v6_connect()
+ * set SYN_SENT, then inet_hash_connect() fails (-EADDRNOTAVAIL; -ENOMEM
+ * only when a bind bucket cannot be allocated) and they set CLOSE again, in
+ * the caller's context, with the destination still on the socket and no
+ * local port (inet_num 0).  A connect that failed later (refused, timed out)
+ * had a port.  Missed: a socket bound to a port beforehand whose 4-tuple is
+ * taken (EADDRNOTAVAIL with inet_num set).  Rare: the destination is read only here.
+ */
+static __always_inline void on_connect_failed(const struct sock *sk)
+{
+	struct tt_connfail_val *val, init = {};
+	struct tt_flow_key key = {}, fk = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_num))
+		return;
+	flow_from_sk(sk, &fk);
+	count_add_owner(tgid, bpf_get_current_cgroup_id(), fk.netns, TT_SIG_CONNECT_FAIL,
+			EADDRNOTAVAIL, 1);
+	/* destination only: saddr/sport zero */
+	key.family = fk.family;
+	key.dport = fk.dport;
+	key.netns = fk.netns;
+	__builtin_memcpy(key.daddr, fk.daddr, sizeof(key.daddr));
+	val = bpf_map_lookup_elem(&connfails, &key);
+	if (!val) {
+		init.tgid = tgid;
+		init.err = EADDRNOTAVAIL;
+		/* refused because another CPU just made it is not full */
+		bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST);
+		val = bpf_map_lookup_elem(&connfails, &key);
+		if (!val) {
+			health_inc(TT_H_CONNFAILS_FULL);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&val->failures, 1);
+	val->last_ns = bpf_ktime_get_ns();
+}
+
 /* listen() ran in this task: now the socket is bound, so its port is known. */
 static __always_inline void on_listen(const struct sock *sk)
 {
@@ -37,10 +80,16 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 {
 	/*
 	 * A churned connection makes ~10 transitions; only two of them (SYN_SENT,
-	 * FIN_WAIT1) and the rare LISTEN need anything: the rest return here,
-	 * before any read of the socket.  How long a socket sits in CLOSE_WAIT or
+	 * FIN_WAIT1) and the rare LISTEN and failed connect (SYN_SENT -> CLOSE
+	 * without a port) need anything: the rest return here, before any read
+	 * of the socket.  How long a socket sits in CLOSE_WAIT or
 	 * FIN_WAIT2 is the periodic sweep's business (sweep_aged below).
 	 */
+	if (newstate == TCP_CLOSE) {
+		if (oldstate == TCP_SYN_SENT && protocol == IPPROTO_TCP)
+			on_connect_failed(sk);
+		return;
+	}
 	if (newstate != TCP_SYN_SENT && newstate != TCP_FIN_WAIT1 && newstate != TCP_LISTEN)
 		return;
 	if (protocol != IPPROTO_TCP || (oldstate != TCP_CLOSE && oldstate != TCP_ESTABLISHED))
