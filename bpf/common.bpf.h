@@ -140,6 +140,16 @@ static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 
 	count_key_add(&key, amount);
 }
 
+/* Add to the counter of a known owner (no owners lookup). */
+static __always_inline void count_add_owner(__u32 tgid, __u64 cgroup, __u32 netns, __u32 signal,
+					    __u32 sub, __u64 amount)
+{
+	struct tt_count_key key = { .tgid = tgid, .netns = netns, .cgroup = cgroup,
+				    .signal = signal, .sub = sub };
+
+	count_key_add(&key, amount);
+}
+
 static __always_inline __u32 current_netns(void)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();

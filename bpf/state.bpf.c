@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TCP state changes: who opens connections and who closes first (TIME_WAIT
- * and orphans land on the active closer), and since when a socket has sat
- * in a state that leaks (CLOSE_WAIT, FIN_WAIT2).  connect() and listen()
- * change state in the caller's context, so this is also where owners of
- * outgoing and listening sockets are learned.
+ * and orphans land on the active closer).  connect() and listen() change
+ * state in the caller's context, so this is also where owners of outgoing
+ * and listening sockets are learned.  Sockets sitting in a state that leaks
+ * (CLOSE_WAIT, FIN_WAIT2) are found by a periodic iter/tcp sweep, not here.
  */
 #include "common.bpf.h"
 
@@ -18,23 +18,47 @@ static __always_inline __u64 unsent_bytes(const struct sock *sk)
 	return BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
 }
 
-static __always_inline void age_enter(const struct sock *sk, int state)
-{
-	struct tt_owner *owner = owner_entry(sk);
+#define EADDRNOTAVAIL 99
 
-	if (!owner)
+/*
+ * A connect() that found no local port: tcp_v4_connect()/tcp_v6_connect()
+ * set SYN_SENT, then inet_hash_connect() fails (-EADDRNOTAVAIL; -ENOMEM
+ * only when a bind bucket cannot be allocated) and they set CLOSE again, in
+ * the caller's context, with the destination still on the socket and no
+ * local port (inet_num 0).  A connect that failed later (refused, timed out)
+ * had a port.  Missed: a socket bound to a port beforehand whose 4-tuple is
+ * taken (EADDRNOTAVAIL with inet_num set).  Rare: the destination is read only here.
+ */
+static __always_inline void on_connect_failed(const struct sock *sk)
+{
+	struct tt_connfail_val *val, init = {};
+	struct tt_flow_key key = {}, fk = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_num))
 		return;
-	owner->aged_since_ns = bpf_ktime_get_ns();
-	owner->aged_state = state;
-}
-
-static __always_inline void age_leave(const struct sock *sk)
-{
-	__u64 skaddr = (__u64)sk;
-	struct tt_owner *owner = bpf_map_lookup_elem(&owners, &skaddr);
-
-	if (owner)
-		owner->aged_state = 0;
+	flow_from_sk(sk, &fk);
+	count_add_owner(tgid, bpf_get_current_cgroup_id(), fk.netns, TT_SIG_CONNECT_FAIL,
+			EADDRNOTAVAIL, 1);
+	/* destination only: saddr/sport zero */
+	key.family = fk.family;
+	key.dport = fk.dport;
+	key.netns = fk.netns;
+	__builtin_memcpy(key.daddr, fk.daddr, sizeof(key.daddr));
+	val = bpf_map_lookup_elem(&connfails, &key);
+	if (!val) {
+		init.tgid = tgid;
+		init.err = EADDRNOTAVAIL;
+		/* refused because another CPU just made it is not full */
+		bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST);
+		val = bpf_map_lookup_elem(&connfails, &key);
+		if (!val) {
+			health_inc(TT_H_CONNFAILS_FULL);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&val->failures, 1);
+	val->last_ns = bpf_ktime_get_ns();
 }
 
 /* listen() ran in this task: now the socket is bound, so its port is known. */
@@ -54,23 +78,48 @@ static __always_inline void on_listen(const struct sock *sk)
 static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, int oldstate,
 					 int newstate)
 {
-	if (protocol != IPPROTO_TCP)
-		return;
-	if (oldstate == TCP_CLOSE && (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN)) {
-		if (newstate == TCP_LISTEN) {
-			on_listen(sk);
-			return;
-		}
-		owner_set_current(sk);
-		count_add(sk, netns_of(sk), TT_SIG_CONNECT, 0, 1);
+	/*
+	 * A churned connection makes ~10 transitions; only two of them (SYN_SENT,
+	 * FIN_WAIT1) and the rare LISTEN and failed connect (SYN_SENT -> CLOSE
+	 * without a port) need anything: the rest return here, before any read
+	 * of the socket.  How long a socket sits in CLOSE_WAIT or
+	 * FIN_WAIT2 is the periodic sweep's business (sweep_aged below).
+	 */
+	if (newstate == TCP_CLOSE) {
+		if (oldstate == TCP_SYN_SENT && protocol == IPPROTO_TCP)
+			on_connect_failed(sk);
 		return;
 	}
-	if (oldstate == TCP_ESTABLISHED && newstate == TCP_FIN_WAIT1)
-		count_add(sk, netns_of(sk), TT_SIG_ACTIVE_CLOSE, 0, unsent_bytes(sk));
-	if (newstate == TCP_CLOSE_WAIT || newstate == TCP_FIN_WAIT2)
-		age_enter(sk, newstate);
-	else if (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_FIN_WAIT2)
-		age_leave(sk);
+	if (newstate != TCP_SYN_SENT && newstate != TCP_FIN_WAIT1 && newstate != TCP_LISTEN)
+		return;
+	if (protocol != IPPROTO_TCP || (oldstate != TCP_CLOSE && oldstate != TCP_ESTABLISHED))
+		return;
+	if (newstate == TCP_LISTEN) {
+		if (oldstate == TCP_CLOSE)
+			on_listen(sk);
+		return;
+	}
+	if (newstate == TCP_SYN_SENT) {
+		struct tt_owner *owner;
+
+		if (oldstate != TCP_CLOSE)
+			return;
+		/* connect(): the caller is the owner, no lookup needed to count it */
+		owner = owner_set_current(sk);
+		if (owner)
+			count_add_owner(owner->tgid, owner->cgroup, owner->netns, TT_SIG_CONNECT, 0, 1);
+		else
+			count_add_owner(bpf_get_current_pid_tgid() >> 32, bpf_get_current_cgroup_id(),
+					netns_of(sk), TT_SIG_CONNECT, 0, 1);
+		return;
+	}
+	/*
+	 * ESTABLISHED -> FIN_WAIT1 happens in close() or shutdown(), in the
+	 * caller's context: the closer is current, no owners lookup.
+	 */
+	if (oldstate == TCP_ESTABLISHED)
+		count_add_owner(bpf_get_current_pid_tgid() >> 32, bpf_get_current_cgroup_id(),
+				netns_of(sk), TT_SIG_ACTIVE_CLOSE, 0, unsent_bytes(sk));
 }
 
 TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state",
@@ -81,5 +130,38 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int set_state__tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	on_set_state(ctx->skaddr, ctx->protocol, ctx->oldstate, ctx->newstate);
+	return 0;
+}
+
+/*
+ * The periodic sweep (user/collect/collect.c read_aged): one record per full
+ * socket in CLOSE_WAIT or FIN_WAIT2 in the iterator's namespace, nothing for
+ * the others.  The kernel does not keep when a socket entered its state:
+ * userspace keeps the first sweep that saw it there.
+ */
+SEC("iter/tcp")
+int sweep_aged(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tt_aged_sock r = {};
+	struct tcp_sock *tp;
+	struct socket *sock;
+	int state;
+
+	if (!skc)
+		return 0;
+	state = skc->skc_state;
+	if (state != TCP_CLOSE_WAIT && state != TCP_FIN_WAIT2)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0; /* a FIN_WAIT2 timewait sock: orphaned, nobody's leak */
+	sock = tp->inet_conn.icsk_inet.sk.sk_socket;
+	r.skaddr = (__u64)tp;
+	r.netns = skc->skc_net.net->ns.inum;
+	r.state = state;
+	if (sock)
+		r.ino = BPF_CORE_READ((struct socket_alloc *)sock, vfs_inode.i_ino);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

@@ -119,12 +119,23 @@ struct tt_owner {
 	__u32 netns;
 	__u64 cgroup;
 	char comm[TT_COMM_LEN];
-	__u64 aged_since_ns; /* CLOCK_MONOTONIC when it entered aged_state */
-	__u32 aged_state;    /* TCP_CLOSE_WAIT or TCP_FIN_WAIT2 while in it, else 0 */
+	__u64 aged_since_ns; /* unused: ages come from the sweep (struct tt_aged_sock) */
+	__u32 aged_state;    /* unused, as aged_since_ns */
 	__u32 listen_backlog; /* what listen() asked for (when listening) */
 	__u16 listen_port;
 	__u16 listening;      /* 1 once listen() was called on it */
 	__u32 pad;
+};
+
+/*
+ * Record of the periodic sweep (iter/tcp sweep_aged): a full socket in
+ * CLOSE_WAIT or FIN_WAIT2.  ino is 0 once the socket has no file.
+ */
+struct tt_aged_sock {
+	__u64 skaddr;
+	__u64 ino;
+	__u32 netns;
+	__u32 state;
 };
 
 /* Value of the `procs` map, keyed by tgid: what a counter's tgid was. */

@@ -402,6 +402,14 @@ SNAPSHOT_ROWS=() SNAPSHOT_NOTE=
 SNAP_RUNS=${BENCH_SNAP_RUNS:-5}
 SNAP_NS= SNAP_PIDS=()
 
+MEM_10K= MEM_100K= MEMLOCK_KIB=
+
+agent_memlock() { # MEMLOCK_KIB: BPF map memory of an agent started now (maps sized at start-up)
+	agent_start "$B/memlock-agent.json" run
+	MEMLOCK_KIB=$(memlock_kib map "$(owned "$AGENT_PID" map)")
+	agent_stop "$B/memlock-agent.json"
+}
+
 snap_in() { nsenter --net="/run/netns/$SNAP_NS" "$@"; } # both tools enter the same way
 
 snap_hold() { # PORT PAIRS CONNS : PAIRS loopback server/client pairs from PORT on, each holding
@@ -465,8 +473,10 @@ phase_snapshot() { # tcptriage snapshot vs ss -tanmp on the same 0, ~10k, then ~
 	snap_measure "empty namespace (what each tool pays anyway)"
 	snap_hold 5301 1 5000
 	snap_measure "10k"
+	agent_memlock && MEM_10K=$MEMLOCK_KIB
 	snap_hold 5302 4 11250
 	snap_measure "100k" ">= 10x"
+	agent_memlock && MEM_100K=$MEMLOCK_KIB
 	for p in "${SNAP_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -550,6 +560,7 @@ memory_table() {
 	echo "| --- | ---: | ---: |"
 	echo "| RSS under churn (KiB) | $MEM_AGENT_RSS (peak $MEM_AGENT_HWM) | $MEM_BT_RSS |"
 	echo "| BPF map memory (memlock KiB) | $MEM_AGENT_MAPS | $MEM_BT_MAPS |"
+	echo "| BPF map memory, \`run\` started with ~10k / ~100k sockets open (memlock KiB; goal <= 16384 at 100k) | ${MEM_10K:-?} / ${MEM_100K:-?} | |"
 	echo "| BPF program memory (memlock KiB) | $MEM_AGENT_PROGS | |"
 	echo "| agent process CPU per run, start-up included (s) | $(fmt_num $(cat "$B"/round*-agent.json | jq -r 'select(.type == "end") | .agent.cpu_s' | summary)) over ~$((CHURN_S + 2)) s | |"
 	echo "| start-up to attached (ms) | $(fmt_num $(printf '%s\n' "${STARTUP_AGENT[@]}" | summary)) (\`run\`: launch to the \`start\` line's ts) | $(fmt_num $(printf '%s\n' "${STARTUP_BT[@]}" | summary)) (launch to all probes attached, 50 ms polling) |"
@@ -576,13 +587,33 @@ op_costs_sorted() { # "op (hook) ns-over-floor" per line, most expensive first (
 	sort -k3 -gr "$B/ops.dat" | awk '{ printf "%s%s (%s) %.0f", (NR > 1 ? ", " : ""), $1, $2, $3 }'
 }
 
-per_conn_us() { # WHO -> µs of BPF run time per churned connection, one a window
-	local f
-	for f in "$B"/window-churnA*.out; do
-		awk -F'\t' -v t="$(basename "$f" .out | sed 's/^window-//')" -v w="$1" \
-			-v conns="$(awk -v s="$WINDOW_S" '{ print $1 * s }' "$f")" \
-			'$1 == t && $2 == w { ns += $4 * $5 } END { if (conns > 0) print ns / conns / 1000 }' "$COSTS"
+per_conn_us() { # WHO [TAG-PREFIX] -> µs of BPF run time per churned connection, one a window;
+	#   the floor counts only the hooks the agent ran in that window ("on the same hooks")
+	local f pre=${2:-churnA}
+	for f in "$B"/window-"$pre"*.out; do
+		window_conn_us "$1" "$(basename "$f" .out | sed 's/^window-//')" \
+			"$(awk -v s="$WINDOW_S" '{ print $1 * s }' "$f")"
 	done
+}
+
+window_conn_us() { # WHO TAG CONNS -> µs of WHO's BPF run time in window TAG per connection
+	awk -F'\t' -v t="$2" -v w="$1" -v conns="$3" '
+		$1 == t && $2 == "agent" { seen[$3] = 1 }
+		$1 == t && $2 == w { v[$3] = $4 * $5 }
+		END { for (h in v) if (w != "floor" || (h in seen)) ns += v[h]
+			if (conns > 0) print ns / conns / 1000 }' "$COSTS"
+}
+
+rst_conn_us() { # WHO RATE -> µs per refused connect (RST close) in the rate windows, one a window
+	local f
+	for f in "$B"/window-rate"$2"-*.out; do
+		window_conn_us "$1" "$(basename "$f" .out | sed 's/^window-//')" \
+			"$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$f" | awk '{ print $1 * 2 }')"
+	done
+}
+
+ratio_lines() { # FILE-A FILE-B : a/b line by line
+	paste "$1" "$2" | awk '$2 > 0 { print $1 / $2 }'
 }
 
 cost_budget() { # what the agent's BPF time per connection predicts for the churn ratio
@@ -590,6 +621,11 @@ cost_budget() { # what the agent's BPF time per connection predicts for the chur
 	a=$(per_conn_us agent | median)
 	f=$(per_conn_us floor | median)
 	c=$(awk -F'\t' '$2 == "none" && $4 > 0 { print 1e6 / $4 }' "$ROUNDS_TSV" | median)
+	echo "- Per churned connection (normal close) the agent's programs cost $(fmt_ratio $(ratio_lines <(per_conn_us agent) <(per_conn_us floor) | summary))"
+	echo "  of empty programs on the same hooks (goal <= 1.5x); bpftrace's programs (attached first,"
+	echo "  same load) cost $(fmt_ratio $(ratio_lines <(per_conn_us bpftrace churnB) <(per_conn_us agent) | summary)) of the agent's (goal >= 2x)."
+	echo "- Per refused connect (RST close: 1 RST sent, 1 received, 1 drop) at 10k/s the agent's"
+	echo "  programs cost $(fmt_ratio $(ratio_lines <(rst_conn_us agent 10000) <(rst_conn_us floor 10000) | summary)) of the floor on the same hooks (goal <= 1.5x)."
 	echo "- Per churned connection the agent's programs run $a µs (the floor on the same hooks:"
 	echo "  $f µs); a connection costs $c µs of CPU without the agent, so its programs alone"
 	awk -v a="$a" -v f="$f" -v c="$c" 'BEGIN {

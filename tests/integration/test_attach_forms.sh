@@ -8,9 +8,9 @@
 # MPTCP sockets sit in CLOSE_WAIT / FIN_WAIT2 (ss -M) while their TCP subflows
 # stay ESTABLISHED, so the TCP truth is what `ss -t` shows: 5 CLOSE_WAIT, and
 # 5 FIN_WAIT2 that are orphans (timewait socks: no file, no agent state).  The
-# agent's per-socket state (owners map, read with bpftool while it runs) must
-# hold exactly the CLOSE_WAIT sockets and the FIN_WAIT2 ones a process holds
-# (none), and its active_closes in the namespace must be 5: an MPTCP socket
+# agent's per-socket view (its periodic iter/tcp sweep, run in the namespace
+# while the agent runs) must hold exactly the CLOSE_WAIT sockets and the FIN_WAIT2
+# ones a process holds (none), and its active_closes in the namespace must be 5: an MPTCP socket
 # closing is not a TCP active close.
 #
 # sock_exceed_buf_limit fires for any protocol's memory accounting.  In
@@ -77,19 +77,44 @@ hook_form() { # FILE TRACEPOINT : the form the agent attached it in ("none" if n
 		.capabilities.hooks[] | select(.tracepoint.name == $t) | .attached // "none"' "$1"
 }
 
-owners_map_id() { # PID : id of the owners map process PID holds
+sweep_prog_id() { # PID : id of the sweep_aged iterator program process PID holds
 	local f id
 	for f in /proc/"$1"/fdinfo/*; do
-		id=$(awk '$1 == "map_id:" { print $2 }' "$f" 2>/dev/null)
+		id=$(awk '$1 == "prog_id:" { print $2 }' "$f" 2>/dev/null)
 		[[ -n $id ]] || continue
-		[[ $(bpftool -j map show id "$id" 2>/dev/null | jq -r .name) == owners ]] && { echo "$id"; return 0; }
+		[[ $(bpftool -j prog show id "$id" 2>/dev/null | jq -r .name) == sweep_aged ]] && { echo "$id"; return 0; }
 	done
 	return 1
 }
 
-aged_entries() { # DUMP NETNS STATE : owners entries of NETNS the agent holds as aged in STATE
-	jq --argjson ns "$2" --argjson st "$3" \
-		'[.[] | .formatted.value | select(.netns == $ns and .aged_state == $st)] | length' "$1"
+# The agent's per-socket view of leaking states is its periodic sweep
+# (iter/tcp sweep_aged): run that very program in NETNS (an iter/tcp sees the
+# namespace of whoever creates the iterator) with bpf(2) from python.
+cat >"$TT_TMP/run_iter.py" <<'PYEOF'
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    fd = libc.syscall(321, cmd, buf, 128)  # x86_64 __NR_bpf
+    if fd < 0:
+        sys.exit("bpf(%d): %s" % (cmd, os.strerror(ctypes.get_errno())))
+    return fd
+prog = bpf(13, struct.pack("I", int(sys.argv[1])))            # BPF_PROG_GET_FD_BY_ID
+link = bpf(28, struct.pack("IIII", prog, 0, 28, 0))            # BPF_LINK_CREATE, BPF_TRACE_ITER
+it = bpf(33, struct.pack("II", link, 0))                       # BPF_ITER_CREATE
+out = b""
+while True:
+    b = os.read(it, 65536)
+    if not b:
+        break
+    out += b
+sys.stdout.buffer.write(out)
+PYEOF
+aged_entries() { # PROG-ID NETNS STATE : sockets with a file the sweep reports in STATE
+	# struct tt_aged_sock: skaddr (u64), ino (u64), netns (u32), state (u32)
+	ip netns exec "$2" "$PY" "$TT_TMP/run_iter.py" "$1" | od -An -v -tu4 -w24 |
+		awk -v st="$3" '$6 == st && ($3 || $4) { n++ } END { print n + 0 }'
+	((PIPESTATUS[0] == 0))
 }
 
 trace_instance() { # NAME : a tracefs instance recording sock_exceed_buf_limit (off, empty)
@@ -140,10 +165,9 @@ for F in tp_btf raw_tp tracepoint; do
 	fw2=$(ip netns exec "$ST" ss -Htn state fin-wait-2 | wc -l)
 	fw2_held=$(ip netns exec "$ST" ss -Htnp state fin-wait-2 | grep -c 'users:')
 	mcw=$(ip netns exec "$ST" ss -HMn state close-wait 2>/dev/null | wc -l)
-	mid=$(owners_map_id "$TA_PID") || tt_bail "the agent's owners map ($F)"
-	bpftool -j map dump id "$mid" >"$TT_TMP/owners-$F.json" || tt_bail "dump owners ($F)"
-	a_cw=$(aged_entries "$TT_TMP/owners-$F.json" "$st_ino" $TCP_STATE_CLOSE_WAIT)
-	a_fw2=$(aged_entries "$TT_TMP/owners-$F.json" "$st_ino" $TCP_STATE_FIN_WAIT2)
+	sid=$(sweep_prog_id "$TA_PID") || tt_bail "the agent's sweep_aged program ($F)"
+	a_cw=$(aged_entries "$sid" "$ST" $TCP_STATE_CLOSE_WAIT) || tt_bail "run the sweep ($F)"
+	a_fw2=$(aged_entries "$sid" "$ST" $TCP_STATE_FIN_WAIT2) || tt_bail "run the sweep ($F)"
 	tt_diag "$F: ss -t close-wait=$cw fin-wait-2=$fw2 (held by a process: $fw2_held), ss -M close-wait=$mcw; agent aged CLOSE_WAIT=$a_cw FIN_WAIT2=$a_fw2"
 
 	tt_assert_eq "$cw" $TCP_CONNS "$F: ss shows $TCP_CONNS TCP sockets in CLOSE_WAIT"

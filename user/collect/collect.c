@@ -66,6 +66,8 @@ void collect_free(struct collector *c)
 {
 	counts_free(&c->last_read);
 	ns_table_free(&c->ns);
+	bpf_link__destroy(c->sweep);
+	free(c->aged);
 }
 
 int collect_counts(struct collector *c, struct count_table *delta)
@@ -215,19 +217,19 @@ struct owners_walk {
 };
 
 /* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state. */
-static void note_aged(struct owners_walk *w, const struct tt_owner *o)
+static void note_aged(struct owners_walk *w, __u32 tgid, __u32 netns, __u32 state, __u64 since_ns)
 {
-	/* entered after the clock was read: not negative, just new */
-	double age = o->aged_since_ns < w->now_ns ? (w->now_ns - o->aged_since_ns) / 1e9 : 0;
+	/* first seen after the clock was read: not negative, just new */
+	double age = since_ns < w->now_ns ? (w->now_ns - since_ns) / 1e9 : 0;
 	size_t i;
 
 	for (i = 0; i < w->n_states; i++)
-		if (w->states[i].tgid == o->tgid && w->states[i].state == o->aged_state)
+		if (w->states[i].tgid == tgid && w->states[i].state == state)
 			break;
 	if (i == w->max_states)
 		return;
 	if (i == w->n_states)
-		w->states[w->n_states++] = (struct state_seen){ o->tgid, o->netns, o->aged_state, 0, 0 };
+		w->states[w->n_states++] = (struct state_seen){ tgid, netns, state, 0, 0 };
 	w->states[i].count++;
 	if (age > w->states[i].oldest_s)
 		w->states[i].oldest_s = age;
@@ -240,8 +242,6 @@ static int owner_visit(void *ctx, const void *key, const void *value)
 
 	(void)key;
 	w->known += o->tgid != 0;
-	if (o->aged_state)
-		note_aged(w, o);
 	if (o->listening && w->n_listeners < w->max_listeners)
 		w->listeners[w->n_listeners++] =
 			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog };
@@ -255,9 +255,100 @@ static int read_owners(struct collector *c, struct owners_walk *w)
 	w->now_ns = monotonic_ns();
 	err = map_walk(bpf_map__fd(c->skel->maps.owners), sizeof(__u64), sizeof(struct tt_owner),
 		       owner_visit, w);
+	return err;
+}
+
+/* ---------------------------------------------------------------- aged */
+
+/*
+ * A socket the sweep saw in CLOSE_WAIT or FIN_WAIT2, and since when: the
+ * kernel keeps no time of entry into a state, so the age is the time since
+ * the first sweep that saw the socket there (a lower bound, short of the
+ * real age by up to one tick; sockets already there when the agent started
+ * count from its first sweep).
+ */
+struct aged_sock {
+	__u64 skaddr, ino;
+	__u32 state, netns;
+	__u64 first_ns;
+};
+
+static int aged_cmp(const void *a, const void *b)
+{
+	const struct aged_sock *x = a, *y = b;
+
+	if (x->skaddr != y->skaddr)
+		return x->skaddr < y->skaddr ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return (x->state > y->state) - (x->state < y->state);
+}
+
+/* Carry first_ns over from the last sweep's (sorted) sockets to this one's (sorted). */
+static void aged_carry(const struct aged_sock *old, size_t n_old, struct aged_sock *cur, size_t n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		while (j < n_old && aged_cmp(&old[j], &cur[i]) < 0)
+			j++;
+		if (j < n_old && !aged_cmp(&old[j], &cur[i]))
+			cur[i].first_ns = old[j].first_ns;
+	}
+}
+
+/*
+ * The periodic sweep (iter/tcp sweep_aged in every namespace): the sockets
+ * in CLOSE_WAIT or FIN_WAIT2, grouped by owner (the owners map, by socket
+ * address) and state, with the oldest age of each group.
+ */
+static int read_aged(struct collector *c, struct owners_walk *w)
+{
+	const struct tt_aged_sock *rec;
+	struct aged_sock *cur;
+	void *data = NULL;
+	size_t len = 0, n;
+	int err;
+
+	if (!c->sweep) {
+		c->sweep = bpf_program__attach_iter(c->skel->progs.sweep_aged, NULL);
+		if (!c->sweep)
+			return -errno;
+	}
+	err = iter_read_every_netns(c->sweep, &data, &len);
+	if (err)
+		return err;
+	if (len % sizeof(*rec)) {
+		free(data);
+		return -EPROTO;
+	}
+	rec = data;
+	n = len / sizeof(*rec);
+	cur = calloc(n ? n : 1, sizeof(*cur));
+	if (!cur) {
+		free(data);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		cur[i] = (struct aged_sock){ rec[i].skaddr, rec[i].ino, rec[i].state, rec[i].netns,
+					     w->now_ns };
+	free(data);
+	qsort(cur, n, sizeof(*cur), aged_cmp);
+	aged_carry(c->aged, c->n_aged, cur, n);
+	free(c->aged);
+	c->aged = cur;
+	c->n_aged = n;
+	for (size_t i = 0; i < n; i++) {
+		struct tt_owner o = { 0 };
+
+		if (bpf_map__lookup_elem(c->skel->maps.owners, &cur[i].skaddr, sizeof(__u64), &o,
+					 sizeof(o), 0))
+			o.tgid = 0;
+		note_aged(w, o.tgid, cur[i].netns, cur[i].state, cur[i].first_ns);
+	}
 	if (w->states)
 		qsort(w->states, w->n_states, sizeof(*w->states), state_cmp_desc);
-	return err;
+	return 0;
 }
 
 uint64_t collect_owners_known(struct collector *c)
@@ -376,6 +467,7 @@ int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, 
 	in->listeners = ev->listeners;
 	err = read_flows(c, ev->flows, MAX_FLOWS, &in->n_flows);
 	err = first_error(err, read_owners(c, &ow));
+	err = first_error(err, read_aged(c, &ow));
 	in->n_states = ow.n_states;
 	in->n_listeners = ow.n_listeners;
 	err = first_error(err, read_connfails(c, ev->connfails, COLLECT_MAX_SEEN, &in->n_connfails));

@@ -18,6 +18,8 @@
 #define COLLECT_MAX_SEEN 64 /* owners or destinations handed to the rules per kind */
 
 struct tcptriage_bpf;
+struct bpf_link;
+struct aged_sock;
 
 struct collector {
 	struct tcptriage_bpf *skel;
@@ -25,6 +27,9 @@ struct collector {
 	struct count_table last_read; /* the counts map as read at the last tick */
 	struct ns_table ns;           /* every network namespace at the last refresh */
 	long mem_total_kb;            /* host RAM, for tcp_mem advice */
+	struct bpf_link *sweep;       /* iter/tcp sweep_aged, attached at the first sweep */
+	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2 at the last sweep */
+	size_t n_aged;
 };
 
 /* Evidence read this tick, pointed at by a diag_input. */

@@ -140,6 +140,21 @@ static int read_all_socks(struct bpf_link *link, __u32 only, struct recbuf *b,
 	return ret;
 }
 
+int iter_read_every_netns(struct bpf_link *link, void **data, size_t *len)
+{
+	struct netns_counts c = { 0 };
+	struct recbuf b = { 0 };
+	int ret = read_all_socks(link, 0, &b, &c);
+
+	if (ret) {
+		free(b.data);
+		return ret;
+	}
+	*data = b.data;
+	*len = b.len;
+	return 0;
+}
+
 /* ------------------------------------------------------------- take */
 
 /* Sockets closed by their process: the agent may remember who that was. */
