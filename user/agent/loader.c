@@ -22,6 +22,7 @@
 #include "tcptriage.skel.h"
 #include "kfeatures.h"
 #include "loader_int.h"
+#include "mapsize.h"
 #include "procfs.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -187,9 +188,6 @@ static void autoload_iterators_only(struct agent *a)
 		bpf_map__set_autocreate(m, false);
 }
 
-#define OWNERS_MIN 65536
-#define OWNERS_MAX (1 << 20)
-
 /*
  * The owners map holds one entry per socket: an LRU map too small for the
  * host evicts live owners.  Size it at twice the sockets in use now.
@@ -197,13 +195,53 @@ static void autoload_iterators_only(struct agent *a)
 static __u32 owners_entries(void)
 {
 	struct sockstat ss;
-	__u32 want = OWNERS_MIN;
 
 	if (sockstat_read("/proc/net/sockstat", &ss) || ss.sockets_used <= 0)
-		return want;
-	while (want < OWNERS_MAX && want < 2 * ss.sockets_used)
-		want *= 2;
-	return want;
+		return OWNERS_MIN;
+	return owners_entries_for(ss.sockets_used);
+}
+
+/*
+ * Tests only: TCPTRIAGE_TEST_MAP_ENTRIES=name:N[,name:N] makes those maps N
+ * entries, to force them full (tests/integration/test_counting_eviction.sh).
+ * A name that is no map of the object, or a malformed list, fails the load.
+ */
+static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
+{
+	const char *spec = getenv("TCPTRIAGE_TEST_MAP_ENTRIES");
+	size_t items = 0, matched = 0;
+	struct bpf_map *m;
+	char bad[64];
+	int ret;
+
+	if (!spec)
+		return 0;
+	if (map_entries_spec_check(spec, bad, sizeof(bad))) {
+		snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: malformed item %s (want name:N,...)",
+			 bad);
+		return -EINVAL;
+	}
+	for (const char *p = spec; *p; p++)
+		items += *p == ':';
+	bpf_object__for_each_map(m, a->skel->obj) {
+		__u32 n;
+
+		if (map_entries_override(spec, bpf_map__name(m), &n) != 1)
+			continue;
+		ret = bpf_map__set_max_entries(m, n);
+		if (ret) {
+			snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: cannot size %s: %s",
+				 bpf_map__name(m), strerror(-ret));
+			return ret;
+		}
+		matched++;
+	}
+	if (matched != items) {
+		snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: %s names a map twice or one the "
+			 "agent does not have", spec);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static bool memlock_limited(void)
@@ -246,6 +284,9 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 		}
 	}
 	bpf_map__set_max_entries(a->skel->maps.owners, owners_entries());
+	ret = size_maps_for_test(a, err, errlen);
+	if (ret)
+		return ret;
 	if (a->ringbuf_size) {
 		ret = bpf_map__set_max_entries(a->skel->maps.events, a->ringbuf_size);
 		if (ret) {
