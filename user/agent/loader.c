@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tcptriage.skel.h"
@@ -201,10 +202,41 @@ static __u32 owners_entries(void)
 	return owners_entries_for(ss.sockets_used);
 }
 
+/* "counts" names the two counter maps (bpf/common.bpf.h): n entries each. */
+static int size_counts(struct agent *a, __u32 n)
+{
+	int ret = bpf_map__set_max_entries(a->skel->maps.counts_a, n);
+
+	return ret ? ret : bpf_map__set_max_entries(a->skel->maps.counts_b, n);
+}
+
+/*
+ * The slot map is made from a template of the maps it will hold, which
+ * kernels before 5.10 want alike in size too: one made here as counts_a will
+ * be, closed once the object is loaded.  -errno.
+ */
+static int counts_template(struct agent *a)
+{
+	const struct bpf_map *m = a->skel->maps.counts_a;
+	int fd, ret;
+
+	fd = bpf_map_create(bpf_map__type(m), "counts_tmpl", bpf_map__key_size(m),
+			    bpf_map__value_size(m), bpf_map__max_entries(m), NULL);
+	if (fd < 0)
+		return -errno;
+	ret = bpf_map__set_inner_map_fd(a->skel->maps.counts, fd);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 /*
  * Tests only: TCPTRIAGE_TEST_MAP_ENTRIES=name:N[,name:N] makes those maps N
- * entries, to force them full (tests/integration/test_counting_eviction.sh).
- * A name that is no map of the object, or a malformed list, fails the load.
+ * entries, to force them full (tests/integration/test_counting_eviction.sh);
+ * "counts" is the counter maps.  A name that is no map of the object, or a
+ * malformed list, fails the load.
  */
 static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 {
@@ -212,6 +244,7 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 	size_t items = 0, matched = 0;
 	struct bpf_map *m;
 	char bad[64];
+	__u32 n;
 	int ret;
 
 	if (!spec)
@@ -224,14 +257,14 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 	for (const char *p = spec; *p; p++)
 		items += *p == ':';
 	bpf_object__for_each_map(m, a->skel->obj) {
-		__u32 n;
+		const char *name = bpf_map__name(m);
 
-		if (map_entries_override(spec, bpf_map__name(m), &n) != 1)
+		if (map_entries_override(spec, name, &n) != 1)
 			continue;
-		ret = bpf_map__set_max_entries(m, n);
+		ret = strcmp(name, "counts") ? bpf_map__set_max_entries(m, n) : size_counts(a, n);
 		if (ret) {
-			snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: cannot size %s: %s",
-				 bpf_map__name(m), strerror(-ret));
+			snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: cannot size %s: %s", name,
+				 strerror(-ret));
 			return ret;
 		}
 		matched++;
@@ -242,6 +275,28 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Before load: owners for the host's sockets, test sizes last. */
+static int size_maps(struct agent *a, char *err, size_t errlen)
+{
+	bpf_map__set_max_entries(a->skel->maps.owners, owners_entries());
+	return size_maps_for_test(a, err, errlen);
+}
+
+/* After load, before any hook attaches: the programs count into counts_a. */
+static int counts_install(struct agent *a, char *err, size_t errlen)
+{
+	int fd = bpf_map__fd(a->skel->maps.counts_a);
+	__u32 slot = 0;
+
+	int ret = bpf_map_update_elem(bpf_map__fd(a->skel->maps.counts), &slot, &fd, BPF_ANY);
+
+	if (ret) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot install the counter map: %s", strerror(-ret));
+	}
+	return ret;
 }
 
 static bool memlock_limited(void)
@@ -264,6 +319,35 @@ static int skel_open(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *load_hint(int ret)
+{
+	return ret == -EPERM && memlock_limited() ?
+	       "kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK: raise it (ulimit -l "
+	       "unlimited, systemd LimitMEMLOCK=infinity) or grant CAP_SYS_RESOURCE" :
+	       "run with -v for the verifier log";
+}
+
+/* Load the object; with hooks, the counter maps' template first, counts_a installed after. */
+static int load_object(struct agent *a, bool iterators_only, char *err, size_t errlen)
+{
+	int tmpl = -1, ret;
+
+	if (!iterators_only && (tmpl = counts_template(a)) < 0) {
+		snprintf(err, errlen, "cannot make the counter maps: %s (%s)", strerror(-tmpl),
+			 load_hint(tmpl));
+		return tmpl;
+	}
+	ret = tcptriage_bpf__load(a->skel);
+	if (tmpl >= 0)
+		close(tmpl);
+	if (ret)
+		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(-ret),
+			 load_hint(ret));
+	else if (!iterators_only)
+		ret = counts_install(a, err, errlen);
+	return ret;
+}
+
 static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,
 		    size_t errlen)
 {
@@ -283,8 +367,7 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 			return ret;
 		}
 	}
-	bpf_map__set_max_entries(a->skel->maps.owners, owners_entries());
-	ret = size_maps_for_test(a, err, errlen);
+	ret = size_maps(a, err, errlen);
 	if (ret)
 		return ret;
 	if (a->ringbuf_size) {
@@ -294,14 +377,7 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 			return ret;
 		}
 	}
-	ret = tcptriage_bpf__load(a->skel);
-	if (ret)
-		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(-ret),
-			 ret == -EPERM && memlock_limited() ?
-			 "kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK: raise it (ulimit -l "
-			 "unlimited, systemd LimitMEMLOCK=infinity) or grant CAP_SYS_RESOURCE" :
-			 "run with -v for the verifier log");
-	return ret;
+	return load_object(a, iterators_only, err, errlen);
 }
 
 static void reset_attempt(struct agent *a)
