@@ -190,13 +190,17 @@ static void autoload_iterators_only(struct agent *a)
 }
 
 /*
- * The owners map holds one entry per socket: an LRU map too small for the
- * host evicts live owners.  Size it at twice the sockets in use now.
+ * The owners map holds one entry per socket of the host, whichever namespace
+ * it is in: an LRU map too small evicts live owners.  Twice the sockets in
+ * use now, in every namespace (containers hold most of a node's).
  */
 static __u32 owners_entries(void)
 {
+	uint64_t sockets = 0;
 	struct sockstat ss;
 
+	if (!host_sockets(&sockets))
+		return owners_entries_for(sockets);
 	if (sockstat_read("/proc/net/sockstat", &ss) || ss.sockets_used <= 0)
 		return OWNERS_MIN;
 	return owners_entries_for(ss.sockets_used);
@@ -277,10 +281,11 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
-/* Before load: owners for the host's sockets, test sizes last. */
+/* Before load: owners for the host's sockets (iterators: no maps), test sizes last. */
 static int size_maps(struct agent *a, char *err, size_t errlen)
 {
-	bpf_map__set_max_entries(a->skel->maps.owners, owners_entries());
+	if (a->owners_entries)
+		bpf_map__set_max_entries(a->skel->maps.owners, a->owners_entries);
 	return size_maps_for_test(a, err, errlen);
 }
 
@@ -496,6 +501,7 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 		ret = load_iterators(a, err, errlen);
 	} else if (!ret) {
 		a->tracefs = ensure_tracefs();
+		a->owners_entries = owners_entries(); /* once: every attempt loads the same maps */
 		ret = load_and_attach(a, vmlinux, opts, err, errlen);
 	}
 	btf__free(vmlinux);

@@ -87,3 +87,63 @@ uint32_t owners_entries_for(uint64_t sockets)
 		want *= 2;
 	return want;
 }
+
+static uint64_t sockets_of(const struct sockstat *ss)
+{
+	if (ss->sockets_used >= 0)
+		return ss->sockets_used;
+	return (ss->tcp_inuse > 0 ? ss->tcp_inuse : 0) + (ss->udp_inuse > 0 ? ss->udp_inuse : 0);
+}
+
+size_t sockets_in_namespaces(const struct netns_list *l, sockstat_fn read, uint64_t *sockets)
+{
+	size_t unread = 0;
+
+	*sockets = 0;
+	for (size_t i = 0; i < l->count; i++) {
+		struct sockstat ss;
+
+		if (read(&l->items[i], &ss))
+			unread++;
+		else
+			*sockets += sockets_of(&ss);
+	}
+	return unread;
+}
+
+struct sockstat_here {
+	struct sockstat *ss;
+};
+
+static int read_here(void *ctx)
+{
+	struct sockstat_here *h = ctx;
+
+	return sockstat_read("/proc/thread-self/net/sockstat", h->ss);
+}
+
+/* Through a process inside it, without entering it; else from inside (a named one). */
+static int read_namespace(const struct netns_entry *e, struct sockstat *ss)
+{
+	struct sockstat_here h = { ss };
+	char path[64];
+
+	if (e->pid) {
+		snprintf(path, sizeof(path), "/proc/%d/net/sockstat", (int)e->pid);
+		if (!sockstat_read(path, ss))
+			return 0; /* else the process is gone: try its path */
+	}
+	return netns_run_in(e, read_here, &h);
+}
+
+int host_sockets(uint64_t *sockets)
+{
+	struct netns_list l;
+	int err = netns_list_all(&l);
+
+	if (err)
+		return err;
+	sockets_in_namespaces(&l, read_namespace, sockets);
+	netns_list_free(&l);
+	return 0;
+}

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "netns.h"
+#include "procfs.h"
 
 #define OWNERS_MIN 65536
 #define OWNERS_MAX (1 << 20)
@@ -29,5 +31,21 @@ int map_entries_spec_check(const char *spec, char *bad, size_t len);
  * host evicts the owners of live sockets).
  */
 uint32_t owners_entries_for(uint64_t sockets);
+
+/* Reads one namespace's /proc/net/sockstat into ss: 0 or -errno. */
+typedef int (*sockstat_fn)(const struct netns_entry *e, struct sockstat *ss);
+
+/*
+ * Sockets of every namespace of l, each read by `read`, summed into *sockets
+ * ("sockets: used", else TCP + UDP in use).  Returns how many namespaces
+ * could not be read (left out of the sum).
+ */
+size_t sockets_in_namespaces(const struct netns_list *l, sockstat_fn read, uint64_t *sockets);
+/*
+ * The sockets of the whole host: every network namespace's (a process's
+ * /proc/<pid>/net/sockstat, or from inside a namespace only named in
+ * /run/netns).  0 or -errno of listing them.
+ */
+int host_sockets(uint64_t *sockets);
 
 #endif /* __TT_MAPSIZE_H */
