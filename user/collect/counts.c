@@ -152,12 +152,12 @@ int counts_drain(int fd, struct count_table *t)
 			err = 0;
 			last = true; /* n: the entries of the last buckets */
 		}
-		if (n && (err = table_reserve(t, &cap, n)))
-			break;
-		if (n && bpf_map_delete_batch(fd, keys, &n, NULL))
-			err = -errno; /* n: how many were deleted, in order */
-		counts_add_percpu(&t->rows[t->count], keys, vals, n, ncpus);
-		t->count += n;
+		if (n && !(err = table_reserve(t, &cap, n))) {
+			if (bpf_map_delete_batch(fd, keys, &n, NULL))
+				err = -errno; /* n: how many were deleted, in order */
+			counts_add_percpu(&t->rows[t->count], keys, vals, n, ncpus);
+			t->count += n;
+		}
 		if (err)
 			break;
 		in = out;
