@@ -21,15 +21,33 @@
  * them with bpf_map__set_max_entries() before load.
  */
 /*
- * LRU: keys of processes long gone make room for new ones instead of failing
- * updates once full.  An evicted key that comes back counts from zero again:
- * userspace takes a reading below the last one as a restart (counts_delta).
+ * The per-owner counters, counted exactly: not LRU, whose evictions take a
+ * key's unread counts with them unseen.  Two per-CPU hash maps take turns:
+ * `counts` (one slot) points at the one programs add to; each tick userspace
+ * puts the other in the slot, which returns only once every program that may
+ * still hold the old one has finished (the kernel waits for an RCU grace
+ * period on every update of a map-in-map), then reads and empties the old
+ * one with nothing writing into it.  An event that finds the map full is
+ * counted lost (TT_H_COUNTS_FULL), never dropped silently.  The loader sizes
+ * counts_a and counts_b (a tick's keys) and puts counts_a in the slot.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, 16384);
+#define TT_COUNTS_ENTRIES 8192 /* each of the two: the keys of one tick */
+
+struct tt_counts_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TT_COUNTS_ENTRIES);
 	__type(key, struct tt_count_key);
 	__type(value, struct tt_count_val);
+};
+
+struct tt_counts_map counts_a SEC(".maps") __weak;
+struct tt_counts_map counts_b SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct tt_counts_map);
 } counts SEC(".maps") __weak;
 
 struct {
@@ -105,17 +123,23 @@ static __always_inline bool sk_is_tcp(const struct sock *sk)
 static __always_inline void count_key_add(const struct tt_count_key *key, __u64 amount)
 {
 	struct tt_count_val *val, zero = {};
+	__u32 slot = 0;
+	void *map;
 
-	val = bpf_map_lookup_elem(&counts, key);
+	map = bpf_map_lookup_elem(&counts, &slot);
+	if (!map) { /* not installed yet: the loader does before attaching */
+		health_inc(TT_H_COUNTS_FULL);
+		return;
+	}
+	val = bpf_map_lookup_elem(map, key);
 	if (!val) {
-		if (bpf_map_update_elem(&counts, key, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&counts, key)) {
+		/* refused because another CPU just made it is not full: look again */
+		bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+		val = bpf_map_lookup_elem(map, key);
+		if (!val) {
 			health_inc(TT_H_COUNTS_FULL);
 			return;
 		}
-		val = bpf_map_lookup_elem(&counts, key);
-		if (!val)
-			return;
 	}
 	__sync_fetch_and_add(&val->events, 1); /* nesting-safe: see health_inc() */
 	__sync_fetch_and_add(&val->amount, amount);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared unit-test fixtures: counter rows and tables as counts_read() returns them. */
+/* Shared unit-test fixtures: counter rows and tables as counts_drain() returns them. */
 #ifndef __TT_TEST_FIXTURES_H
 #define __TT_TEST_FIXTURES_H
 

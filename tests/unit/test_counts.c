@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// Counter tables: deltas between readings, sums, grouping by owner.
+// Counter tables: rows from per-CPU values, merging, sums, grouping by owner.
 #include <stdlib.h>
 #include <string.h>
 #include "counts.h"
@@ -12,32 +12,42 @@ static struct count_row row(uint32_t tgid, uint32_t netns, uint32_t signal, uint
 	return fx_row(tgid, netns, 0, signal, sub, events, amount);
 }
 
-TEST(delta_subtracts_previous_and_keeps_new_keys)
+TEST(percpu_values_sum_over_cpus)
 {
-	struct count_row prev_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
-	struct count_row cur_rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 8, 12),
-					row(2, 10, TT_SIG_DROP, 6, 3, 300) };
-	struct count_table prev = fx_table(prev_rows, 1), cur = fx_table(cur_rows, 2), d;
+	struct tt_count_key keys[2] = { { .tgid = 1, .netns = 10, .signal = TT_SIG_RETRANS },
+					{ .tgid = 2, .netns = 10, .signal = TT_SIG_DROP, .sub = 6 } };
+	struct tt_count_val vals[2 * 3] = { { 1, 10 }, { 0, 0 }, { 4, 40 },    /* key 0, cpus 0-2 */
+					    { 2, 200 }, { 3, 300 }, { 0, 0 } }; /* key 1 */
+	struct count_row rows[2];
 
-	if (!ASSERT_OK(counts_delta(&prev, &cur, &d)))
-		return;
-	ASSERT_EQ_INT(d.count, 2);
-	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, false), 3);
-	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, true), 5);
-	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_DROP, 6, 10, false), 3);
-	counts_free(&d);
+	counts_add_percpu(rows, keys, vals, 2, 3);
+	ASSERT_EQ_INT(rows[0].key.tgid, 1);
+	ASSERT_EQ_INT(rows[0].events, 5);
+	ASSERT_EQ_INT(rows[0].amount, 50);
+	ASSERT_EQ_INT(rows[1].key.sub, 6);
+	ASSERT_EQ_INT(rows[1].events, 5);
+	ASSERT_EQ_INT(rows[1].amount, 500);
 }
 
-TEST(delta_drops_unchanged_rows)
+TEST(sort_merge_sorts_and_adds_equal_keys)
 {
-	struct count_row rows[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
-	struct count_row same[] = { row(1, 10, TT_SIG_RETRANS, 0, 5, 7) };
-	struct count_table a = fx_table(rows, 1), b = fx_table(same, 1), d;
+	struct count_row rows[] = { row(3, 10, TT_SIG_DROP, 6, 1, 100), row(1, 10, TT_SIG_RETRANS, 0, 2, 3),
+				    row(3, 10, TT_SIG_DROP, 6, 4, 400), row(2, 11, TT_SIG_DROP, 6, 7, 0),
+				    row(1, 10, TT_SIG_RETRANS, 0, 5, 6) };
+	struct count_table tb = { rows, 5 }, empty = { NULL, 0 };
 
-	if (!ASSERT_OK(counts_delta(&a, &b, &d)))
+	counts_sort_merge(&tb);
+	if (!ASSERT_EQ_INT(tb.count, 3))
 		return;
-	ASSERT_EQ_INT(d.count, 0);
-	counts_free(&d);
+	for (size_t i = 1; i < tb.count; i++)
+		ASSERT_TRUE(memcmp(&tb.rows[i - 1].key, &tb.rows[i].key, sizeof(tb.rows[i].key)) < 0);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, false), 7);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_RETRANS, ANY_SUB, ANY_NETNS, true), 9);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, 6, 10, false), 5);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, 6, 10, true), 500);
+	ASSERT_EQ_INT(counts_sum(&tb, TT_SIG_DROP, 6, 11, false), 7);
+	counts_sort_merge(&empty);
+	ASSERT_EQ_INT(empty.count, 0);
 }
 
 TEST(sum_filters_by_sub_and_netns)
@@ -102,17 +112,4 @@ TEST(accumulate_merges_sorted_tables)
 		ASSERT_TRUE(memcmp(&acc.rows[i - 1].key, &acc.rows[i].key, sizeof(acc.rows[i].key)) < 0);
 out:
 	counts_free(&acc);
-}
-
-TEST(delta_after_eviction_counts_from_zero)
-{
-	struct count_row prev_rows[] = { row(1, 10, TT_SIG_DROP, 6, 50, 500) };
-	struct count_row cur_rows[] = { row(1, 10, TT_SIG_DROP, 6, 3, 30) }; /* evicted, back */
-	struct count_table prev = fx_table(prev_rows, 1), cur = fx_table(cur_rows, 1), d;
-
-	if (!ASSERT_OK(counts_delta(&prev, &cur, &d)))
-		return;
-	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_DROP, 6, 10, false), 3);
-	ASSERT_EQ_INT(counts_sum(&d, TT_SIG_DROP, 6, 10, true), 30);
-	counts_free(&d);
 }

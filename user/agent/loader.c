@@ -17,11 +17,13 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tcptriage.skel.h"
 #include "kfeatures.h"
 #include "loader_int.h"
+#include "mapsize.h"
 #include "procfs.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -187,23 +189,119 @@ static void autoload_iterators_only(struct agent *a)
 		bpf_map__set_autocreate(m, false);
 }
 
-#define OWNERS_MIN 65536
-#define OWNERS_MAX (1 << 20)
-
 /*
- * The owners map holds one entry per socket: an LRU map too small for the
- * host evicts live owners.  Size it at twice the sockets in use now.
+ * The owners map holds one entry per socket of the host, whichever namespace
+ * it is in: an LRU map too small evicts live owners.  Twice the sockets in
+ * use now, in every namespace (containers hold most of a node's).
  */
 static __u32 owners_entries(void)
 {
+	uint64_t sockets = 0;
 	struct sockstat ss;
-	__u32 want = OWNERS_MIN;
 
+	if (!host_sockets(&sockets))
+		return owners_entries_for(sockets);
 	if (sockstat_read("/proc/net/sockstat", &ss) || ss.sockets_used <= 0)
-		return want;
-	while (want < OWNERS_MAX && want < 2 * ss.sockets_used)
-		want *= 2;
-	return want;
+		return OWNERS_MIN;
+	return owners_entries_for(ss.sockets_used);
+}
+
+/* "counts" names the two counter maps (bpf/common.bpf.h): n entries each. */
+static int size_counts(struct agent *a, __u32 n)
+{
+	int ret = bpf_map__set_max_entries(a->skel->maps.counts_a, n);
+
+	return ret ? ret : bpf_map__set_max_entries(a->skel->maps.counts_b, n);
+}
+
+/*
+ * The slot map is made from a template of the maps it will hold, which
+ * kernels before 5.10 want alike in size too: one made here as counts_a will
+ * be, closed once the object is loaded.  -errno.
+ */
+static int counts_template(struct agent *a)
+{
+	const struct bpf_map *m = a->skel->maps.counts_a;
+	int fd, ret;
+
+	fd = bpf_map_create(bpf_map__type(m), "counts_tmpl", bpf_map__key_size(m),
+			    bpf_map__value_size(m), bpf_map__max_entries(m), NULL);
+	if (fd < 0)
+		return -errno;
+	ret = bpf_map__set_inner_map_fd(a->skel->maps.counts, fd);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/*
+ * Tests only: TCPTRIAGE_TEST_MAP_ENTRIES=name:N[,name:N] makes those maps N
+ * entries, to force them full (tests/integration/test_counting_eviction.sh);
+ * "counts" is the counter maps.  A name that is no map of the object, or a
+ * malformed list, fails the load.
+ */
+static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
+{
+	const char *spec = getenv("TCPTRIAGE_TEST_MAP_ENTRIES");
+	size_t items = 0, matched = 0;
+	struct bpf_map *m;
+	char bad[64];
+	__u32 n;
+	int ret;
+
+	if (!spec)
+		return 0;
+	if (map_entries_spec_check(spec, bad, sizeof(bad))) {
+		snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: malformed item %s (want name:N,...)",
+			 bad);
+		return -EINVAL;
+	}
+	for (const char *p = spec; *p; p++)
+		items += *p == ':';
+	bpf_object__for_each_map(m, a->skel->obj) {
+		const char *name = bpf_map__name(m);
+
+		if (map_entries_override(spec, name, &n) != 1)
+			continue;
+		ret = strcmp(name, "counts") ? bpf_map__set_max_entries(m, n) : size_counts(a, n);
+		if (ret) {
+			snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: cannot size %s: %s", name,
+				 strerror(-ret));
+			return ret;
+		}
+		matched++;
+	}
+	if (matched != items) {
+		snprintf(err, errlen, "TCPTRIAGE_TEST_MAP_ENTRIES: %s names a map twice or one the "
+			 "agent does not have", spec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Before load: owners for the host's sockets (iterators: no maps), test sizes last. */
+static int size_maps(struct agent *a, char *err, size_t errlen)
+{
+	if (a->owners_entries)
+		bpf_map__set_max_entries(a->skel->maps.owners, a->owners_entries);
+	return size_maps_for_test(a, err, errlen);
+}
+
+/* After load, before any hook attaches: the programs count into counts_a. */
+static int counts_install(struct agent *a, char *err, size_t errlen)
+{
+	int fd = bpf_map__fd(a->skel->maps.counts_a);
+	__u32 slot = 0;
+
+	int ret = bpf_map_update_elem(bpf_map__fd(a->skel->maps.counts), &slot, &fd, BPF_ANY);
+
+	if (ret) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot install the counter map: %s", strerror(-ret));
+	}
+	return ret;
 }
 
 static bool memlock_limited(void)
@@ -226,6 +324,35 @@ static int skel_open(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *load_hint(int ret)
+{
+	return ret == -EPERM && memlock_limited() ?
+	       "kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK: raise it (ulimit -l "
+	       "unlimited, systemd LimitMEMLOCK=infinity) or grant CAP_SYS_RESOURCE" :
+	       "run with -v for the verifier log";
+}
+
+/* Load the object; with hooks, the counter maps' template first, counts_a installed after. */
+static int load_object(struct agent *a, bool iterators_only, char *err, size_t errlen)
+{
+	int tmpl = -1, ret;
+
+	if (!iterators_only && (tmpl = counts_template(a)) < 0) {
+		snprintf(err, errlen, "cannot make the counter maps: %s (%s)", strerror(-tmpl),
+			 load_hint(tmpl));
+		return tmpl;
+	}
+	ret = tcptriage_bpf__load(a->skel);
+	if (tmpl >= 0)
+		close(tmpl);
+	if (ret)
+		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(-ret),
+			 load_hint(ret));
+	else if (!iterators_only)
+		ret = counts_install(a, err, errlen);
+	return ret;
+}
+
 static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_only, char *err,
 		    size_t errlen)
 {
@@ -245,7 +372,9 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 			return ret;
 		}
 	}
-	bpf_map__set_max_entries(a->skel->maps.owners, owners_entries());
+	ret = size_maps(a, err, errlen);
+	if (ret)
+		return ret;
 	if (a->ringbuf_size) {
 		ret = bpf_map__set_max_entries(a->skel->maps.events, a->ringbuf_size);
 		if (ret) {
@@ -253,14 +382,7 @@ static int try_load(struct agent *a, const struct btf *vmlinux, bool iterators_o
 			return ret;
 		}
 	}
-	ret = tcptriage_bpf__load(a->skel);
-	if (ret)
-		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(-ret),
-			 ret == -EPERM && memlock_limited() ?
-			 "kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK: raise it (ulimit -l "
-			 "unlimited, systemd LimitMEMLOCK=infinity) or grant CAP_SYS_RESOURCE" :
-			 "run with -v for the verifier log");
-	return ret;
+	return load_object(a, iterators_only, err, errlen);
 }
 
 static void reset_attempt(struct agent *a)
@@ -379,6 +501,7 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 		ret = load_iterators(a, err, errlen);
 	} else if (!ret) {
 		a->tracefs = ensure_tracefs();
+		a->owners_entries = owners_entries(); /* once: every attempt loads the same maps */
 		ret = load_and_attach(a, vmlinux, opts, err, errlen);
 	}
 	btf__free(vmlinux);

@@ -24,6 +24,7 @@ struct agent {
 	const char *btf_path; /* NULL: the running kernel's */
 	struct kfeatures features;
 	uint32_t ringbuf_size; /* 0: as built */
+	uint32_t owners_entries; /* for the host's sockets, 0: as built */
 	bool verbose;
 };
 

@@ -111,19 +111,20 @@ int session_poll(struct session *s, int timeout_ms)
 
 /* ---------------------------------------------------------------- tick */
 
-/* The stats line: what the counters moved by, and the agent's own health, since the last tick. */
+/*
+ * The stats line: what the counters counted, and the agent's own health,
+ * since the last tick.  What was read counts even when reading failed midway.
+ */
 static int tick_counts(struct session *s, struct count_table *delta)
 {
 	struct agent_health h, dh;
 	int err = collect_counts(&s->collect, delta);
 
-	if (err)
-		return err;
 	collect_health(&s->collect, s->malformed, &h);
 	health_since(&dh, &h, &s->health_prev);
 	s->health_prev = h;
 	out_stats(s->out, since(&s->last_tick), delta, &s->names, &dh);
-	return 0;
+	return err;
 }
 
 /* Evidence from the kernel and the window, through the engine. */
@@ -162,8 +163,8 @@ int session_tick(struct session *s)
 
 	err = tick_counts(s, &delta);
 	clock_gettime(CLOCK_MONOTONIC, &s->last_tick);
-	if (!err)
-		err = window_add(&s->window, session_elapsed(s), &delta);
+	err2 = window_add(&s->window, session_elapsed(s), &delta);
+	err = err ? err : err2;
 	counts_free(&delta);
 	err2 = tick_evaluate(s, dt);
 	return err ? err : err2;

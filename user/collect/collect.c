@@ -60,11 +60,14 @@ void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window
 	c->skel = skel;
 	c->window_s = window_s;
 	c->mem_total_kb = read_mem_total_kb();
+	c->counts.slot_fd = bpf_map__fd(skel->maps.counts);
+	c->counts.fds[0] = bpf_map__fd(skel->maps.counts_a);
+	c->counts.fds[1] = bpf_map__fd(skel->maps.counts_b);
+	c->counts.active = 0; /* the loader put counts_a in the slot */
 }
 
 void collect_free(struct collector *c)
 {
-	counts_free(&c->last_read);
 	ns_table_free(&c->ns);
 	bpf_link__destroy(c->sweep);
 	free(c->aged);
@@ -72,20 +75,7 @@ void collect_free(struct collector *c)
 
 int collect_counts(struct collector *c, struct count_table *delta)
 {
-	struct count_table cur;
-	int err;
-
-	err = counts_read(bpf_map__fd(c->skel->maps.counts), &cur);
-	if (err)
-		return err;
-	err = counts_delta(&c->last_read, &cur, delta);
-	if (err) {
-		counts_free(&cur);
-		return err;
-	}
-	counts_free(&c->last_read);
-	c->last_read = cur;
-	return 0;
+	return counts_swap_drain(&c->counts, delta);
 }
 
 /* ---------------------------------------------------------------- health */

@@ -24,7 +24,7 @@ struct aged_sock;
 struct collector {
 	struct tcptriage_bpf *skel;
 	double window_s;              /* how long quiet flows are worth keeping */
-	struct count_table last_read; /* the counts map as read at the last tick */
+	struct counts_pair counts;    /* the counter maps, one drained each tick */
 	struct ns_table ns;           /* every network namespace at the last refresh */
 	long mem_total_kb;            /* host RAM, for tcp_mem advice */
 	struct bpf_link *sweep;       /* iter/tcp sweep_aged, attached at the first sweep */
@@ -43,7 +43,11 @@ struct tick_evidence {
 void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s);
 void collect_free(struct collector *c);
 
-/* Counter rows that changed since the last call (its rows are the caller's). 0 or -errno. */
+/*
+ * What the counters counted since the last call, each count once (its rows are
+ * the caller's).  0 or -errno; delta holds what was read even then: it is
+ * gone from the kernel.
+ */
 int collect_counts(struct collector *c, struct count_table *delta)
 	__attribute__((warn_unused_result));
 /* The agent's own health: kernel-side counters, malformed records, CPU time. */

@@ -26,70 +26,162 @@ static int table_push(struct count_table *t, size_t *cap, const struct count_row
 	return 0;
 }
 
-int counts_read(int map_fd, struct count_table *t)
+void counts_add_percpu(struct count_row *out, const struct tt_count_key *keys,
+		       const struct tt_count_val *vals, size_t n, int ncpus)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	struct tt_count_key key, last;
-	bool have_last = false;
-	struct tt_count_val *vals;
-	size_t cap = 0;
-	int err = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct tt_count_val *v = vals + i * ncpus;
 
-	memset(t, 0, sizeof(*t));
-	if (ncpus < 0)
-		return ncpus;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(map_fd, have_last ? &last : NULL, &key)) {
-		struct count_row row = { .key = key };
-
-		last = key;
-		have_last = true;
-		if (bpf_map_lookup_elem(map_fd, &key, vals))
-			continue; /* deleted under us: nothing to count */
+		out[i] = (struct count_row){ .key = keys[i] };
 		for (int c = 0; c < ncpus; c++) {
-			row.events += vals[c].events;
-			row.amount += vals[c].amount;
+			out[i].events += v[c].events;
+			out[i].amount += v[c].amount;
 		}
-		err = table_push(t, &cap, &row);
-		if (err)
-			break;
 	}
-	free(vals);
-	if (err) {
-		counts_free(t);
-		return err;
-	}
+}
+
+void counts_sort_merge(struct count_table *t)
+{
+	size_t n = 0;
+
+	if (!t->count)
+		return;
 	qsort(t->rows, t->count, sizeof(*t->rows), key_cmp);
+	for (size_t i = 1; i < t->count; i++) {
+		struct count_row *last = &t->rows[n];
+
+		if (!key_cmp(&last->key, &t->rows[i].key)) {
+			last->events += t->rows[i].events;
+			last->amount += t->rows[i].amount;
+		} else {
+			t->rows[++n] = t->rows[i];
+		}
+	}
+	t->count = n + 1;
+}
+
+/* Room for n more rows. */
+static int table_reserve(struct count_table *t, size_t *cap, size_t n)
+{
+	size_t ncap = *cap ? *cap : 256;
+	struct count_row *rows;
+
+	if (t->count + n <= *cap)
+		return 0;
+	while (ncap < t->count + n)
+		ncap *= 2;
+	rows = realloc(t->rows, ncap * sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	t->rows = rows;
+	*cap = ncap;
 	return 0;
 }
 
-int counts_delta(const struct count_table *prev, const struct count_table *cur,
-		 struct count_table *delta)
+/* What the kernel returns for a map type without batch operations (not in errno.h). */
+#define KERNEL_ENOTSUPP 524
+#define DRAIN_BATCH 1024
+
+/*
+ * Kernels or maps without batch operations: nothing writes into the map, so
+ * a walk by key is stable; read every entry, then delete each one read.
+ */
+static int drain_by_key(int fd, int ncpus, struct count_table *t, size_t *cap)
 {
-	size_t i = 0, j = 0, cap = 0;
+	struct tt_count_val *vals = calloc(ncpus, sizeof(*vals));
+	struct tt_count_key key, last;
+	size_t first = t->count, kept;
+	int err = vals ? 0 : -ENOMEM;
+	bool have_last = false;
 
-	memset(delta, 0, sizeof(*delta));
-	for (; j < cur->count; j++) {
-		struct count_row row = cur->rows[j];
-		int cmp = 1;
-
-		while (i < prev->count && (cmp = key_cmp(&prev->rows[i].key, &row.key)) < 0)
-			i++;
-		/* below the last reading: evicted from the LRU map and counting again */
-		if (i < prev->count && cmp == 0 && row.events >= prev->rows[i].events) {
-			row.events -= prev->rows[i].events;
-			row.amount -= prev->rows[i].amount;
-		}
-		if (!row.events && !row.amount)
+	while (!err && !bpf_map_get_next_key(fd, have_last ? &last : NULL, &key)) {
+		last = key;
+		have_last = true;
+		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
-		if (table_push(delta, &cap, &row)) {
-			counts_free(delta);
-			return -ENOMEM;
-		}
+		err = table_reserve(t, cap, 1);
+		if (!err)
+			counts_add_percpu(&t->rows[t->count++], &key, vals, 1, ncpus);
 	}
-	return 0;
+	free(vals);
+	/* a row whose key is not deleted is left out: it is read again next time */
+	kept = first;
+	for (size_t i = first; i < t->count; i++) {
+		if (bpf_map_delete_elem(fd, &t->rows[i].key)) {
+			err = err ? err : -errno;
+			continue;
+		}
+		t->rows[kept++] = t->rows[i];
+	}
+	t->count = kept;
+	return err;
+}
+
+/*
+ * In batches: the cursor is a bucket index, so every entry is read once.  A
+ * batch is deleted once its rows are in t; what could not be is left in the
+ * map, to be read at the next drain.
+ */
+int counts_drain(int fd, struct count_table *t)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct tt_count_key *keys = malloc(DRAIN_BATCH * sizeof(*keys));
+	struct tt_count_val *vals = NULL;
+	__u32 in = 0, out = 0, n;
+	size_t cap = 0;
+	int err = 0;
+	bool first = true, last = false;
+
+	memset(t, 0, sizeof(*t));
+	if (ncpus > 0)
+		vals = malloc((size_t)DRAIN_BATCH * ncpus * sizeof(*vals));
+	if (!keys || !vals) {
+		err = ncpus < 0 ? ncpus : -ENOMEM;
+		goto out;
+	}
+	while (!last) {
+		n = DRAIN_BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL)) {
+			err = -errno;
+			if (first && (err == -EINVAL || err == -EOPNOTSUPP || err == -KERNEL_ENOTSUPP)) {
+				err = drain_by_key(fd, ncpus, t, &cap);
+				break;
+			}
+			if (err != -ENOENT)
+				break;
+			err = 0;
+			last = true; /* n: the entries of the last buckets */
+		}
+		if (n && !(err = table_reserve(t, &cap, n))) {
+			if (bpf_map_delete_batch(fd, keys, &n, NULL))
+				err = -errno; /* n: how many were deleted, in order */
+			counts_add_percpu(&t->rows[t->count], keys, vals, n, ncpus);
+			t->count += n;
+		}
+		if (err)
+			break;
+		in = out;
+		first = false;
+	}
+	counts_sort_merge(t);
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int counts_swap_drain(struct counts_pair *p, struct count_table *t)
+{
+	int next = !p->active, err;
+	__u32 slot = 0;
+
+	memset(t, 0, sizeof(*t));
+	/* returns once no program can still be adding to the map it replaces */
+	if (bpf_map_update_elem(p->slot_fd, &slot, &p->fds[next], BPF_ANY))
+		return -errno;
+	p->active = next;
+	err = counts_drain(p->fds[!next], t);
+	return err;
 }
 
 int counts_accumulate(struct count_table *acc, const struct count_table *add)

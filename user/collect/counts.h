@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Counter tables read from the per-CPU `counts` map.  The kernel only ever
- * adds; userspace keeps the previous reading and subtracts, so no count is
- * lost between a read and a reset.
+ * Counter tables from the per-CPU counter maps (bpf/common.bpf.h): the
+ * programs add to one map while userspace drains the other, so what a tick
+ * reads is that tick's counts, each once; the maps are swapped every tick.
  */
 #ifndef __TT_COUNTS_H
 #define __TT_COUNTS_H
@@ -28,12 +28,28 @@ struct count_table {
 #define ANY_SUB UINT32_MAX
 #define ANY_NETNS 0
 
-/* Read the whole map (summing CPUs) into t, sorted. */
-int counts_read(int map_fd, struct count_table *t);
-/* delta = cur - prev for every key (keys missing in prev, or below it after an LRU
- * eviction, count from zero). */
-int counts_delta(const struct count_table *prev, const struct count_table *cur,
-		 struct count_table *delta);
+/* The two counter maps and the one-slot map that says which the programs add to. */
+struct counts_pair {
+	int slot_fd; /* `counts`: ARRAY_OF_MAPS, one slot */
+	int fds[2];  /* counts_a, counts_b */
+	int active;  /* index in fds of the map in the slot (the loader installs fds[0]) */
+};
+
+/*
+ * Put the other map in the slot (the kernel returns once no program can still
+ * add to the one it replaces), then drain that one into t: every entry read
+ * (summing CPUs) and deleted, sorted.  0 or -errno; on an error t still holds
+ * what was drained (use it: it is gone from the map), the rest stays in its
+ * map for the next drain of it.
+ */
+int counts_swap_drain(struct counts_pair *p, struct count_table *t);
+/* Drain map fd, which nothing writes into, as above. */
+int counts_drain(int fd, struct count_table *t);
+/* Rows of n keys with their per-CPU values (ncpus each), summed over CPUs, into out. */
+void counts_add_percpu(struct count_row *out, const struct tt_count_key *keys,
+		       const struct tt_count_val *vals, size_t n, int ncpus);
+/* Sort t by key and merge rows of equal keys (adding them). */
+void counts_sort_merge(struct count_table *t);
 /* acc += add, key by key (both sorted; acc stays sorted). */
 int counts_accumulate(struct count_table *acc, const struct count_table *add);
 void counts_free(struct count_table *t);

@@ -38,7 +38,7 @@ static void window_expire(struct window *w, double now)
 	w->len -= drop;
 }
 
-/* The sum is rebuilt rather than subtracted: a key evicted meanwhile leaves no negative row. */
+/* The sum is rebuilt from the deltas still in the window rather than kept by subtraction. */
 static int window_resum(struct window *w)
 {
 	int err = 0;

@@ -29,7 +29,7 @@ struct memory_track {
 
 struct window {
 	double span_s;               /* rules look back this far; 0: the whole run */
-	struct count_table totals;   /* every delta since the start (survives LRU evictions) */
+	struct count_table totals;   /* every delta since the start */
 	struct count_table sum;      /* the deltas still in the window (span_s > 0 only) */
 	struct tick_delta *history;  /* oldest first */
 	size_t len;

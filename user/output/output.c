@@ -365,6 +365,20 @@ static uint64_t health_lost(const struct agent_health *h)
 	return lost;
 }
 
+/* ": counts_map_full 352, ringbuf_full 3": each kind of loss that happened (after health_lost). */
+static void losses_text(struct out *o, const struct agent_health *h)
+{
+	int n = 0;
+
+	for (int i = 0; i < TT_H_MAX; i++)
+		if (i != TT_H_EVENTS && i != TT_H_NO_SOCKET && h->kernel[i])
+			fprintf(o->f, "%s%s %llu", n++ ? ", " : ": ", health_names[i],
+				(unsigned long long)h->kernel[i]);
+	if (h->records_malformed)
+		fprintf(o->f, "%srecords_malformed %llu", n ? ", " : ": ",
+			(unsigned long long)h->records_malformed);
+}
+
 static void counters_text(struct out *o, const struct count_table *t)
 {
 	int printed = 0;
@@ -388,8 +402,11 @@ void out_stats(struct out *o, double interval_s, const struct count_table *delta
 	if (!o->jw) {
 		fprintf(o->f, "[%4.1fs]", interval_s);
 		counters_text(o, delta);
-		if (health_lost(h))
-			fprintf(o->f, " (agent lost %llu records)", (unsigned long long)health_lost(h));
+		if (health_lost(h)) {
+			fprintf(o->f, " (agent lost %llu records", (unsigned long long)health_lost(h));
+			losses_text(o, h);
+			fprintf(o->f, ")");
+		}
 		fprintf(o->f, "\n");
 		fflush(o->f);
 		return;
@@ -410,8 +427,10 @@ void out_end(struct out *o, double duration_s, const struct count_table *totals,
 	if (!o->jw) {
 		fprintf(o->f, "%.1f s watched:", duration_s);
 		counters_text(o, totals);
-		fprintf(o->f, "\n%zu finding%s; agent lost %llu records\n", n_findings,
+		fprintf(o->f, "\n%zu finding%s; agent lost %llu records", n_findings,
 			n_findings == 1 ? "" : "s", (unsigned long long)health_lost(h));
+		losses_text(o, h);
+		fprintf(o->f, "\n");
 		fflush(o->f);
 		return;
 	}

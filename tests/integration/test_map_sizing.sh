@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The owners map is sized from the host's sockets in every network namespace
+# (issue 13), not only the agent's own: on a container host most sockets are
+# elsewhere.  PROCS processes in a namespace of the test's own hold
+# PROCS * COUNT UDP sockets (more than the map's minimum, 65536); the agent
+# runs in the initial namespace.  Its owners map must have room for twice
+# the sockets of both namespaces, and the start-up seeding must learn the
+# owner of every one of them (an LRU map too small evicts them silently).
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/agent.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
+
+tt_require ip awk setsid bpftool
+tt_init mapsize
+ta_require
+tt_ttload || tt_bail "build ttload"
+tt_netns_single big || tt_bail "create namespace"
+NS=$TT_NS
+PROCS=4
+COUNT=18000 # per process: under a descriptor limit of 20000 without CAP_SYS_RESOURCE
+SOCKETS=$((PROCS * COUNT))
+
+for ((i = 0; i < PROCS; i++)); do
+	tt_bg -o "$TT_TMP/sockets$i.out" ip netns exec "$NS" "$TT_TTLOAD" sockets --count $COUNT \
+		--seconds 120 >/dev/null
+done
+for ((i = 0; i < PROCS; i++)); do
+	tt_wait_for_line "$TT_TMP/sockets$i.out" '^ready sockets=' 30 ||
+		{ tt_diag_file "$TT_TMP/sockets$i.out"; tt_bail "process $i did not open its sockets"; }
+done
+
+sockets_used() { # NS : "sockets: used" of /proc/net/sockstat there
+	# shellcheck disable=SC2016 # awk's fields
+	tt_nsexec "$1" awk '$1 == "sockets:" { print $3 }' /proc/net/sockstat
+}
+
+ns_used=$(sockets_used "$NS")
+own_used=$(sockets_used "")
+tt_diag "sockets in use: $ns_used in $NS, $own_used in the agent's namespace"
+tt_assert_ge "$ns_used" $SOCKETS "the namespace holds the $SOCKETS sockets"
+
+AG=$TT_TMP/agent.json
+ta_start "$AG" || tt_bail "agent start"
+# the agent's maps: through the map ids of its descriptors
+ids=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -un | jq -sc .)
+owners=$(bpftool -j map show | jq -r --argjson ids "$ids" \
+	'[.[] | select((.id as $i | $ids | index($i)) and .name == "owners") | .max_entries][0] // empty')
+seeded=$(jq -r 'select(.type == "start") | .owners_seeded' "$AG")
+ta_stop 10 || tt_bail "agent end line"
+full=$(ta_end "$AG" | jq -r '.agent.owners_map_full')
+tt_diag "owners map: max_entries $owners; owners seeded at start: $seeded; owners_map_full $full"
+
+want=$((2 * (ns_used + own_used)))
+tt_assert_ge "$owners" $want "owners map sized for every namespace's sockets (>= 2 x $((ns_used + own_used)))"
+tt_assert_true "(( ($owners & ($owners - 1)) == 0 && $owners <= 1048576 ))" "owners map size is a power of two, at most 2^20"
+tt_assert_ge "$seeded" $SOCKETS "the owner of each of the $SOCKETS sockets in $NS was learned at start"
+tt_assert_eq "$full" 0 "owners_map_full 0"
+
+tt_finish
