@@ -163,3 +163,23 @@ ta_advice_count() { # FILE REGEX : advice entries (of every finding line) whose
 		select([.action, .sysctl, .current, .suggested] | map(. // "") | join(" ") | test($re))] |
 		length' "$1" 2>/dev/null
 }
+
+# ta_orphan_workload NS PORT CONNS BYTES AGENT_FILE: a receiver that never
+# reads (pid in $srv), the agent (ta_start on AGENT_FILE), then a client (pid
+# in $cli) that writes BYTES on each of CONNS connections and closes them:
+# what the receiver's window did not take stays, orphaned, in FIN_WAIT1.
+ta_orphan_workload() {
+	local ns=$1 port=$2 conns=$3 bytes=$4 ag=$5
+	tt_bg -o "$TT_TMP/srv.out" ip netns exec "$ns" "$TT_TTLOAD" tcp-server \
+		--bind 127.0.0.1 --port "$port" --no-read --seconds 60 >/dev/null
+	srv=$TT_BG_PID
+	tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+	ta_start "$ag" || tt_bail "agent start"
+	tt_bg -o "$TT_TMP/cli.out" ip netns exec "$ns" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+		--port "$port" --conns "$conns" --bytes "$bytes" --close --seconds 15 >/dev/null
+	cli=$TT_BG_PID
+	tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 18 || tt_bail "client did not finish"
+	tt_diag "client (pid $cli, exited after close): $(tail -n 1 "$TT_TMP/cli.out"); receiver pid $srv"
+	tt_assert_eq "$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")" "$conns" \
+		"client connected $conns times"
+}

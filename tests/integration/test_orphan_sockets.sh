@@ -46,19 +46,8 @@ ns_aborts() { # TcpExt.TCPAbortOnMemory, nstat inside the namespace
 	ip netns exec "$NS" nstat -asz TcpExtTCPAbortOnMemory | awk '$1 == "TcpExtTCPAbortOnMemory" { print $2 }'
 }
 
-tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
-	--bind 127.0.0.1 --port $PORT --no-read --seconds 60 >/dev/null
-srv=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
-
 AG=$TT_TMP/agent.json
-ta_start "$AG" || tt_bail "agent start"
-tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
-	--port $PORT --conns $CONNS --bytes $BYTES --close --seconds 15 >/dev/null
-cli=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 18 || tt_bail "client did not finish"
-tt_diag "client (pid $cli, exited after close): $(tail -n 1 "$TT_TMP/cli.out"); receiver pid $srv"
-tt_assert_eq "$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")" $CONNS "client connected $CONNS times"
+ta_orphan_workload "$NS" $PORT $CONNS $BYTES "$AG"
 orph=$(ns_orphans)
 tt_assert_eq "$orph" $CONNS "ss: every connection is an orphan with unsent data (FIN_WAIT1, no process)"
 ta_wait_ticks "$AG" 2 || tt_bail "agent ticks"

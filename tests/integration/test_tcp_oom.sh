@@ -42,22 +42,10 @@ ts_s() { # RFC 3339 ts -> epoch seconds with ms
 	date -u -d "$1" +%s.%3N
 }
 
-tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
-	--bind 127.0.0.1 --port $PORT --no-read --seconds 60 >/dev/null
-srv=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
-
-AG=$TT_TMP/agent.json
-ta_start "$AG" || tt_bail "agent start"
-
 # Fill: every connection's data lands in the receiver's queue up to its
 # window, the rest stays in the client's send queue; close() orphans it.
-tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
-	--port $PORT --conns $CONNS --bytes $BYTES --close --seconds 15 >/dev/null
-cli=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 18 || tt_bail "client did not finish"
-tt_diag "client (pid $cli, exited after close): $(tail -n 1 "$TT_TMP/cli.out"); receiver pid $srv"
-tt_assert_eq "$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")" $CONNS "client connected $CONNS times"
+AG=$TT_TMP/agent.json
+ta_orphan_workload "$NS" $PORT $CONNS $BYTES "$AG"
 orph=$(ns_orphans)
 tt_diag "before the limit: sockstat $(grep '^TCP:' /proc/net/sockstat); orphans with unsent data in the namespace: $orph"
 tt_assert_eq "$orph" $CONNS "every connection is an orphan with unsent data before tcp_mem drops"
