@@ -206,34 +206,18 @@ static __u32 owners_entries(void)
 	return owners_entries_for(ss.sockets_used);
 }
 
-/* "counts" names the two counter maps (bpf/common.bpf.h): n entries each. */
+/*
+ * "counts" names the two counter maps (bpf/common.bpf.h): n entries each.
+ * The slot map's template is libbpf's, made from the same BTF definition:
+ * one made without BTF differs in what 6.1 compares (timer_off) and the
+ * kernel refuses to hold the maps.  Its size stays the definition's (5.10+
+ * do not compare a hash map's size; only the test-only sizes differ).
+ */
 static int size_counts(struct agent *a, __u32 n)
 {
 	int ret = bpf_map__set_max_entries(a->skel->maps.counts_a, n);
 
 	return ret ? ret : bpf_map__set_max_entries(a->skel->maps.counts_b, n);
-}
-
-/*
- * The slot map is made from a template of the maps it will hold, which
- * kernels before 5.10 want alike in size too: one made here as counts_a will
- * be, closed once the object is loaded.  -errno.
- */
-static int counts_template(struct agent *a)
-{
-	const struct bpf_map *m = a->skel->maps.counts_a;
-	int fd, ret;
-
-	fd = bpf_map_create(bpf_map__type(m), "counts_tmpl", bpf_map__key_size(m),
-			    bpf_map__value_size(m), bpf_map__max_entries(m), NULL);
-	if (fd < 0)
-		return -errno;
-	ret = bpf_map__set_inner_map_fd(a->skel->maps.counts, fd);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
 }
 
 /*
@@ -332,19 +316,11 @@ static const char *load_hint(int ret)
 	       "run with -v for the verifier log";
 }
 
-/* Load the object; with hooks, the counter maps' template first, counts_a installed after. */
+/* Load the object; with hooks, counts_a installed in the slot after. */
 static int load_object(struct agent *a, bool iterators_only, char *err, size_t errlen)
 {
-	int tmpl = -1, ret;
+	int ret = tcptriage_bpf__load(a->skel);
 
-	if (!iterators_only && (tmpl = counts_template(a)) < 0) {
-		snprintf(err, errlen, "cannot make the counter maps: %s (%s)", strerror(-tmpl),
-			 load_hint(tmpl));
-		return tmpl;
-	}
-	ret = tcptriage_bpf__load(a->skel);
-	if (tmpl >= 0)
-		close(tmpl);
 	if (ret)
 		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(-ret),
 			 load_hint(ret));
