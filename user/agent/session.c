@@ -102,6 +102,15 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Between namespaces of a long walk: records waiting in the ring buffer are printed now. */
+static void consume_records(void *ctx)
+{
+	struct session *s = ctx;
+
+	if (s->rb)
+		ring_buffer__consume(s->rb);
+}
+
 int session_poll(struct session *s, int timeout_ms)
 {
 	int err = ring_buffer__poll(s->rb, timeout_ms);
@@ -310,10 +319,11 @@ static void drop_privileges(void)
 static int session_wire(struct session *s)
 {
 	struct engine_ops ops = { on_finding_change, on_holders, s };
+	struct netns_pause serve_records = { consume_records, s };
 	int err;
 
 	kernel_names_load(&s->names, s->opts.btf_path);
-	collect_init(&s->collect, s->skel, s->opts.window_s);
+	collect_init(&s->collect, s->skel, s->opts.window_s, &serve_records);
 	s->out = out_new(s->opts.out, s->opts.json);
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
 	s->engine = engine_new(&ops);

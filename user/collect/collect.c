@@ -54,11 +54,13 @@ static long read_mem_total_kb(void)
 	return kb;
 }
 
-void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s)
+void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s,
+		  const struct netns_pause *pause)
 {
 	memset(c, 0, sizeof(*c));
 	c->skel = skel;
 	c->window_s = window_s;
+	c->pause = *pause;
 	c->mem_total_kb = read_mem_total_kb();
 	c->counts.slot_fd = bpf_map__fd(skel->maps.counts);
 	c->counts.fds[0] = bpf_map__fd(skel->maps.counts_a);
@@ -305,7 +307,7 @@ static int read_aged(struct collector *c, struct owners_walk *w)
 		if (!c->sweep)
 			return -errno;
 	}
-	err = iter_read_every_netns(c->sweep, &data, &len);
+	err = iter_read_every_netns(c->sweep, &c->pause, &data, &len);
 	if (err)
 		return err;
 	if (len % sizeof(*rec)) {
@@ -477,7 +479,7 @@ int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, 
  */
 bool collect_holders(struct collector *c, struct finding *held)
 {
-	struct snapshot_opts all = { 0 };
+	struct snapshot_opts all = { .pause = c->pause };
 	struct snapshot *snap;
 
 	if (snapshot_take(c->skel, &all, &snap))

@@ -14,6 +14,7 @@
 #include "nsstate.h"
 #include "output.h"
 #include "rules.h"
+#include "snapshot.h"
 
 #define COLLECT_MAX_SEEN 64 /* owners or destinations handed to the rules per kind */
 
@@ -30,6 +31,7 @@ struct collector {
 	struct bpf_link *sweep;       /* iter/tcp sweep_aged, attached at the first sweep */
 	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2 at the last sweep */
 	size_t n_aged;
+	struct netns_pause pause;     /* served between namespaces of a sweep or snapshot */
 };
 
 /* Evidence read this tick, pointed at by a diag_input. */
@@ -40,7 +42,9 @@ struct tick_evidence {
 	struct listener_seen listeners[COLLECT_MAX_SEEN];
 };
 
-void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s);
+/* pause: what a walk over every namespace serves between two (the ring buffer). */
+void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s,
+		  const struct netns_pause *pause);
 void collect_free(struct collector *c);
 
 /*

@@ -35,8 +35,19 @@ struct tcptriage_bpf;
 /* fd of a files entry that is an owner remembered by the agent, not an open file */
 #define SNAP_FD_CLOSED UINT32_MAX
 
+/*
+ * Called between two namespaces of a walk, so that a long walk (one setns()
+ * and iterator per namespace) keeps serving what must not wait: the agent's
+ * ring buffer.  fn NULL: nothing to serve.
+ */
+struct netns_pause {
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
 struct snapshot_opts {
 	__u32 netns; /* only this network namespace (inode); 0: every namespace */
+	struct netns_pause pause;
 };
 
 /* Why a holder holds its memory, by the class of sockets holding most of its bytes. */
@@ -118,7 +129,8 @@ struct bpf_link;
  * reads them), one after the other into *data (malloc'd, the caller's), *len
  * bytes.  0 or -errno.
  */
-int iter_read_every_netns(struct bpf_link *link, void **data, size_t *len);
+int iter_read_every_netns(struct bpf_link *link, const struct netns_pause *pause, void **data,
+			  size_t *len);
 
 /* 0 if data holds whole records all of this type and size, else -EPROTO. */
 int snapshot_check_records(const void *data, size_t len, __u32 type, size_t size);

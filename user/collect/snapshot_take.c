@@ -114,8 +114,8 @@ struct netns_counts {
 	size_t read, vanished;
 };
 
-static int read_all_socks(struct bpf_link *link, __u32 only, struct recbuf *b,
-			  struct netns_counts *c)
+static int read_all_socks(struct bpf_link *link, __u32 only, const struct netns_pause *pause,
+			  struct recbuf *b, struct netns_counts *c)
 {
 	const struct netns_entry *one = NULL;
 	struct netns_list l;
@@ -128,6 +128,8 @@ static int read_all_socks(struct bpf_link *link, __u32 only, struct recbuf *b,
 	for (size_t i = 0; !ret && i < l.count; i++) {
 		if (one && &l.items[i] != one)
 			continue;
+		if (pause && pause->fn && i)
+			pause->fn(pause->ctx);
 		ret = read_socks_in(link, &l.items[i], b);
 		if (ret == -ENOENT) {
 			c->vanished++;
@@ -140,11 +142,12 @@ static int read_all_socks(struct bpf_link *link, __u32 only, struct recbuf *b,
 	return ret;
 }
 
-int iter_read_every_netns(struct bpf_link *link, void **data, size_t *len)
+int iter_read_every_netns(struct bpf_link *link, const struct netns_pause *pause, void **data,
+			  size_t *len)
 {
 	struct netns_counts c = { 0 };
 	struct recbuf b = { 0 };
-	int ret = read_all_socks(link, 0, &b, &c);
+	int ret = read_all_socks(link, 0, pause, &b, &c);
 
 	if (ret) {
 		free(b.data);
@@ -219,7 +222,8 @@ static void read_tcp_memory(struct reading *r)
 }
 
 /* Socket records of every namespace (or one), TCP memory, then every socket file. */
-static int read_records(struct tcptriage_bpf *skel, __u32 only, struct reading *r)
+static int read_records(struct tcptriage_bpf *skel, const struct snapshot_opts *opts,
+			struct reading *r)
 {
 	struct bpf_link *tcp, *task;
 	int ret;
@@ -232,7 +236,7 @@ static int read_records(struct tcptriage_bpf *skel, __u32 only, struct reading *
 		ret = -errno;
 		goto cleanup;
 	}
-	ret = read_all_socks(tcp, only, &r->socks, &r->netns);
+	ret = read_all_socks(tcp, opts->netns, &opts->pause, &r->socks, &r->netns);
 	read_tcp_memory(r);
 	if (!ret)
 		ret = read_iter(task, &r->files);
@@ -255,7 +259,7 @@ int snapshot_take(struct tcptriage_bpf *skel, const struct snapshot_opts *opts,
 	struct snapshot *s = NULL;
 	int ret;
 
-	ret = read_records(skel, opts->netns, &r);
+	ret = read_records(skel, opts, &r);
 	if (!ret) { /* the records as read: no copy */
 		ret = snapshot_adopt((void *)r.socks.data, r.socks.len / sizeof(struct tt_snap_sock),
 				     (void *)r.files.data, r.files.len / sizeof(struct tt_snap_file),
