@@ -137,6 +137,8 @@ extern const size_t rule_count;
 #define RESET_STORM_RATIO 0.1     /* resets sent / connections opened and accepted */
 #define LISTEN_MIN_OVERFLOWS 5    /* accept queue overflows (SYNs a client resends) in the window */
 #define LISTEN_OVERFLOW_RATIO 0.01 /* ... per connection attempt reaching a listener */
+#define PORTS_MIN_FAILURES 5       /* connect() EADDRNOTAVAIL in the window */
+#define PORTS_FAIL_RATIO 0.001     /* ... of the connects tried: 2 in 100k at 10k/s was healthy */
 #define LEAK_MIN_SOCKETS 10       /* CLOSE_WAIT / FIN_WAIT2 sockets of one process */
 #define LEAK_MIN_AGE_S 10.0       /* ... the oldest this old: a server busy with 10k conn/s lagged 3 s */
 #define CONNTRACK_NEAR_FULL 0.95  /* nf_conntrack_count / nf_conntrack_max */
