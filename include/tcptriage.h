@@ -184,7 +184,6 @@ enum tt_health {
 	TT_H_PROCS_FULL,
 	TT_H_READ_FAILED, /* a record dropped because kernel memory could not be read */
 	TT_H_EVENTS, /* every program invocation that did work */
-	TT_H_PENDING_FULL,    /* a connect() not followed: its failure goes uncounted */
 	TT_H_CONNFAILS_FULL,  /* a failed connect's destination not remembered */
 	TT_H_NO_SOCKET,       /* an event counted without its socket (a classic tracepoint
 			       * record that has none): owner and namespace unknown */

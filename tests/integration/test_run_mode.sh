@@ -207,8 +207,8 @@ for s in tcptriage_tcp_memory_pages tcptriage_agent_ringbuf_full_total tcptriage
 	tcptriage_agent_events_total; do
 	tt_assert_true "has_sample '$TT_TMP/m.jsonl' $s" "$s is exported"
 done
-tt_assert_eq "$(jq -s '[.[] | select(.name == "tcptriage_agent_map_full_total")] | length' "$TT_TMP/m.jsonl")" 6 \
-	"tcptriage_agent_map_full_total for each of the 6 maps"
+tt_assert_eq "$(jq -s '[.[] | select(.name == "tcptriage_agent_map_full_total")] | length' "$TT_TMP/m.jsonl")" 5 \
+	"tcptriage_agent_map_full_total for each of the 5 maps (counts, owners, flows, procs, connfails)"
 
 tt_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")" 404 "GET / is 404"
 tt_assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metricsx")" 404 "GET /metricsx is 404"

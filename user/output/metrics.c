@@ -25,7 +25,6 @@ static const char *const full_maps[TT_H_MAX] = {
 	[TT_H_OWNERS_FULL] = "owners",
 	[TT_H_FLOWS_FULL] = "flows",
 	[TT_H_PROCS_FULL] = "procs",
-	[TT_H_PENDING_FULL] = "pending_connects",
 	[TT_H_CONNFAILS_FULL] = "connfails",
 };
 

@@ -22,7 +22,6 @@ static const char *const health_names[TT_H_MAX] = {
 	[TT_H_PROCS_FULL] = "procs_map_full",
 	[TT_H_READ_FAILED] = "kernel_read_failed",
 	[TT_H_EVENTS] = "events",
-	[TT_H_PENDING_FULL] = "pending_connects_map_full",
 	[TT_H_CONNFAILS_FULL] = "connfails_map_full",
 	[TT_H_NO_SOCKET] = "events_without_socket",
 };
