@@ -12,7 +12,8 @@
 #      missed of both signals together <= loss, the end line's
 #      agent.counts_map_full (events of the rest of the host may add to it),
 #      which is > 0 (the map was full, and said so).
-#  (b) the map as built: agent == kernel, no loss.
+#  (b) the map as built: agent == kernel, no loss (but for program runs the kernel
+#      skipped, reported as agent.runs_skipped).
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -62,8 +63,9 @@ phase() {
 	CONN=$(ta_ns_counter "$AG" "$ino" connects)
 	RECV=$(ta_ns_counter "$AG" "$ino" resets_received)
 	LOSS=$(ta_end "$AG" | jq -r '.agent.counts_map_full // "missing"')
+	SKIPPED=$(ta_end "$AG" | jq -r '.agent.runs_skipped // "missing"')
 	tt_diag "($tag) clients: $failed refused connects; kernel ActiveOpens=$OPENS AttemptFails=$FAILS;" \
-		"agent connects=$CONN resets_received=$RECV counts_map_full=$LOSS" \
+		"agent connects=$CONN resets_received=$RECV counts_map_full=$LOSS runs_skipped=$SKIPPED" \
 		"(stats lines: $(ta_stats_lines "$AG"), sum of their counts_map_full:" \
 		"$(jq -s '[.[] | select(.type == "stats") | .agent.counts_map_full] | add' "$AG"))"
 	tt_assert_eq "$failed" $((PROCS * CONNS)) "($tag) $PROCS processes made $((PROCS * CONNS)) refused connects"
@@ -81,8 +83,13 @@ tt_assert_eq "$(jq -s '[.[] | select(.type == "stats") | .agent.counts_map_full]
 
 # ------------------------------------------------------- (b) the map as built
 phase b
-tt_assert_eq "$CONN" "$OPENS" "(b) agent connects == Tcp.ActiveOpens"
-tt_assert_eq "$RECV" "$FAILS" "(b) agent resets_received == Tcp.AttemptFails"
-tt_assert_eq "$LOSS" 0 "(b) no loss (counts_map_full 0)"
+# exact, unless the kernel skipped a program run (one nested in itself on a CPU: seen on
+# 7.3 under emulation), which the agent reports as runs_skipped
+missed=$((OPENS - CONN + FAILS - RECV))
+tt_assert_le "$CONN" "$OPENS" "(b) agent connects <= Tcp.ActiveOpens (no double counts)"
+tt_assert_le "$RECV" "$FAILS" "(b) agent resets_received <= Tcp.AttemptFails (no double counts)"
+tt_assert_le "$missed" "${SKIPPED//missing/0}" \
+	"(b) agent connects and resets received == the kernel's, but for runs the kernel skipped ($missed missed, runs_skipped $SKIPPED)"
+tt_assert_eq "$LOSS" 0 "(b) the map as built does not overflow (counts_map_full 0)"
 
 tt_finish

@@ -71,6 +71,7 @@ static int render(struct rendered *out, const struct metrics_finding *findings, 
 	h.kernel[TT_H_OWNERS_FULL] = 4;
 	h.kernel[TT_H_CONNFAILS_FULL] = 5;
 	h.kernel[TT_H_NO_SOCKET] = 7;
+	h.runs_skipped = 8;
 	h.kernel[TT_H_EVENTS] = 1000;
 	fake_names(&kn);
 	err = metrics_render(f, &in, fmt);
@@ -207,6 +208,7 @@ TEST(metrics_gauges_findings_memory_and_agent_health)
 	ASSERT_TRUE(!strstr(r.text, "pending_connects")); /* no map, no series */
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_events_total 1000"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_events_without_socket_total 7"));
+	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_runs_skipped_total 8"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_records_malformed_total 2"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_cpu_seconds_total 1.250000"));
 out:

@@ -82,6 +82,27 @@ int collect_counts(struct collector *c, struct count_table *delta)
 
 /* ---------------------------------------------------------------- health */
 
+/*
+ * Runs the kernel skipped because the program was already running on that
+ * CPU (a softirq event over the same program in process context): events
+ * lost before any map sees them (bpf_prog_info.recursion_misses, 5.12+).
+ */
+static uint64_t runs_skipped(const struct collector *c)
+{
+	struct bpf_program *prog;
+	uint64_t skipped = 0;
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			skipped += info.recursion_misses;
+	}
+	return skipped;
+}
+
 void collect_health(const struct collector *c, uint64_t malformed, struct agent_health *h)
 {
 	int ncpus = libbpf_num_possible_cpus();
@@ -97,6 +118,7 @@ void collect_health(const struct collector *c, uint64_t malformed, struct agent_
 			h->kernel[i] += vals[cpu];
 	}
 	h->records_malformed = malformed;
+	h->runs_skipped = runs_skipped(c);
 	getrusage(RUSAGE_SELF, &ru);
 	h->cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 		   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
@@ -108,6 +130,7 @@ void health_since(struct agent_health *d, const struct agent_health *a,
 	for (int i = 0; i < TT_H_MAX; i++)
 		d->kernel[i] = a->kernel[i] - b->kernel[i];
 	d->records_malformed = a->records_malformed - b->records_malformed;
+	d->runs_skipped = a->runs_skipped - b->runs_skipped;
 	d->cpu_s = a->cpu_s - b->cpu_s;
 }
 

@@ -229,6 +229,10 @@ static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_
 		      h->kernel[TT_H_READ_FAILED]);
 	agent_counter(f, fmt, "tcptriage_agent_records_malformed",
 		      "Ring buffer records dropped as malformed", h->records_malformed);
+	agent_counter(f, fmt, "tcptriage_agent_runs_skipped",
+		      "Program runs the kernel skipped because the same program was already "
+		      "running on that CPU (recursion_misses): their events are not counted",
+		      h->runs_skipped);
 	family(f, fmt, "tcptriage_agent_cpu_seconds", "counter",
 	       "CPU time the agent process used (user + system)");
 	sample_begin(f, "tcptriage_agent_cpu_seconds", "_total", NULL, 0);

@@ -342,6 +342,7 @@ static void health_json(struct out *o, const struct agent_health *h)
 	for (int i = 0; i < TT_H_MAX; i++)
 		jw_kv_u64(o->jw, health_names[i], h->kernel[i]);
 	jw_kv_u64(o->jw, "records_malformed", h->records_malformed);
+	jw_kv_u64(o->jw, "runs_skipped", h->runs_skipped);
 	jw_kv_double(o->jw, "cpu_s", h->cpu_s);
 	jw_obj_end(o->jw);
 }
@@ -355,7 +356,7 @@ static void totals_json(struct out *o, const struct count_table *t, const struct
 
 static uint64_t health_lost(const struct agent_health *h)
 {
-	uint64_t lost = h->records_malformed;
+	uint64_t lost = h->records_malformed + h->runs_skipped;
 
 	/* an event without its socket is counted, only its owner is unknown */
 	for (int i = 0; i < TT_H_MAX; i++)
@@ -374,8 +375,11 @@ static void losses_text(struct out *o, const struct agent_health *h)
 			fprintf(o->f, "%s%s %llu", n++ ? ", " : ": ", health_names[i],
 				(unsigned long long)h->kernel[i]);
 	if (h->records_malformed)
-		fprintf(o->f, "%srecords_malformed %llu", n ? ", " : ": ",
+		fprintf(o->f, "%srecords_malformed %llu", n++ ? ", " : ": ",
 			(unsigned long long)h->records_malformed);
+	if (h->runs_skipped)
+		fprintf(o->f, "%sruns_skipped %llu", n ? ", " : ": ",
+			(unsigned long long)h->runs_skipped);
 }
 
 static void counters_text(struct out *o, const struct count_table *t)

@@ -40,6 +40,7 @@ struct start_info {
 struct agent_health {
 	uint64_t kernel[TT_H_MAX];
 	uint64_t records_malformed;
+	uint64_t runs_skipped; /* program runs the kernel skipped: one nested in itself on a CPU */
 	double cpu_s;
 };
 
