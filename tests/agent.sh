@@ -183,3 +183,19 @@ ta_orphan_workload() {
 	tt_assert_eq "$(sed -n 's/^connected=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")" "$conns" \
 		"client connected $conns times"
 }
+
+# ta_listen_workload NS PORT CONNS SECONDS WAIT: a server that calls listen(fd, 1)
+# and never accepts (pid in $srv), then a client (pid in $cli) opening CONNS
+# connections to it at once, held SECONDS at most; waits up to WAIT s for it.
+ta_listen_workload() {
+	local ns=$1 port=$2 conns=$3 seconds=$4 wait=$5
+	tt_bg -o "$TT_TMP/srv.out" ip netns exec "$ns" "$TT_TTLOAD" tcp-server \
+		--bind 127.0.0.1 --port "$port" --backlog 1 --no-accept --seconds 40 >/dev/null
+	srv=$TT_BG_PID
+	tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+	tt_bg -o "$TT_TMP/cli.out" ip netns exec "$ns" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+		--port "$port" --conns "$conns" --parallel --hold 1 --seconds "$seconds" >/dev/null
+	cli=$TT_BG_PID
+	tt_wait_for_line "$TT_TMP/cli.out" '^connected=' "$wait" || tt_diag "client did not finish"
+}
+

@@ -21,14 +21,7 @@ PORT=5614
 AG=$TT_TMP/agent.json
 ta_start "$AG" || tt_bail "agent start"
 r0=$(tt_nstat "$NS" TcpExt.TCPSynRetrans)
-tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
-	--bind 127.0.0.1 --port $PORT --backlog 1 --no-accept --seconds 40 >/dev/null
-srv=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
-tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
-	--port $PORT --conns 300 --parallel --hold 1 --seconds 12 >/dev/null
-cli=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 20 || tt_diag "client did not finish"
+ta_listen_workload "$NS" $PORT 300 12 20
 ta_wait_ticks "$AG" 2 || tt_diag "agent did not tick"
 r1=$(tt_nstat "$NS" TcpExt.TCPSynRetrans)
 ta_stop || tt_bail "agent end line"

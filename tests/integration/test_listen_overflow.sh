@@ -28,14 +28,7 @@ ta_start "$AG" || tt_bail "agent start"
 o0=$(tt_nstat "$NS" TcpExt.ListenOverflows)
 d0=$(tt_nstat "$NS" TcpExt.ListenDrops)
 
-tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
-	--bind 127.0.0.1 --port $PORT --backlog 1 --no-accept --seconds 40 >/dev/null
-srv=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
-tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
-	--port $PORT --conns 20 --parallel --hold 1 --seconds 10 >/dev/null
-cli=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/cli.out" '^connected=' 14 || tt_diag "client did not finish"
+ta_listen_workload "$NS" $PORT 20 10 14
 tt_diag "client (pid $cli): $(tail -n 1 "$TT_TMP/cli.out"); server pid $srv"
 # Settle: the client is gone; wait until the counter holds still for 1 s.
 o1=$(tt_nstat "$NS" TcpExt.ListenOverflows)
