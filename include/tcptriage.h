@@ -119,12 +119,9 @@ struct tt_owner {
 	__u32 netns;
 	__u64 cgroup;
 	char comm[TT_COMM_LEN];
-	__u64 aged_since_ns; /* unused: ages come from the sweep (struct tt_aged_sock) */
-	__u32 aged_state;    /* unused, as aged_since_ns */
 	__u32 listen_backlog; /* what listen() asked for (when listening) */
 	__u16 listen_port;
 	__u16 listening;      /* 1 once listen() was called on it */
-	__u32 pad;
 };
 
 /*
