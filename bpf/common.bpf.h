@@ -13,6 +13,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define EEXIST 17
 
 /*
  * Maps are declared __weak in this header so that every object that
@@ -235,12 +236,21 @@ static __always_inline bool proc_is(const struct tt_proc *p, const struct tt_own
 static __always_inline void proc_note(const struct tt_owner *owner)
 {
 	struct tt_proc proc = {}, *known = bpf_map_lookup_elem(&procs, &owner->tgid);
+	long ret;
 
 	if (known && proc_is(known, owner))
 		return;
 	proc.cgroup = owner->cgroup;
 	__builtin_memcpy(proc.comm, owner->comm, sizeof(proc.comm));
-	if (bpf_map_update_elem(&procs, &owner->tgid, &proc, BPF_ANY))
+	if (known) { /* the same tgid under a new name (exec) */
+		bpf_map_update_elem(&procs, &owner->tgid, &proc, BPF_ANY);
+		return;
+	}
+	/* counted added only when this update made it, not another CPU's */
+	ret = bpf_map_update_elem(&procs, &owner->tgid, &proc, BPF_NOEXIST);
+	if (!ret)
+		health_inc(TT_H_PROCS_ADDED);
+	else if (ret != -EEXIST)
 		health_inc(TT_H_PROCS_FULL);
 }
 
@@ -256,7 +266,8 @@ static __always_inline struct tt_owner *owner_entry(const struct sock *sk)
 	if (owner)
 		return owner;
 	fresh.netns = netns_of(sk);
-	bpf_map_update_elem(&owners, &skaddr, &fresh, BPF_NOEXIST);
+	if (!bpf_map_update_elem(&owners, &skaddr, &fresh, BPF_NOEXIST))
+		health_inc(TT_H_OWNERS_ADDED);
 	owner = bpf_map_lookup_elem(&owners, &skaddr);
 	if (!owner)
 		health_inc(TT_H_OWNERS_FULL);
@@ -268,8 +279,10 @@ static __always_inline void owner_seed(const struct sock *sk, const struct tt_ow
 {
 	__u64 skaddr = (__u64)sk;
 
-	if (!bpf_map_update_elem(&owners, &skaddr, owner, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&owners, &skaddr, owner, BPF_NOEXIST)) {
+		health_inc(TT_H_OWNERS_ADDED);
 		proc_note(owner);
+	}
 }
 
 /* Record the current task as the owner of sk (process context only); keeps its state. */
@@ -324,7 +337,8 @@ static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk)
 	owner = bpf_map_lookup_elem(&owners, &skaddr);
 	init.tgid = owner ? owner->tgid : 0;
 	/* refused because another CPU just made it is not full */
-	bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
+	if (!bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))
+		health_inc(TT_H_FLOWS_ADDED);
 	val = bpf_map_lookup_elem(&flows, &key);
 	if (!val)
 		health_inc(TT_H_FLOWS_FULL);

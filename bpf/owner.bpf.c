@@ -15,7 +15,8 @@ static __always_inline void on_destroy(const struct sock *sk)
 {
 	__u64 skaddr = (__u64)sk;
 
-	bpf_map_delete_elem(&owners, &skaddr); /* and the socket's state with it */
+	if (!bpf_map_delete_elem(&owners, &skaddr))
+		health_inc(TT_H_OWNERS_REMOVED);
 }
 
 TT_HOOK_BTF_RAW(destroy_sock, "tcp_destroy_sock", on_destroy(sk), struct sock *sk)

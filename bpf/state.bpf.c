@@ -50,7 +50,8 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 		init.tgid = tgid;
 		init.err = EADDRNOTAVAIL;
 		/* refused because another CPU just made it is not full */
-		bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST);
+		if (!bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST))
+			health_inc(TT_H_CONNFAILS_ADDED);
 		val = bpf_map_lookup_elem(&connfails, &key);
 		if (!val) {
 			health_inc(TT_H_CONNFAILS_FULL);

@@ -187,8 +187,21 @@ enum tt_health {
 	TT_H_CONNFAILS_FULL,  /* a failed connect's destination not remembered */
 	TT_H_NO_SOCKET,       /* an event counted without its socket (a classic tracepoint
 			       * record that has none): owner and namespace unknown */
+	/*
+	 * Bookkeeping, not losses: entries the programs added to (and removed
+	 * from) the LRU maps.  Added - removed - present is what the kernel
+	 * evicted (user/collect/evict.c).
+	 */
+	TT_H_OWNERS_ADDED,
+	TT_H_OWNERS_REMOVED,
+	TT_H_PROCS_ADDED,
+	TT_H_FLOWS_ADDED,
+	TT_H_CONNFAILS_ADDED,
 	TT_H_MAX,
 };
+
+/* The indexes below this one are reported as they are; the rest are bookkeeping. */
+#define TT_H_REPORTED TT_H_OWNERS_ADDED
 
 enum tt_rec_type {
 	TT_REC_CONSOLE = 1,

@@ -14,6 +14,11 @@
 #      which is > 0 (the map was full, and said so).
 #  (b) the map as built: agent == kernel, no loss (but for program runs the kernel
 #      skipped, reported as agent.runs_skipped).
+#  (c) tiny LRU maps (procs:16, owners:8): the kernel evicts from them without
+#      a word; the agent counts it.  Each of the PROCS processes adds its own
+#      procs entry, so at least PROCS - 16 were evicted: agent.procs_evicted
+#      says at least that many.  The counts stay exact (an evicted owner only
+#      makes a count's owner unknown).
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -64,8 +69,11 @@ phase() {
 	RECV=$(ta_ns_counter "$AG" "$ino" resets_received)
 	LOSS=$(ta_end "$AG" | jq -r '.agent.counts_map_full // "missing"')
 	SKIPPED=$(ta_end "$AG" | jq -r '.agent.runs_skipped // "missing"')
+	EVICTED_PROCS=$(ta_end "$AG" | jq -r '.agent.procs_evicted // "missing"')
+	EVICTED_OWNERS=$(ta_end "$AG" | jq -r '.agent.owners_evicted // "missing"')
 	tt_diag "($tag) clients: $failed refused connects; kernel ActiveOpens=$OPENS AttemptFails=$FAILS;" \
 		"agent connects=$CONN resets_received=$RECV counts_map_full=$LOSS runs_skipped=$SKIPPED" \
+		"procs_evicted=$EVICTED_PROCS owners_evicted=$EVICTED_OWNERS" \
 		"(stats lines: $(ta_stats_lines "$AG"), sum of their counts_map_full:" \
 		"$(jq -s '[.[] | select(.type == "stats") | .agent.counts_map_full] | add' "$AG"))"
 	tt_assert_eq "$failed" $((PROCS * CONNS)) "($tag) $PROCS processes made $((PROCS * CONNS)) refused connects"
@@ -91,5 +99,17 @@ tt_assert_le "$RECV" "$FAILS" "(b) agent resets_received <= Tcp.AttemptFails (no
 tt_assert_le "$missed" "${SKIPPED//missing/0}" \
 	"(b) agent connects and resets received == the kernel's, but for runs the kernel skipped ($missed missed, runs_skipped $SKIPPED)"
 tt_assert_eq "$LOSS" 0 "(b) the map as built does not overflow (counts_map_full 0)"
+tt_assert_eq "$EVICTED_PROCS" 0 "(b) the procs map as built evicts nothing (procs_evicted 0)"
+
+# ------------------------------------------------------- (c) tiny LRU maps
+phase c procs:16,owners:8
+missed=$((OPENS - CONN + FAILS - RECV))
+tt_assert_le "$missed" "${SKIPPED//missing/0}" \
+	"(c) counts stay exact with owners and procs evicted ($missed missed, runs_skipped $SKIPPED)"
+tt_assert_ge "$EVICTED_PROCS" $((PROCS - 16)) \
+	"(c) $PROCS processes through a 16-entry procs map: at least $((PROCS - 16)) evictions reported (procs_evicted)"
+tt_assert_eq "$(jq -s '[.[] | select(.type == "stats") | .agent.procs_evicted] | add' "$AG")" "$EVICTED_PROCS" \
+	"(c) the stats lines' procs_evicted add up to the end line's"
+tt_assert_ge "$EVICTED_OWNERS" 0 "(c) owners_evicted is reported (a number)"
 
 tt_finish

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "collect.h"
 #include "enrich.h"
+#include "evict.h"
 #include "mapwalk.h"
 #include "procfs.h"
 #include "snapshot.h"
@@ -103,20 +104,29 @@ static uint64_t runs_skipped(const struct collector *c)
 	return skipped;
 }
 
-void collect_health(const struct collector *c, uint64_t malformed, struct agent_health *h)
+/* The programs' health counters, summed over CPUs. */
+static void health_kernel(const struct collector *c, uint64_t out[TT_H_MAX])
 {
 	int ncpus = libbpf_num_possible_cpus();
 	__u64 vals[ncpus > 0 ? ncpus : 1];
-	struct rusage ru;
 
-	memset(h, 0, sizeof(*h));
+	memset(out, 0, sizeof(uint64_t) * TT_H_MAX);
 	for (__u32 i = 0; i < TT_H_MAX && ncpus > 0; i++) {
 		if (bpf_map__lookup_elem(c->skel->maps.health, &i, sizeof(i), vals,
 					 sizeof(__u64) * ncpus, 0))
 			continue;
 		for (int cpu = 0; cpu < ncpus; cpu++)
-			h->kernel[i] += vals[cpu];
+			out[i] += vals[cpu];
 	}
+}
+
+void collect_health(const struct collector *c, uint64_t malformed, struct agent_health *h)
+{
+	struct rusage ru;
+
+	memset(h, 0, sizeof(*h));
+	health_kernel(c, h->kernel);
+	memcpy(h->evicted, c->evict.evicted, sizeof(h->evicted));
 	h->records_malformed = malformed;
 	h->runs_skipped = runs_skipped(c);
 	getrusage(RUSAGE_SELF, &ru);
@@ -129,6 +139,8 @@ void health_since(struct agent_health *d, const struct agent_health *a,
 {
 	for (int i = 0; i < TT_H_MAX; i++)
 		d->kernel[i] = a->kernel[i] - b->kernel[i];
+	for (int m = 0; m < LRU_MAPS; m++)
+		d->evicted[m] = a->evicted[m] - b->evicted[m];
 	d->records_malformed = a->records_malformed - b->records_malformed;
 	d->runs_skipped = a->runs_skipped - b->runs_skipped;
 	d->cpu_s = a->cpu_s - b->cpu_s;
@@ -153,6 +165,7 @@ struct flows_walk {
 	__u64 stale_before_ns; /* 0: keep every flow */
 	struct tt_flow_key *stale;
 	size_t n_stale;
+	uint64_t present; /* every entry walked, kept or not */
 };
 
 static int flow_visit(void *ctx, const void *k, const void *v)
@@ -162,11 +175,14 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	struct flows_walk *w = ctx;
 	struct flow_seen *f;
 
+	w->present++;
 	if (val->last_ns < w->stale_before_ns) {
 		if (w->n_stale < MAX_STALE_FLOWS)
 			w->stale[w->n_stale++] = *key;
 		return 0;
 	}
+	if (w->n == w->max)
+		return 0; /* walk on: the count of entries must be whole */
 	f = &w->out[w->n++];
 	format_endpoint(f->laddr, sizeof(f->laddr), key->saddr, key->sport);
 	format_endpoint(f->raddr, sizeof(f->raddr), key->daddr, key->dport);
@@ -176,7 +192,7 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	f->resets = val->resets_sent + val->resets_received;
 	f->sent = val->segs_out;
 	f->sent_retrans = val->total_retrans;
-	return w->n == w->max;
+	return 0;
 }
 
 /*
@@ -194,10 +210,11 @@ static __u64 flows_stale_before(const struct collector *c)
 	return now > keep_s * 1e9 ? now - (__u64)(keep_s * 1e9) : 0;
 }
 
-/* The troubled flows (retransmits, resets), most retransmitted segments first. */
-static int read_flows(struct collector *c, struct flow_seen *out, size_t max, size_t *n)
+/* The troubled flows (retransmits, resets), most retransmitted segments first; entries in present. */
+static int read_flows(struct collector *c, struct flow_seen *out, size_t max, size_t *n,
+		      uint64_t *present)
 {
-	struct flows_walk w = { out, 0, max, flows_stale_before(c), NULL, 0 };
+	struct flows_walk w = { out, 0, max, flows_stale_before(c), NULL, 0, 0 };
 	int fd = bpf_map__fd(c->skel->maps.flows);
 	int err;
 
@@ -206,11 +223,16 @@ static int read_flows(struct collector *c, struct flow_seen *out, size_t max, si
 	if (!w.stale)
 		w.stale_before_ns = 0;
 	err = map_walk(fd, sizeof(struct tt_flow_key), sizeof(struct tt_flow_val), flow_visit, &w);
-	for (size_t i = 0; i < w.n_stale; i++)
-		bpf_map_delete_elem(fd, &w.stale[i]);
+	for (size_t i = 0; i < w.n_stale; i++) {
+		if (bpf_map_delete_elem(fd, &w.stale[i]))
+			continue; /* evicted meanwhile: not ours to count */
+		c->evict.removed_by_us[LRU_FLOWS]++;
+		w.present--;
+	}
 	free(w.stale);
 	qsort(out, w.n, sizeof(*out), flow_cmp_desc);
 	*n = w.n;
+	*present = w.present;
 	return err;
 }
 
@@ -231,6 +253,7 @@ struct owners_walk {
 	struct listener_seen *listeners;
 	size_t n_listeners, max_listeners;
 	uint64_t known; /* entries with a known owner */
+	uint64_t present; /* every entry */
 };
 
 /* Sockets sitting in CLOSE_WAIT / FIN_WAIT2, grouped by owner and state. */
@@ -258,6 +281,7 @@ static int owner_visit(void *ctx, const void *key, const void *value)
 	struct owners_walk *w = ctx;
 
 	(void)key;
+	w->present++;
 	w->known += o->tgid != 0;
 	if (o->listening && w->n_listeners < w->max_listeners)
 		w->listeners[w->n_listeners++] =
@@ -411,6 +435,7 @@ static int connfail_cmp_desc(const void *a, const void *b)
 struct connfails_walk {
 	struct connfail_seen *out;
 	size_t n, max;
+	uint64_t present;
 };
 
 static int connfail_visit(void *ctx, const void *k, const void *v)
@@ -418,24 +443,45 @@ static int connfail_visit(void *ctx, const void *k, const void *v)
 	const struct tt_flow_key *key = k;
 	const struct tt_connfail_val *val = v;
 	struct connfails_walk *w = ctx;
-	struct connfail_seen *cf = &w->out[w->n++];
+	struct connfail_seen *cf;
 
+	if (w->present++ >= w->max)
+		return 0; /* walk on: the count of entries must be whole */
+	cf = &w->out[w->n++];
 	*cf = (struct connfail_seen){ .tgid = val->tgid, .netns = key->netns, .failures = val->failures };
 	format_endpoint(cf->raddr, sizeof(cf->raddr), key->daddr, key->dport);
-	return w->n == w->max;
+	return 0;
 }
 
 /* Destinations connect() failed to reach for lack of ports, most failures first. */
-static int read_connfails(struct collector *c, struct connfail_seen *out, size_t max, size_t *n)
+static int read_connfails(struct collector *c, struct connfail_seen *out, size_t max, size_t *n,
+			  uint64_t *present)
 {
-	struct connfails_walk w = { out, 0, max };
+	struct connfails_walk w = { out, 0, max, 0 };
 	int err;
 
 	err = map_walk(bpf_map__fd(c->skel->maps.connfails), sizeof(struct tt_flow_key),
 		       sizeof(struct tt_connfail_val), connfail_visit, &w);
 	qsort(out, w.n, sizeof(*out), connfail_cmp_desc);
 	*n = w.n;
+	*present = w.present;
 	return err;
+}
+
+static int count_visit(void *ctx, const void *key, const void *value)
+{
+	(void)key;
+	(void)value;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+/* Entries in the procs map now. */
+static int count_procs(struct collector *c, uint64_t *present)
+{
+	*present = 0;
+	return map_walk(bpf_map__fd(c->skel->maps.procs), sizeof(__u32), sizeof(struct tt_proc),
+			count_visit, present);
 }
 
 /* ---------------------------------------------------------------- procfs */
@@ -496,6 +542,32 @@ static int first_error(int a, int b)
 	return a ? a : b;
 }
 
+/*
+ * Flows, owners (listeners), failed connects and procs: each walk counts
+ * its map's entries, so what the kernel evicted from them is counted too.
+ */
+static int read_lru_maps(struct collector *c, struct tick_evidence *ev, struct diag_input *in,
+			 struct owners_walk *ow)
+{
+	uint64_t before[TT_H_MAX], after[TT_H_MAX], present[LRU_MAPS] = { 0 };
+	int err = 0, walk_err[LRU_MAPS];
+
+	health_kernel(c, before);
+	walk_err[LRU_FLOWS] = read_flows(c, ev->flows, MAX_FLOWS, &in->n_flows, &present[LRU_FLOWS]);
+	walk_err[LRU_OWNERS] = read_owners(c, ow);
+	present[LRU_OWNERS] = ow->present;
+	walk_err[LRU_CONNFAILS] = read_connfails(c, ev->connfails, COLLECT_MAX_SEEN,
+						 &in->n_connfails, &present[LRU_CONNFAILS]);
+	walk_err[LRU_PROCS] = count_procs(c, &present[LRU_PROCS]);
+	health_kernel(c, after);
+	for (int m = 0; m < LRU_MAPS; m++) {
+		err = first_error(err, walk_err[m]);
+		if (!walk_err[m]) /* a walk cut short counts too few entries: no count from it */
+			evict_count(&c->evict, m, before, after, present[m]);
+	}
+	return err;
+}
+
 int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, struct diag_input *in)
 {
 	struct owners_walk ow = { .states = ev->states, .max_states = COLLECT_MAX_SEEN,
@@ -506,12 +578,10 @@ int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, 
 	in->states = ev->states;
 	in->connfails = ev->connfails;
 	in->listeners = ev->listeners;
-	err = read_flows(c, ev->flows, MAX_FLOWS, &in->n_flows);
-	err = first_error(err, read_owners(c, &ow));
+	err = read_lru_maps(c, ev, in, &ow);
 	err = first_error(err, read_aged(c, &ow));
 	in->n_states = ow.n_states;
 	in->n_listeners = ow.n_listeners;
-	err = first_error(err, read_connfails(c, ev->connfails, COLLECT_MAX_SEEN, &in->n_connfails));
 	err = first_error(err, ns_table_refresh(&c->ns, now, c->window_s, NS_READ_BUDGET_S));
 	warn_unreadable(&c->ns);
 	in->ns = &c->ns;

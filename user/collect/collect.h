@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "counts.h"
+#include "evict.h"
 #include "nsstate.h"
 #include "output.h"
 #include "rules.h"
@@ -38,6 +39,7 @@ struct collector {
 	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2 at the last sweep */
 	size_t n_aged;
 	struct netns_pause pause;     /* served between namespaces of a snapshot */
+	struct evict_track evict;     /* what the kernel evicted from the LRU maps */
 };
 
 /* Evidence read this tick, pointed at by a diag_input. */

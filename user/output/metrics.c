@@ -20,7 +20,7 @@ static const char *const sub_labels[] = {
 };
 
 /* Maps whose fullness the kernel side counts (enum tt_health). */
-static const char *const full_maps[TT_H_MAX] = {
+static const char *const full_maps[TT_H_REPORTED] = {
 	[TT_H_COUNTS_FULL] = "counts",
 	[TT_H_OWNERS_FULL] = "owners",
 	[TT_H_FLOWS_FULL] = "flows",
@@ -223,11 +223,18 @@ static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_
 		      "Notable events lost because the ring buffer was full", h->kernel[TT_H_RINGBUF_FULL]);
 	family(f, fmt, "tcptriage_agent_map_full", "counter",
 	       "Updates lost because a BPF map was full, by map");
-	for (int i = 0; i < TT_H_MAX; i++) {
+	for (int i = 0; i < TT_H_REPORTED; i++) {
 		struct label l = { "map", full_maps[i] };
 
 		if (full_maps[i])
 			sample_u64(f, "tcptriage_agent_map_full", "_total", &l, 1, h->kernel[i]);
+	}
+	family(f, fmt, "tcptriage_agent_map_evicted", "counter",
+	       "Entries the kernel evicted from a full LRU map (at least), by map");
+	for (int m = 0; m < LRU_MAPS; m++) {
+		struct label l = { "map", lru_map_names[m] };
+
+		sample_u64(f, "tcptriage_agent_map_evicted", "_total", &l, 1, h->evicted[m]);
 	}
 	agent_counter(f, fmt, "tcptriage_agent_events_without_socket",
 		      "Events counted without their socket (classic tracepoints of socket memory "

@@ -14,7 +14,14 @@
 #include "output_int.h"
 #include "tcptriage.h"
 
-static const char *const health_names[TT_H_MAX] = {
+const char *const lru_map_names[LRU_MAPS] = {
+	[LRU_OWNERS] = "owners",
+	[LRU_PROCS] = "procs",
+	[LRU_FLOWS] = "flows",
+	[LRU_CONNFAILS] = "connfails",
+};
+
+static const char *const health_names[TT_H_REPORTED] = {
 	[TT_H_RINGBUF_FULL] = "ringbuf_full",
 	[TT_H_COUNTS_FULL] = "counts_map_full",
 	[TT_H_OWNERS_FULL] = "owners_map_full",
@@ -338,9 +345,15 @@ static void netns_json(struct out *o, const struct count_table *t, const struct 
 
 static void health_json(struct out *o, const struct agent_health *h)
 {
+	char name[32];
+
 	jw_obj_begin(o->jw);
-	for (int i = 0; i < TT_H_MAX; i++)
+	for (int i = 0; i < TT_H_REPORTED; i++)
 		jw_kv_u64(o->jw, health_names[i], h->kernel[i]);
+	for (int m = 0; m < LRU_MAPS; m++) {
+		snprintf(name, sizeof(name), "%s_evicted", lru_map_names[m]);
+		jw_kv_u64(o->jw, name, h->evicted[m]);
+	}
 	jw_kv_u64(o->jw, "records_malformed", h->records_malformed);
 	jw_kv_u64(o->jw, "runs_skipped", h->runs_skipped);
 	jw_kv_double(o->jw, "cpu_s", h->cpu_s);
@@ -362,9 +375,11 @@ static uint64_t health_lost(const struct agent_health *h)
 	uint64_t lost = h->records_malformed + h->runs_skipped;
 
 	/* an event without its socket is counted, only its owner is unknown */
-	for (int i = 0; i < TT_H_MAX; i++)
+	for (int i = 0; i < TT_H_REPORTED; i++)
 		if (i != TT_H_EVENTS && i != TT_H_NO_SOCKET)
 			lost += h->kernel[i];
+	for (int m = 0; m < LRU_MAPS; m++)
+		lost += h->evicted[m];
 	return lost;
 }
 
@@ -373,10 +388,14 @@ static void losses_text(struct out *o, const struct agent_health *h)
 {
 	int n = 0;
 
-	for (int i = 0; i < TT_H_MAX; i++)
+	for (int i = 0; i < TT_H_REPORTED; i++)
 		if (i != TT_H_EVENTS && i != TT_H_NO_SOCKET && h->kernel[i])
 			fprintf(o->f, "%s%s %llu", n++ ? ", " : ": ", health_names[i],
 				(unsigned long long)h->kernel[i]);
+	for (int m = 0; m < LRU_MAPS; m++)
+		if (h->evicted[m])
+			fprintf(o->f, "%s%s_evicted %llu", n++ ? ", " : ": ", lru_map_names[m],
+				(unsigned long long)h->evicted[m]);
 	if (h->records_malformed)
 		fprintf(o->f, "%srecords_malformed %llu", n++ ? ", " : ": ",
 			(unsigned long long)h->records_malformed);

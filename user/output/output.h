@@ -42,6 +42,10 @@ struct tick_time {
 	double sum_ms, max_ms;
 };
 
+/* The LRU maps: the kernel evicts from them when full, without a word. */
+enum lru_map { LRU_OWNERS, LRU_PROCS, LRU_FLOWS, LRU_CONNFAILS, LRU_MAPS };
+extern const char *const lru_map_names[LRU_MAPS];
+
 /* The agent's own health over an interval or a run (indexes enum tt_health). */
 struct agent_health {
 	uint64_t kernel[TT_H_MAX];
@@ -50,6 +54,7 @@ struct agent_health {
 	double cpu_s;
 	struct tick_time ticks; /* the agent's own ticks over the same span */
 	double ns_age_s_max; /* oldest namespace counter reading at the last tick (0: none) */
+	uint64_t evicted[LRU_MAPS]; /* entries the kernel evicted, at least (user/collect/evict.c) */
 };
 
 void out_start(struct out *o, const struct start_info *si);
