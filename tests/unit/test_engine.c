@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
+#include "incident.h"
 #include "test.h"
 
 struct changes {
 	int fired, cleared, holders;
+	int pending; /* answer PENDING this many more times before READY */
+	int holder_pid_at_fire; /* the first culprit's pid in the firing line */
 	char last_id[FINDING_ID_LEN];
 };
 
@@ -15,23 +18,30 @@ static void on_change(void *ctx, const struct finding *f, bool firing)
 {
 	struct changes *c = ctx;
 
-	if (firing)
+	if (firing) {
 		c->fired++;
-	else
+		c->holder_pid_at_fire = f->n_culprits ? f->culprits[0].pid : 0;
+	} else {
 		c->cleared++;
+	}
 	snprintf(c->last_id, sizeof(c->last_id), "%s", f->id);
 }
 
 /* A snapshot that names one holder, pid 4242. */
-static bool fake_holders(void *ctx, struct finding *held)
+static enum holders_state fake_holders(void *ctx, struct finding *held)
 {
 	struct changes *c = ctx;
-	struct culprit *cu = finding_culprit(held);
+	struct culprit *cu;
 
 	c->holders++;
+	if (c->pending > 0) {
+		c->pending--;
+		return HOLDERS_PENDING;
+	}
+	cu = finding_culprit(held);
 	if (cu)
 		cu->pid = 4242;
-	return true;
+	return HOLDERS_READY;
 }
 
 struct scene {
@@ -114,6 +124,81 @@ TEST(engine_merges_the_snapshot_holders_into_the_finding)
 	engine_free(e);
 }
 
+TEST(engine_announces_a_finding_once_its_holders_are_in)
+{
+	struct changes c = { .pending = 2 };
+	struct engine_ops ops = { on_change, fake_holders, &c };
+	struct engine *e = engine_new(&ops);
+	struct scene s;
+
+	if (!ASSERT_TRUE(e))
+		return;
+	quiet(&s);
+	s.in.orphans = s.in.max_orphans = 4096;
+	engine_evaluate(e, &s.in);
+	s.in.now_s = 1;
+	engine_evaluate(e, &s.in);
+	ASSERT_EQ_INT(c.fired, 0); /* the snapshot is still being taken */
+	s.in.now_s = 2;
+	engine_evaluate(e, &s.in);
+	ASSERT_EQ_INT(c.fired, 1);
+	ASSERT_EQ_INT(c.holder_pid_at_fire, 4242); /* announced with its holders */
+	ASSERT_EQ_STR(c.last_id, "orphan_sockets-1");
+	ASSERT_EQ_INT(c.holders, 3);
+	engine_free(e);
+}
+
+TEST(engine_announces_without_holders_after_a_wait_and_merges_them_later)
+{
+	struct changes c = { .pending = 100 };
+	struct engine_ops ops = { on_change, fake_holders, &c };
+	struct engine *e = engine_new(&ops);
+	struct scene s;
+
+	if (!ASSERT_TRUE(e))
+		return;
+	quiet(&s);
+	s.in.orphans = s.in.max_orphans = 4096;
+	for (int t = 0; t < HOLDERS_WAIT_S; t++) {
+		s.in.now_s = t;
+		engine_evaluate(e, &s.in);
+	}
+	ASSERT_EQ_INT(c.fired, 0);
+	s.in.now_s = HOLDERS_WAIT_S;
+	engine_evaluate(e, &s.in);
+	ASSERT_EQ_INT(c.fired, 1); /* waited long enough: said without them */
+	ASSERT_TRUE(c.holder_pid_at_fire != 4242);
+	c.pending = 0;
+	s.in.now_s++;
+	engine_evaluate(e, &s.in);
+	s.in.orphans = 0;
+	engine_evaluate(e, &s.in);
+	ASSERT_EQ_INT(c.cleared, 1);
+	for (size_t i = 0; i < e->n_rules; i++)
+		if (e->rules[i].ever) /* the report has them */
+			ASSERT_EQ_INT(e->rules[i].finding.culprits[0].pid, 4242);
+	engine_free(e);
+}
+
+TEST(engine_says_a_finding_that_cleared_while_its_holders_were_taken)
+{
+	struct changes c = { .pending = 100 };
+	struct engine_ops ops = { on_change, fake_holders, &c };
+	struct engine *e = engine_new(&ops);
+	struct scene s;
+
+	if (!ASSERT_TRUE(e))
+		return;
+	quiet(&s);
+	s.in.orphans = s.in.max_orphans = 4096;
+	engine_evaluate(e, &s.in);
+	s.in.orphans = 0;
+	engine_evaluate(e, &s.in);
+	ASSERT_EQ_INT(c.fired, 1);
+	ASSERT_EQ_INT(c.cleared, 1);
+	engine_free(e);
+}
+
 struct listing {
 	const char *ids[8];
 	size_t n;
@@ -159,4 +244,22 @@ TEST(engine_lists_each_root_before_the_symptoms_it_caused)
 	ASSERT_EQ_STR(l.ids[3], "retransmit_storm-1");
 out:
 	engine_free(e);
+}
+
+TEST(incident_root_keeps_the_links_of_its_whole_episode)
+{
+	struct finding earlier = { .n_consequences = 1, .n_victims = 1 }, now = { 0 };
+
+	snprintf(earlier.consequences[0], FINDING_ID_LEN, "retransmit_storm-1");
+	earlier.victims[0].pid = 77;
+	snprintf(now.consequences[0], FINDING_ID_LEN, "syn_retransmits-1");
+	now.n_consequences = 1;
+	incident_keep_links(&now, &earlier); /* the storm stopped first: still the root's */
+	ASSERT_EQ_INT(now.n_consequences, 2);
+	ASSERT_EQ_STR(now.consequences[1], "retransmit_storm-1");
+	ASSERT_EQ_INT(now.n_victims, 1);
+	ASSERT_EQ_INT(now.victims[0].pid, 77);
+	incident_keep_links(&now, &earlier); /* kept once */
+	ASSERT_EQ_INT(now.n_consequences, 2);
+	ASSERT_EQ_INT(now.n_victims, 1);
 }

@@ -15,6 +15,7 @@
 #include "collect.h"
 #include "console.h"
 #include "engine.h"
+#include "holders.h"
 #include "kenum.h"
 #include "output.h"
 #include "privs.h"
@@ -34,6 +35,7 @@ struct session {
 	struct collector collect;
 	struct window window;
 	struct engine *engine;
+	struct holders *holders; /* socket snapshots, on a thread of their own */
 	struct agent_health health_prev;
 	struct verdict_seen verdicts[CV_COUNT];
 	uint64_t malformed;
@@ -102,15 +104,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	else if (r.type == TT_REC_RESET)
 		on_reset(s, r.reset);
 	return 0;
-}
-
-/* Between namespaces of a long walk: records waiting in the ring buffer are printed now. */
-static void consume_records(void *ctx)
-{
-	struct session *s = ctx;
-
-	if (s->rb)
-		ring_buffer__consume(s->rb);
 }
 
 int session_poll(struct session *s, int timeout_ms)
@@ -215,11 +208,11 @@ static void on_finding_change(void *ctx, const struct finding *f, bool firing)
 		s->opts.on_change(s->opts.on_change_ctx, f, firing);
 }
 
-static bool on_holders(void *ctx, struct finding *held)
+static enum holders_state on_holders(void *ctx, struct finding *held)
 {
 	struct session *s = ctx;
 
-	return collect_holders(&s->collect, held);
+	return holders_poll(s->holders, held, session_elapsed(s));
 }
 
 void session_each_finding(const struct session *s, finding_fn fn, void *ctx)
@@ -248,6 +241,7 @@ int session_finish(struct session *s)
 	int err;
 
 	ring_buffer__consume(s->rb);
+	holders_wait(s->holders, session_elapsed(s)); /* the report names them */
 	err = session_tick(s);
 	session_each_finding(s, report_finding, &rep);
 	session_health_now(s, &h, false);
@@ -344,15 +338,15 @@ static void drop_privileges(void)
 static int session_wire(struct session *s)
 {
 	struct engine_ops ops = { on_finding_change, on_holders, s };
-	struct netns_pause serve_records = { consume_records, s };
 	int err;
 
 	kernel_names_load(&s->names, s->opts.btf_path);
-	collect_init(&s->collect, s->skel, s->opts.window_s, &serve_records);
+	collect_init(&s->collect, s->skel, s->opts.window_s);
 	s->out = out_new(s->opts.out, s->opts.json);
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
 	s->engine = engine_new(&ops);
-	if (!s->out || !s->rb || !s->engine)
+	s->holders = holders_new(s->skel);
+	if (!s->out || !s->rb || !s->engine || !s->holders)
 		return errno ? -errno : -ENOMEM;
 	err = window_init(&s->window, s->opts.window_s);
 	if (err)
@@ -405,6 +399,7 @@ void session_close(struct session *s)
 	ring_buffer__free(s->rb);
 	out_free(s->out);
 	kernel_names_free(&s->names);
+	holders_free(s->holders); /* before the skeleton its thread reads */
 	engine_free(s->engine);
 	window_free(&s->window);
 	collect_free(&s->collect);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
 #include <errno.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -10,7 +9,6 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "collect.h"
-#include "enrich.h"
 #include "evict.h"
 #include "mapwalk.h"
 #include "procfs.h"
@@ -55,13 +53,11 @@ static long read_mem_total_kb(void)
 	return kb;
 }
 
-void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s,
-		  const struct netns_pause *pause)
+void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s)
 {
 	memset(c, 0, sizeof(*c));
 	c->skel = skel;
 	c->window_s = window_s;
-	c->pause = *pause;
 	c->mem_total_kb = read_mem_total_kb();
 	c->counts.slot_fd = bpf_map__fd(skel->maps.counts);
 	c->counts.fds[0] = bpf_map__fd(skel->maps.counts_a);
@@ -590,21 +586,4 @@ int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, 
 	in->proc_of = collect_proc;
 	in->proc_ctx = c;
 	return err;
-}
-
-/*
- * Keep only what the snapshot said about this finding, not the snapshot: on a
- * host with 100k sockets it is tens of MiB, which go back to the system now.
- */
-bool collect_holders(struct collector *c, struct finding *held)
-{
-	struct snapshot_opts all = { .pause = c->pause };
-	struct snapshot *snap;
-
-	if (snapshot_take(c->skel, &all, &snap))
-		return false;
-	enrich_finding(held, snap);
-	snapshot_free(snap);
-	malloc_trim(0);
-	return true;
 }

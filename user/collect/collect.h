@@ -38,7 +38,6 @@ struct collector {
 	struct bpf_link *sweep;       /* iter/task_file sweep_aged, attached at the first sweep */
 	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2 at the last sweep */
 	size_t n_aged;
-	struct netns_pause pause;     /* served between namespaces of a snapshot */
 	struct evict_track evict;     /* what the kernel evicted from the LRU maps */
 };
 
@@ -50,9 +49,7 @@ struct tick_evidence {
 	struct listener_seen listeners[COLLECT_MAX_SEEN];
 };
 
-/* pause: what a walk over every namespace serves between two (the ring buffer). */
-void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s,
-		  const struct netns_pause *pause);
+void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window_s);
 void collect_free(struct collector *c);
 
 /*
@@ -76,12 +73,6 @@ int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, 
 	__attribute__((warn_unused_result));
 /* Sockets whose owner the agent knows (the start line's owners_seeded). */
 uint64_t collect_owners_known(struct collector *c);
-/*
- * The holders of the resource held->cause is about, from a socket snapshot of
- * every namespace, into held.  false: no snapshot, the counters' culprits
- * stay.
- */
-bool collect_holders(struct collector *c, struct finding *held);
 /* comm and cgroup of tgid as the BPF side saw it, else /proc (a proc_lookup_fn; ctx: collector). */
 void collect_proc(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup);
 /* "1.2.3.4:80" or "[::1]:80"; v4-mapped addresses print as IPv4. */

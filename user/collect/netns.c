@@ -25,7 +25,8 @@ uint32_t netns_self(void)
 {
 	uint32_t inode = 0;
 
-	inode_of("/proc/self/ns/net", &inode);
+	/* this thread's: the agent enters namespaces from two threads (holders.c) */
+	inode_of("/proc/thread-self/ns/net", &inode);
 	return inode;
 }
 
@@ -133,7 +134,7 @@ int netns_list_all(struct netns_list *out)
 	memset(out, 0, sizeof(*out));
 	if (!add(out, &cap, netns_self()))
 		return -ENOMEM;
-	snprintf(out->items[0].path, sizeof(out->items[0].path), "/proc/self/ns/net");
+	snprintf(out->items[0].path, sizeof(out->items[0].path), "/proc/thread-self/ns/net");
 	out->items[0].pid = getpid();
 	err = add_processes(out, &cap);
 	if (!err)

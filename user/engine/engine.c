@@ -21,18 +21,30 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-/* A finding about held resources names the holders as they were when it began firing. */
-static void rule_enrich(struct engine *e, struct rule_state *rs, struct finding *f)
+/*
+ * A finding about held resources names the holders as they were when it
+ * began firing.  Taking them can take a while on a big host: the finding is
+ * announced once they are in, or after HOLDERS_WAIT_S without them (they
+ * are merged in when they come).  true: it may be announced.
+ */
+static bool rule_holders(struct engine *e, struct rule_state *rs, const struct finding *f,
+			 double now)
 {
+	enum holders_state st = HOLDERS_NONE;
+
 	if (!enrich_wants_snapshot(f->cause))
-		return;
-	if (!rs->active) {
+		return true;
+	if (!rs->active && !rs->asking) { /* a new episode */
 		memset(&rs->held, 0, sizeof(rs->held));
 		rs->held.cause = f->cause;
-		if (e->ops.holders)
-			e->ops.holders(e->ops.ctx, &rs->held);
+		rs->asking = true;
+		rs->asked_at = now;
 	}
-	finding_merge(f, &rs->held);
+	if (rs->asking && e->ops.holders)
+		st = e->ops.holders(e->ops.ctx, &rs->held);
+	if (st != HOLDERS_PENDING)
+		rs->asking = false;
+	return !rs->asking || now - rs->asked_at >= HOLDERS_WAIT_S;
 }
 
 static void notify(struct engine *e, const struct finding *f, bool firing)
@@ -41,21 +53,40 @@ static void notify(struct engine *e, const struct finding *f, bool firing)
 		e->ops.changed(e->ops.ctx, f, firing);
 }
 
-static void rule_update(struct engine *e, struct rule_state *rs, struct finding *f)
+static void rule_fired(struct engine *e, struct rule_state *rs, struct finding *f, double now)
 {
-	if (f)
-		rule_enrich(e, rs, f);
-	if (f && !rs->active) {
-		rs->episodes++;
-		notify(e, f, true);
-	} else if (!f && rs->active) {
-		notify(e, &rs->finding, false);
-	}
-	rs->active = f != NULL;
-	if (f) {
-		rs->ever = true;
+	bool began = !rs->active && !rs->asking; /* the first evaluation of an episode */
+	bool announce = rule_holders(e, rs, f, now);
+
+	rs->ever = true;
+	if (rs->active) { /* still firing: the latest evidence, the episode's links */
+		finding_merge(f, &rs->held);
+		incident_keep_links(f, &rs->finding);
 		rs->finding = *f;
+		return;
 	}
+	if (began) /* announced as it was when it began, once its holders are in */
+		rs->finding = *f;
+	else
+		incident_keep_links(&rs->finding, f);
+	if (!announce)
+		return;
+	finding_merge(&rs->finding, &rs->held);
+	rs->episodes++;
+	notify(e, &rs->finding, true);
+	rs->active = true;
+}
+
+static void rule_quiet(struct engine *e, struct rule_state *rs)
+{
+	if (!rs->active && rs->asking) { /* fired while its holders were taken: said now */
+		rs->episodes++;
+		notify(e, &rs->finding, true);
+		rs->active = true;
+	}
+	if (rs->active)
+		notify(e, &rs->finding, false);
+	rs->active = rs->asking = false;
 }
 
 void engine_evaluate(struct engine *e, const struct diag_input *in)
@@ -74,7 +105,10 @@ void engine_evaluate(struct engine *e, const struct diag_input *in)
 	}
 	incidents_link(in, e->found, fired, e->n_rules);
 	for (size_t i = 0; i < e->n_rules; i++)
-		rule_update(e, &e->rules[i], fired[i] ? &e->found[i] : NULL);
+		if (fired[i])
+			rule_fired(e, &e->rules[i], &e->found[i], in->now_s);
+		else
+			rule_quiet(e, &e->rules[i]);
 }
 
 /* Is the root f names among the findings (so f is listed under it)? */

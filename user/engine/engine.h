@@ -14,20 +14,34 @@
 #include "rules.h"
 
 #define ENGINE_MAX_RULES 32
+/*
+ * How long a finding that wants its holders waits for them before it is
+ * announced without (they are merged in when they come).
+ */
+#define HOLDERS_WAIT_S 5
+
+enum holders_state {
+	HOLDERS_NONE,    /* no snapshot: the counters' culprits stay */
+	HOLDERS_READY,   /* held is filled */
+	HOLDERS_PENDING, /* being taken: ask again at the next evaluation */
+};
 
 struct engine_ops {
 	/* A finding began firing (firing) or cleared (!firing). */
 	void (*changed)(void *ctx, const struct finding *f, bool firing);
 	/*
 	 * Fill held (cause set) with who holds the resource, from a socket
-	 * snapshot, once per episode of a rule that wants one; false: none.
+	 * snapshot, for each episode of a rule that wants one: asked when it
+	 * begins firing and at each evaluation after while PENDING.
 	 */
-	bool (*holders)(void *ctx, struct finding *held);
+	enum holders_state (*holders)(void *ctx, struct finding *held);
 	void *ctx;
 };
 
 struct rule_state {
-	bool active;            /* fired at the last evaluation */
+	bool active;            /* fired at the last evaluation, and was announced */
+	bool asking;            /* its holders are being taken (announced or not yet) */
+	double asked_at;        /* in->now_s when they were asked for */
 	bool ever;              /* fired at least once: goes in the report */
 	unsigned int episodes;  /* times it began firing: the id's number */
 	struct finding finding; /* latest evidence */
