@@ -25,8 +25,8 @@ static __always_inline __u64 unsent_bytes(const struct sock *sk)
  * set SYN_SENT, then inet_hash_connect() fails (-EADDRNOTAVAIL; -ENOMEM
  * only when a bind bucket cannot be allocated) and they set CLOSE again, in
  * the caller's context, with the destination still on the socket and no
- * local port (inet_num 0).  A connect that failed later (refused, timed out)
- * had a port.  Missed: a socket bound to a port beforehand whose 4-tuple is
+ * local port (inet_sport 0).  A connect that failed later (refused, timed
+ * out) had a port.  Missed: a socket bound to a port beforehand whose 4-tuple is
  * taken (EADDRNOTAVAIL with inet_num set).  Rare: the destination is read only here.
  */
 static __always_inline void on_connect_failed(const struct sock *sk)
@@ -35,7 +35,12 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 	struct tt_flow_key key = {}, fk = {};
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_num))
+	/*
+	 * inet_sport, not inet_num: the tracepoint fires after a closing socket
+	 * gave its port back (inet_put_port zeroes inet_num), so a refused or
+	 * abandoned connect has inet_num 0 too, but kept its source port.
+	 */
+	if (BPF_CORE_READ((const struct inet_sock *)sk, inet_sport))
 		return;
 	flow_from_sk(sk, &fk);
 	count_add_owner(tgid, bpf_get_current_cgroup_id(), fk.netns, TT_SIG_CONNECT_FAIL,
