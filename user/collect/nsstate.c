@@ -34,7 +34,6 @@ static void read_limits(struct ns_limits *l)
 	l->fin_timeout = sysctl_long("/proc/sys/net/ipv4/tcp_fin_timeout");
 	l->syncookies = sysctl_long("/proc/sys/net/ipv4/tcp_syncookies");
 	l->tw_reuse = sysctl_long("/proc/sys/net/ipv4/tcp_tw_reuse");
-	l->conntrack_max = sysctl_long("/proc/sys/net/netfilter/nf_conntrack_max");
 }
 
 int ns_read_current(struct ns_reading *r, bool limits)
@@ -52,10 +51,14 @@ int ns_read_current(struct ns_reading *r, bool limits)
 		memset(&r->sockstat, 0xff, sizeof(r->sockstat)); /* -1: unknown */
 	if (limits)
 		read_limits(&r->limits);
-	/* a level, not a limit: every reading, from the stat file's "entries" (no sysctl open) */
+	/*
+	 * Every reading: conntrack's level, from the stat file's "entries" (no
+	 * sysctl open), and its limit, which operators change in an incident.
+	 */
 	if (counters_get(&r->conntrack, "entries", &count))
 		count = -1;
 	r->limits.conntrack_count = count;
+	r->limits.conntrack_max = sysctl_long("/proc/sys/net/netfilter/nf_conntrack_max");
 	return 0;
 }
 

@@ -187,3 +187,31 @@ size_t incidents_link(const struct diag_input *in, struct finding *f, const bool
 	}
 	return made;
 }
+
+static bool has_consequence(const struct finding *f, const char *id)
+{
+	for (int i = 0; i < f->n_consequences; i++)
+		if (!strcmp(f->consequences[i], id))
+			return true;
+	return false;
+}
+
+static bool has_victim(const struct finding *f, const struct culprit *v)
+{
+	for (int i = 0; i < f->n_victims; i++)
+		if (f->victims[i].pid == v->pid && f->victims[i].netns == v->netns &&
+		    !strcmp(f->victims[i].comm, v->comm))
+			return true;
+	return false;
+}
+
+void incident_keep_links(struct finding *f, const struct finding *earlier)
+{
+	for (int i = 0; i < earlier->n_consequences && f->n_consequences < FINDING_MAX_LINKS; i++)
+		if (!has_consequence(f, earlier->consequences[i]))
+			snprintf(f->consequences[f->n_consequences++], FINDING_ID_LEN, "%s",
+				 earlier->consequences[i]);
+	for (int i = 0; i < earlier->n_victims && f->n_victims < FINDING_MAX_CULPRITS; i++)
+		if (!has_victim(f, &earlier->victims[i]))
+			f->victims[f->n_victims++] = earlier->victims[i];
+}

@@ -25,4 +25,11 @@ void incident_set_id(struct finding *f, unsigned int episode);
  */
 size_t incidents_link(const struct diag_input *in, struct finding *f, const bool *fired, size_t n);
 
+/*
+ * A root keeps the consequences and victims of its whole episode: a symptom
+ * that stopped firing before its root still names it as caused_by, so the
+ * root still lists it.  Adds earlier's links that f lacks.
+ */
+void incident_keep_links(struct finding *f, const struct finding *earlier);
+
 #endif /* __TT_INCIDENT_H */
