@@ -100,6 +100,8 @@ tt_assert_le "$missed" "${SKIPPED//missing/0}" \
 	"(b) agent connects and resets received == the kernel's, but for runs the kernel skipped ($missed missed, runs_skipped $SKIPPED)"
 tt_assert_eq "$LOSS" 0 "(b) the map as built does not overflow (counts_map_full 0)"
 tt_assert_eq "$EVICTED_PROCS" 0 "(b) the procs map as built evicts nothing (procs_evicted 0)"
+tt_assert_eq "$(ta_ns_counter "$AG" "$ino" connect_failures)" 0 \
+	"(b) refused connects had a local port: none counts as a connect that found none (connect_failures 0)"
 
 # ------------------------------------------------------- (c) tiny LRU maps
 phase c procs:16,owners:8

@@ -63,6 +63,8 @@ tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"$f")" 1 "evidence.b
 tt_assert_eq "$(jq -r '.evidence.accept_queue // empty' <<<"$f")" "$ss_recvq" "evidence.accept_queue == the listener's Recv-Q in ss"
 tt_assert_eq "$(jq -r '.evidence.accept_queue_max // empty' <<<"$f")" "$ss_sendq" "evidence.accept_queue_max == the listener's Send-Q in ss (its backlog)"
 tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$f")" "$ino" "evidence.netns is the test's namespace"
+tt_assert_eq "$(ta_finding "$AG" ephemeral_ports_exhausted)" "" \
+	"no ephemeral_ports_exhausted: the $failed connects that gave up had their local ports"
 tt_assert_true "jq -e '(.evidence.overflow_ratio | type) == \"number\" and .evidence.overflow_ratio >= .evidence.threshold_ratio' <<<\"\$f\" >/dev/null" \
 	"evidence.overflow_ratio (overflows / connection attempts) is a number at or over the threshold"
 tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$srv" "first culprit is the server (pid $srv)"
