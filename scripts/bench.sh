@@ -464,19 +464,14 @@ snap_measure() { # LABEL [GOAL] : SNAP_RUNS pairs (after one warm-up pair), orde
 	say "    $label: $count sockets: ss/snapshot $(fmt_ratio $ratio)"
 }
 
-phase_snapshot() { # tcptriage snapshot vs ss -tanmp on the same 0, ~10k, then ~100k sockets
-	local p
-	say "5/5 snapshot vs ss -tanmp on 0, ~10k, then ~100k loopback sockets, $SNAP_RUNS runs each"
+snap_ns_up() { # the snapshot namespace (SNAP_NS): lo up, room for ~55k connections a port
 	SNAP_NS=$TT_PREFIX-snap
 	_tt_netns_add "$SNAP_NS" && ip -n "$SNAP_NS" link set lo up || die "cannot create $SNAP_NS"
 	tt_sysctl_ns_set "$SNAP_NS" net.ipv4.ip_local_port_range "10000 65535" || die "port range"
-	snap_measure "empty namespace (what each tool pays anyway)"
-	snap_hold 5301 1 5000
-	snap_measure "10k"
-	agent_memlock && MEM_10K=$MEMLOCK_KIB
-	snap_hold 5302 4 11250
-	snap_measure "100k" ">= 10x"
-	agent_memlock && MEM_100K=$MEMLOCK_KIB
+}
+
+snap_release() { # stop what snap_hold started, delete the snapshot namespace
+	local p
 	for p in "${SNAP_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -485,6 +480,19 @@ phase_snapshot() { # tcptriage snapshot vs ss -tanmp on the same 0, ~10k, then ~
 	done
 	SNAP_PIDS=()
 	_tt_netns_del "$SNAP_NS"
+}
+
+phase_snapshot() { # tcptriage snapshot vs ss -tanmp on the same 0, ~10k, then ~100k sockets
+	say "5/5 snapshot vs ss -tanmp on 0, ~10k, then ~100k loopback sockets, $SNAP_RUNS runs each"
+	snap_ns_up
+	snap_measure "empty namespace (what each tool pays anyway)"
+	snap_hold 5301 1 5000
+	snap_measure "10k"
+	agent_memlock && MEM_10K=$MEMLOCK_KIB
+	snap_hold 5302 4 11250
+	snap_measure "100k" ">= 10x"
+	agent_memlock && MEM_100K=$MEMLOCK_KIB
+	snap_release
 	SNAPSHOT_NOTE="Both tools run in the bench's namespace (\`nsenter --net\`), tcptriage as \`snapshot --netns INODE\` (text output), ss as \`ss -tanmp\`, output to a file; one warm-up pair, then $SNAP_RUNS pairs in alternating order; each pair counted the same sockets. Sockets: loopback connections held by \`ttload\` (10k: 1 pair of 5000 connections; 100k: 4 more pairs of 11250, ip_local_port_range 10000-65535). The empty namespace is what each tool pays whatever it reads: for tcptriage mostly libbpf loading its two iterators (reading the kernel's BTF and matching CO-RE relocations: ~35 of ~45 ms under perf when this was written), for both the walk of every process's open files."
 }
 
