@@ -4,7 +4,7 @@
  * and orphans land on the active closer).  connect() and listen() change
  * state in the caller's context, so this is also where owners of outgoing
  * and listening sockets are learned.  Sockets sitting in a state that leaks
- * (CLOSE_WAIT, FIN_WAIT2) are found by a periodic iter/tcp sweep, not here.
+ * (CLOSE_WAIT, FIN_WAIT2) are found by a periodic sweep of open files, not here.
  */
 #include "common.bpf.h"
 
@@ -134,34 +134,69 @@ int set_state__tp(struct trace_event_raw_inet_sock_set_state *ctx)
 }
 
 /*
- * The periodic sweep (user/collect/collect.c read_aged): one record per full
- * socket in CLOSE_WAIT or FIN_WAIT2 in the iterator's namespace, nothing for
- * the others.  The kernel does not keep when a socket entered its state:
- * userspace keeps the first sweep that saw it there.
+ * The periodic sweep (user/collect/collect.c read_aged): one record per TCP
+ * socket file some task holds in CLOSE_WAIT or FIN_WAIT2, nothing for the
+ * others.  One walk of every task's files covers every namespace at once (an
+ * iter/tcp walks the host's whole socket hash for each namespace it is
+ * created in) and names the holder: a leak is a socket its process keeps
+ * open.  A socket no process holds is no application's leak: an orphan, or a
+ * connection still waiting in an accept queue.  The kernel does not keep when
+ * a socket entered its state: userspace keeps the first sweep that saw it.
  */
-SEC("iter/tcp")
-int sweep_aged(struct bpf_iter__tcp *ctx)
+/* sk's state when it is a TCP socket in CLOSE_WAIT or FIN_WAIT2, else 0 (plain loads: 5.11+). */
+static __always_inline int aged_state_fast(struct file *file, struct sock **skp)
 {
-	struct sock_common *skc = ctx->sk_common;
-	struct tt_aged_sock r = {};
-	struct tcp_sock *tp;
-	struct socket *sock;
+	struct socket *sock = bpf_sock_from_file(file); /* NULL unless a socket's file */
+	struct sock *sk = sock ? sock->sk : NULL;
+	__u16 family;
 	int state;
 
-	if (!skc)
+	if (!sk)
 		return 0;
-	state = skc->skc_state;
-	if (state != TCP_CLOSE_WAIT && state != TCP_FIN_WAIT2)
+	family = sk->__sk_common.skc_family;
+	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	tp = bpf_skc_to_tcp_sock(skc);
-	if (!tp)
-		return 0; /* a FIN_WAIT2 timewait sock: orphaned, nobody's leak */
-	sock = tp->inet_conn.icsk_inet.sk.sk_socket;
-	r.skaddr = (__u64)tp;
-	r.netns = skc->skc_net.net->ns.inum;
+	state = sk->__sk_common.skc_state;
+	*skp = sk;
+	return state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT2 ? state : 0;
+}
+
+/* The same, one bpf_probe_read_kernel() a field, for kernels without bpf_sock_from_file(). */
+static __always_inline int aged_state_probe(struct file *file, struct sock **skp)
+{
+	struct sock *sk = file_sock(file);
+	int state;
+
+	if (!sk || !sk_is_tcp(sk))
+		return 0;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	*skp = sk;
+	return state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT2 ? state : 0;
+}
+
+SEC("iter/task_file")
+int sweep_aged(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct tt_aged_sock r = {};
+	struct sock *sk = NULL;
+	int state;
+
+	if (!task || !file)
+		return 0;
+	/* a constant once relocated: the verifier drops the other branch */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_sock_from_file))
+		state = aged_state_fast(file, &sk);
+	else
+		state = aged_state_probe(file, &sk);
+	if (!state || !sk)
+		return 0;
+	r.skaddr = (__u64)sk;
+	r.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	r.netns = netns_of(sk);
 	r.state = state;
-	if (sock)
-		r.ino = BPF_CORE_READ((struct socket_alloc *)sock, vfs_inode.i_ino);
+	r.tgid = BPF_CORE_READ(task, tgid);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

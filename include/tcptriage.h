@@ -125,14 +125,17 @@ struct tt_owner {
 };
 
 /*
- * Record of the periodic sweep (iter/tcp sweep_aged): a full socket in
- * CLOSE_WAIT or FIN_WAIT2.  ino is 0 once the socket has no file.
+ * Record of the periodic sweep (iter/task_file sweep_aged): a TCP socket in
+ * CLOSE_WAIT or FIN_WAIT2 held open by process tgid (one record per process
+ * holding it).
  */
 struct tt_aged_sock {
 	__u64 skaddr;
 	__u64 ino;
 	__u32 netns;
 	__u32 state;
+	__u32 tgid;
+	__u32 pad;
 };
 
 /* Value of the `procs` map, keyed by tgid: what a counter's tgid was. */

@@ -88,8 +88,8 @@ sweep_prog_id() { # PID : id of the sweep_aged iterator program process PID hold
 }
 
 # The agent's per-socket view of leaking states is its periodic sweep
-# (iter/tcp sweep_aged): run that very program in NETNS (an iter/tcp sees the
-# namespace of whoever creates the iterator) with bpf(2) from python.
+# (iter/task_file sweep_aged, every process's open files): run that very
+# program with bpf(2) from python and keep the records of one namespace.
 cat >"$TT_TMP/run_iter.py" <<'PYEOF'
 import ctypes, os, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -110,10 +110,10 @@ while True:
     out += b
 sys.stdout.buffer.write(out)
 PYEOF
-aged_entries() { # PROG-ID NETNS STATE : sockets with a file the sweep reports in STATE
-	# struct tt_aged_sock: skaddr (u64), ino (u64), netns (u32), state (u32)
-	ip netns exec "$2" "$PY" "$TT_TMP/run_iter.py" "$1" | od -An -v -tu4 -w24 |
-		awk -v st="$3" '$6 == st && ($3 || $4) { n++ } END { print n + 0 }'
+aged_entries() { # PROG-ID NETNS-INODE STATE : sockets held open the sweep reports in STATE
+	# struct tt_aged_sock: skaddr (u64), ino (u64), netns (u32), state (u32), tgid (u32), pad
+	"$PY" "$TT_TMP/run_iter.py" "$1" | od -An -v -tu4 -w32 |
+		awk -v ns="$2" -v st="$3" '$5 == ns && $6 == st && ($3 || $4) && $7 { n++ } END { print n + 0 }'
 	((PIPESTATUS[0] == 0))
 }
 
@@ -166,8 +166,8 @@ for F in tp_btf raw_tp tracepoint; do
 	fw2_held=$(ip netns exec "$ST" ss -Htnp state fin-wait-2 | grep -c 'users:')
 	mcw=$(ip netns exec "$ST" ss -HMn state close-wait 2>/dev/null | wc -l)
 	sid=$(sweep_prog_id "$TA_PID") || tt_bail "the agent's sweep_aged program ($F)"
-	a_cw=$(aged_entries "$sid" "$ST" $TCP_STATE_CLOSE_WAIT) || tt_bail "run the sweep ($F)"
-	a_fw2=$(aged_entries "$sid" "$ST" $TCP_STATE_FIN_WAIT2) || tt_bail "run the sweep ($F)"
+	a_cw=$(aged_entries "$sid" "$st_ino" $TCP_STATE_CLOSE_WAIT) || tt_bail "run the sweep ($F)"
+	a_fw2=$(aged_entries "$sid" "$st_ino" $TCP_STATE_FIN_WAIT2) || tt_bail "run the sweep ($F)"
 	tt_diag "$F: ss -t close-wait=$cw fin-wait-2=$fw2 (held by a process: $fw2_held), ss -M close-wait=$mcw; agent aged CLOSE_WAIT=$a_cw FIN_WAIT2=$a_fw2"
 
 	tt_assert_eq "$cw" $TCP_CONNS "$F: ss shows $TCP_CONNS TCP sockets in CLOSE_WAIT"

@@ -38,6 +38,8 @@ struct session {
 	struct verdict_seen verdicts[CV_COUNT];
 	uint64_t malformed;
 	struct timespec t0, last_tick;
+	struct tick_time ticks_since_stats, ticks_total;
+	double ns_age_s_max; /* at the end of the last tick */
 };
 
 static double since(const struct timespec *t)
@@ -120,19 +122,37 @@ int session_poll(struct session *s, int timeout_ms)
 
 /* ---------------------------------------------------------------- tick */
 
+static void tick_time_add(struct tick_time *t, double ms)
+{
+	t->n++;
+	t->sum_ms += ms;
+	if (ms > t->max_ms)
+		t->max_ms = ms;
+}
+
+/* The agent's health since start; ticks: since the stats line when interval. */
+static void session_health_now(struct session *s, struct agent_health *h, bool interval)
+{
+	collect_health(&s->collect, s->malformed, h);
+	h->ticks = interval ? s->ticks_since_stats : s->ticks_total;
+	h->ns_age_s_max = s->ns_age_s_max;
+}
+
 /*
  * The stats line: what the counters counted, and the agent's own health,
- * since the last tick.  What was read counts even when reading failed midway.
+ * since the last tick (its tick times: since the last stats line).  What was
+ * read counts even when reading failed midway.
  */
 static int tick_counts(struct session *s, struct count_table *delta)
 {
 	struct agent_health h, dh;
 	int err = collect_counts(&s->collect, delta);
 
-	collect_health(&s->collect, s->malformed, &h);
+	session_health_now(s, &h, true);
 	health_since(&dh, &h, &s->health_prev);
 	s->health_prev = h;
 	out_stats(s->out, since(&s->last_tick), delta, &s->names, &dh);
+	s->ticks_since_stats = (struct tick_time){ 0 };
 	return err;
 }
 
@@ -168,14 +188,19 @@ int session_tick(struct session *s)
 {
 	double dt = since(&s->last_tick);
 	struct count_table delta = {};
+	struct timespec start;
 	int err, err2;
 
 	err = tick_counts(s, &delta);
 	clock_gettime(CLOCK_MONOTONIC, &s->last_tick);
+	start = s->last_tick;
 	err2 = window_add(&s->window, session_elapsed(s), &delta);
 	err = err ? err : err2;
 	counts_free(&delta);
 	err2 = tick_evaluate(s, dt);
+	tick_time_add(&s->ticks_since_stats, since(&start) * 1e3);
+	tick_time_add(&s->ticks_total, since(&start) * 1e3);
+	s->ns_age_s_max = ns_table_oldest_reading(&s->collect.ns, session_elapsed(s));
 	return err ? err : err2;
 }
 
@@ -225,7 +250,7 @@ int session_finish(struct session *s)
 	ring_buffer__consume(s->rb);
 	err = session_tick(s);
 	session_each_finding(s, report_finding, &rep);
-	collect_health(&s->collect, s->malformed, &h);
+	session_health_now(s, &h, false);
 	out_end(s->out, session_elapsed(s), &s->window.totals, &s->names, &h, rep.n);
 	return err;
 }
@@ -254,7 +279,7 @@ const struct kernel_names *session_names(const struct session *s)
 
 void session_health(struct session *s, struct agent_health *h)
 {
-	collect_health(&s->collect, s->malformed, h);
+	session_health_now(s, h, false);
 }
 
 int session_output_error(const struct session *s)
@@ -335,7 +360,7 @@ static int session_wire(struct session *s)
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->last_tick = s->t0;
 	/* baselines before anything happens; a namespace not read now is read next tick */
-	(void)!ns_table_refresh(&s->collect.ns, 0, s->opts.window_s);
+	(void)!ns_table_refresh(&s->collect.ns, 0, s->opts.window_s, 0);
 	return 0;
 }
 

@@ -132,6 +132,8 @@ void health_since(struct agent_health *d, const struct agent_health *a,
 	d->records_malformed = a->records_malformed - b->records_malformed;
 	d->runs_skipped = a->runs_skipped - b->runs_skipped;
 	d->cpu_s = a->cpu_s - b->cpu_s;
+	d->ticks = a->ticks; /* spans of their own: not differences */
+	d->ns_age_s_max = a->ns_age_s_max;
 }
 
 /* ---------------------------------------------------------------- flows */
@@ -276,27 +278,47 @@ static int read_owners(struct collector *c, struct owners_walk *w)
 /* ---------------------------------------------------------------- aged */
 
 /*
- * A socket the sweep saw in CLOSE_WAIT or FIN_WAIT2, and since when: the
- * kernel keeps no time of entry into a state, so the age is the time since
- * the first sweep that saw the socket there (a lower bound, short of the
- * real age by up to one tick; sockets already there when the agent started
- * count from its first sweep).
+ * A socket the sweep saw in CLOSE_WAIT or FIN_WAIT2, its holder, and since
+ * when: the kernel keeps no time of entry into a state, so the age is the
+ * time since the first sweep that saw the socket there (a lower bound, short
+ * of the real age by up to one tick; sockets already there when the agent
+ * started count from its first sweep).
  */
 struct aged_sock {
 	__u64 skaddr, ino;
-	__u32 state, netns;
+	__u32 state, netns, tgid;
 	__u64 first_ns;
 };
 
-static int aged_cmp(const void *a, const void *b)
+/* One socket: the same address, file and state (its holder aside). */
+static int aged_sock_cmp(const struct aged_sock *x, const struct aged_sock *y)
 {
-	const struct aged_sock *x = a, *y = b;
-
 	if (x->skaddr != y->skaddr)
 		return x->skaddr < y->skaddr ? -1 : 1;
 	if (x->ino != y->ino)
 		return x->ino < y->ino ? -1 : 1;
 	return (x->state > y->state) - (x->state < y->state);
+}
+
+/* By socket, then holder: a socket shared by processes (fork) goes to the lowest tgid. */
+static int aged_cmp(const void *a, const void *b)
+{
+	const struct aged_sock *x = a, *y = b;
+	int c = aged_sock_cmp(x, y);
+
+	return c ? c : (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+/* Sort, then keep one entry per socket. */
+static size_t aged_unique(struct aged_sock *s, size_t n)
+{
+	size_t kept = 0;
+
+	qsort(s, n, sizeof(*s), aged_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!kept || aged_sock_cmp(&s[kept - 1], &s[i]))
+			s[kept++] = s[i];
+	return kept;
 }
 
 /* Carry first_ns over from the last sweep's (sorted) sockets to this one's (sorted). */
@@ -305,19 +327,15 @@ static void aged_carry(const struct aged_sock *old, size_t n_old, struct aged_so
 	size_t j = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		while (j < n_old && aged_cmp(&old[j], &cur[i]) < 0)
+		while (j < n_old && aged_sock_cmp(&old[j], &cur[i]) < 0)
 			j++;
-		if (j < n_old && !aged_cmp(&old[j], &cur[i]))
+		if (j < n_old && !aged_sock_cmp(&old[j], &cur[i]))
 			cur[i].first_ns = old[j].first_ns;
 	}
 }
 
-/*
- * The periodic sweep (iter/tcp sweep_aged in every namespace): the sockets
- * in CLOSE_WAIT or FIN_WAIT2, grouped by owner (the owners map, by socket
- * address) and state, with the oldest age of each group.
- */
-static int read_aged(struct collector *c, struct owners_walk *w)
+/* The sweep's records, in the order aged_carry needs; -errno. */
+static int sweep_read(struct collector *c, __u64 now_ns, struct aged_sock **out, size_t *n_out)
 {
 	const struct tt_aged_sock *rec;
 	struct aged_sock *cur;
@@ -325,42 +343,50 @@ static int read_aged(struct collector *c, struct owners_walk *w)
 	size_t len = 0, n;
 	int err;
 
+	*out = NULL;
+	*n_out = 0;
 	if (!c->sweep) {
 		c->sweep = bpf_program__attach_iter(c->skel->progs.sweep_aged, NULL);
 		if (!c->sweep)
 			return -errno;
 	}
-	err = iter_read_every_netns(c->sweep, &c->pause, &data, &len);
+	err = iter_read_once(c->sweep, &data, &len);
+	if (!err && len % sizeof(*rec))
+		err = -EPROTO;
+	n = err ? 0 : len / sizeof(*rec);
+	cur = err ? NULL : calloc(n ? n : 1, sizeof(*cur));
+	if (!err && !cur)
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < n; i++) {
+		rec = (const struct tt_aged_sock *)data + i;
+		cur[i] = (struct aged_sock){ rec->skaddr, rec->ino, rec->state, rec->netns,
+					     rec->tgid, now_ns };
+	}
+	free(data);
+	*out = cur;
+	*n_out = err ? 0 : aged_unique(cur, n);
+	return err;
+}
+
+/*
+ * The periodic sweep (iter/task_file sweep_aged, one walk of every open
+ * file): the sockets in CLOSE_WAIT or FIN_WAIT2, grouped by holder and
+ * state, with the oldest age of each group.
+ */
+static int read_aged(struct collector *c, struct owners_walk *w)
+{
+	struct aged_sock *cur;
+	size_t n;
+	int err = sweep_read(c, w->now_ns, &cur, &n);
+
 	if (err)
 		return err;
-	if (len % sizeof(*rec)) {
-		free(data);
-		return -EPROTO;
-	}
-	rec = data;
-	n = len / sizeof(*rec);
-	cur = calloc(n ? n : 1, sizeof(*cur));
-	if (!cur) {
-		free(data);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		cur[i] = (struct aged_sock){ rec[i].skaddr, rec[i].ino, rec[i].state, rec[i].netns,
-					     w->now_ns };
-	free(data);
-	qsort(cur, n, sizeof(*cur), aged_cmp);
 	aged_carry(c->aged, c->n_aged, cur, n);
 	free(c->aged);
 	c->aged = cur;
 	c->n_aged = n;
-	for (size_t i = 0; i < n; i++) {
-		struct tt_owner o = { 0 };
-
-		if (bpf_map__lookup_elem(c->skel->maps.owners, &cur[i].skaddr, sizeof(__u64), &o,
-					 sizeof(o), 0))
-			o.tgid = 0;
-		note_aged(w, o.tgid, cur[i].netns, cur[i].state, cur[i].first_ns);
-	}
+	for (size_t i = 0; i < n; i++)
+		note_aged(w, cur[i].tgid, cur[i].netns, cur[i].state, cur[i].first_ns);
 	if (w->states)
 		qsort(w->states, w->n_states, sizeof(*w->states), state_cmp_desc);
 	return 0;
@@ -486,7 +512,7 @@ int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, 
 	in->n_states = ow.n_states;
 	in->n_listeners = ow.n_listeners;
 	err = first_error(err, read_connfails(c, ev->connfails, COLLECT_MAX_SEEN, &in->n_connfails));
-	err = first_error(err, ns_table_refresh(&c->ns, now, c->window_s));
+	err = first_error(err, ns_table_refresh(&c->ns, now, c->window_s, NS_READ_BUDGET_S));
 	warn_unreadable(&c->ns);
 	in->ns = &c->ns;
 	read_host_memory(in);

@@ -16,6 +16,12 @@
 #include "rules.h"
 #include "snapshot.h"
 
+/*
+ * How long a tick may spend reading namespaces' counters after the first:
+ * the rest wait for the next tick (the stalest go first), so a host with a
+ * thousand namespaces does not stall every tick.
+ */
+#define NS_READ_BUDGET_S 0.1
 #define COLLECT_MAX_SEEN 64 /* owners or destinations handed to the rules per kind */
 
 struct tcptriage_bpf;
@@ -28,10 +34,10 @@ struct collector {
 	struct counts_pair counts;    /* the counter maps, one drained each tick */
 	struct ns_table ns;           /* every network namespace at the last refresh */
 	long mem_total_kb;            /* host RAM, for tcp_mem advice */
-	struct bpf_link *sweep;       /* iter/tcp sweep_aged, attached at the first sweep */
+	struct bpf_link *sweep;       /* iter/task_file sweep_aged, attached at the first sweep */
 	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2 at the last sweep */
 	size_t n_aged;
-	struct netns_pause pause;     /* served between namespaces of a sweep or snapshot */
+	struct netns_pause pause;     /* served between namespaces of a snapshot */
 };
 
 /* Evidence read this tick, pointed at by a diag_input. */

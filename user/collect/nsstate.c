@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "nsstate.h"
 
 #define PROC_NET "/proc/thread-self/net" /* the namespace this thread is in now */
@@ -13,6 +14,16 @@ static long sysctl_long(const char *path)
 	return sysctl_read_longs(path, &v, 1) == 1 ? v : -1;
 }
 
+/*
+ * Limits change only when someone changes them: one reading in
+ * LIMITS_EVERY_READINGS reads them, and not more often than every
+ * LIMITS_EVERY_S.  A sysctl path lookup costs the kernel a walk over one
+ * dentry per namespace, so on a host with a thousand namespaces reading them
+ * at every reading was most of a tick.
+ */
+#define LIMITS_EVERY_S 5
+#define LIMITS_EVERY_READINGS 5
+
 static void read_limits(struct ns_limits *l)
 {
 	l->tw_buckets_max = sysctl_long("/proc/sys/net/ipv4/tcp_max_tw_buckets");
@@ -23,12 +34,12 @@ static void read_limits(struct ns_limits *l)
 	l->fin_timeout = sysctl_long("/proc/sys/net/ipv4/tcp_fin_timeout");
 	l->syncookies = sysctl_long("/proc/sys/net/ipv4/tcp_syncookies");
 	l->tw_reuse = sysctl_long("/proc/sys/net/ipv4/tcp_tw_reuse");
-	l->conntrack_count = sysctl_long("/proc/sys/net/netfilter/nf_conntrack_count");
 	l->conntrack_max = sysctl_long("/proc/sys/net/netfilter/nf_conntrack_max");
 }
 
-int ns_read_current(struct ns_reading *r)
+int ns_read_current(struct ns_reading *r, bool limits)
 {
+	int64_t count;
 	int err;
 
 	counters_reset(&r->counters);
@@ -39,7 +50,12 @@ int ns_read_current(struct ns_reading *r)
 	conntrack_stat_read(PROC_NET "/stat/nf_conntrack", &r->conntrack); /* absent: no conntrack */
 	if (sockstat_read(PROC_NET "/sockstat", &r->sockstat))
 		memset(&r->sockstat, 0xff, sizeof(r->sockstat)); /* -1: unknown */
-	read_limits(&r->limits);
+	if (limits)
+		read_limits(&r->limits);
+	/* a level, not a limit: every reading, from the stat file's "entries" (no sysctl open) */
+	if (counters_get(&r->conntrack, "entries", &count))
+		count = -1;
+	r->limits.conntrack_count = count;
 	return 0;
 }
 
@@ -49,9 +65,16 @@ void ns_reading_free(struct ns_reading *r)
 	counters_free(&r->conntrack);
 }
 
+struct ns_visit {
+	struct ns_reading *into;
+	bool limits;
+};
+
 static int read_in_ns(void *ctx)
 {
-	return ns_read_current(ctx);
+	struct ns_visit *v = ctx;
+
+	return ns_read_current(v->into, v->limits);
 }
 
 static struct ns_state *find_mut(struct ns_table *t, uint32_t inode)
@@ -104,15 +127,18 @@ static int hop(struct ns_state *ns, double now)
 static int refresh_one(struct ns_state *ns, const struct netns_entry *e, double now,
 		       double window_s, bool initial)
 {
+	struct ns_visit visit = { &ns->cur, !ns->limits_at || (now - ns->limits_at >= LIMITS_EVERY_S &&
+						       ns->readings % LIMITS_EVERY_READINGS == 0) };
 	int err;
 
 	ns->pid = e->pid;
 	memcpy(ns->name, e->name, sizeof(ns->name));
-	ns->seen = true;
-	ns->seen_at = now;
-	err = netns_run_in(e, read_in_ns, &ns->cur);
+	err = netns_run_in(e, read_in_ns, &visit);
 	if (err)
 		return err;
+	ns->readings++;
+	if (visit.limits)
+		ns->limits_at = now > 0 ? now : 1e-9; /* 0: never read */
 	ns->cur_at = now;
 	if (ns->has_base)
 		return window_s > 0 && now - ns->next_at >= window_s / 2 ? hop(ns, now) : 0;
@@ -125,28 +151,101 @@ static int refresh_one(struct ns_state *ns, const struct netns_entry *e, double 
 	return reading_copy(&ns->next, &ns->cur);
 }
 
-int ns_table_refresh(struct ns_table *t, double now, double window_s)
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The listed namespace read longest ago (never read first), or NULL when all are read. */
+static struct ns_state *stalest_unread(struct ns_table *t, const bool *done)
+{
+	struct ns_state *pick = NULL;
+
+	for (size_t i = 0; i < t->count; i++) {
+		struct ns_state *ns = &t->items[i];
+
+		if (done[i] || !ns->seen)
+			continue;
+		if (!pick || (pick->has_base && (!ns->has_base || ns->cur_at < pick->cur_at)))
+			pick = ns;
+	}
+	return pick;
+}
+
+/* Mark what is listed now as seen, adding what is new; each entry's path in list. */
+static int mark_listed(struct ns_table *t, const struct netns_list *list, double now,
+		       size_t *entry_of)
+{
+	for (size_t i = 0; i < t->count; i++)
+		t->items[i].seen = false;
+	for (size_t i = 0; i < list->count; i++) {
+		struct ns_state *ns = find_mut(t, list->items[i].inode);
+
+		if (!ns && !(ns = add(t, &list->items[i])))
+			return -ENOMEM;
+		ns->seen = true;
+		ns->seen_at = now;
+		entry_of[ns - t->items] = i;
+	}
+	return 0;
+}
+
+struct read_plan {
+	const struct netns_list *list;
+	const size_t *entry_of; /* the list entry of each table item */
+	bool initial;		/* the first refresh: readings become baselines */
+	double budget_s;	/* 0: no limit */
+};
+
+/* Read the stalest namespaces first until budget_s has passed (0: read them all). */
+static void read_within(struct ns_table *t, const struct read_plan *p, double now, double window_s)
+{
+	bool *done = calloc(t->count ? t->count : 1, sizeof(*done));
+	double start = monotonic_s();
+	struct ns_state *ns;
+
+	if (!done)
+		return;
+	while ((ns = stalest_unread(t, done))) {
+		done[ns - t->items] = true;
+		ns->read_err = refresh_one(ns, &p->list->items[p->entry_of[ns - t->items]], now,
+					   window_s, p->initial);
+		if (p->budget_s > 0 && monotonic_s() - start >= p->budget_s)
+			break;
+	}
+	free(done);
+}
+
+int ns_table_refresh(struct ns_table *t, double now, double window_s, double budget_s)
 {
 	struct netns_list list;
-	bool initial = t->count == 0;
+	struct read_plan plan = { &list, NULL, t->count == 0, budget_s };
+	size_t *entry_of;
 	int err = netns_list_all(&list);
 
 	if (err)
 		return err;
-	for (size_t i = 0; i < t->count; i++)
-		t->items[i].seen = false;
-	for (size_t i = 0; i < list.count; i++) {
-		struct ns_state *ns = find_mut(t, list.items[i].inode);
-
-		if (!ns && !(ns = add(t, &list.items[i]))) {
-			err = -ENOMEM;
-			break;
-		}
-		ns->read_err = refresh_one(ns, &list.items[i], now, window_s, initial);
-	}
+	plan.entry_of = entry_of = calloc(t->count + list.count + 1, sizeof(*entry_of));
+	err = entry_of ? mark_listed(t, &list, now, entry_of) : -ENOMEM;
+	if (!err)
+		read_within(t, &plan, now, window_s);
+	free(entry_of);
 	netns_list_free(&list);
 	ns_table_evict(t, now, window_s);
 	return err;
+}
+
+double ns_table_oldest_reading(const struct ns_table *t, double now)
+{
+	double oldest = 0;
+
+	for (size_t i = 0; i < t->count; i++)
+		if (t->items[i].seen && t->items[i].has_base && now - t->items[i].cur_at > oldest)
+			oldest = now - t->items[i].cur_at;
+	return oldest;
 }
 
 static void ns_state_free(struct ns_state *ns)

@@ -22,7 +22,7 @@ struct ns_limits {
 	long fin_timeout;       /* net.ipv4.tcp_fin_timeout */
 	long syncookies;        /* net.ipv4.tcp_syncookies */
 	long tw_reuse;          /* net.ipv4.tcp_tw_reuse */
-	long conntrack_count;   /* net.netfilter.nf_conntrack_count */
+	long conntrack_count;   /* nf_conntrack_count, as stat/nf_conntrack "entries" */
 	long conntrack_max;     /* net.netfilter.nf_conntrack_max */
 };
 
@@ -45,6 +45,8 @@ struct ns_state {
 	double base_at;     /* seconds since start of the baseline */
 	double next_at;     /* ... of the reading that becomes the next baseline */
 	double cur_at;      /* ... of the current reading */
+	double limits_at;   /* ... of the last reading of its limits (0: never) */
+	unsigned readings;  /* taken so far */
 	struct ns_reading base, next, cur;
 };
 
@@ -54,7 +56,10 @@ struct ns_table {
 };
 
 /*
- * Read every namespace now.  At the first refresh every namespace takes its
+ * List the namespaces and read them now, the one read longest ago first (new
+ * ones before all), until budget_s seconds have passed (0: every one): on a
+ * host with a thousand namespaces a tick reads some of them, each reading
+ * with its own time, so deltas and rates stay right, only older.  At the first refresh every namespace takes its
  * reading as baseline; one that appears later was created since, so its
  * counters count from zero.  With window_s > 0 the window hops every
  * window_s / 2: the baseline becomes the reading taken half a window ago, so
@@ -62,7 +67,9 @@ struct ns_table {
  * span right after a reset (a rate needs its numerator and denominator over
  * the same, non-empty span).
  */
-int ns_table_refresh(struct ns_table *t, double now, double window_s);
+int ns_table_refresh(struct ns_table *t, double now, double window_s, double budget_s);
+/* Seconds since the oldest reading of a listed namespace was taken (0: none). */
+double ns_table_oldest_reading(const struct ns_table *t, double now);
 /*
  * Forget namespaces gone for longer than the window: their deltas no longer
  * count.  Without a window (a bounded diagnose) every one is kept.
@@ -81,8 +88,8 @@ int64_t ns_conntrack_refusals(const struct ns_state *ns);
 /* Seconds the deltas cover. */
 double ns_span(const struct ns_state *ns);
 
-/* Read one namespace's reading from inside it (the caller has entered it). */
-int ns_read_current(struct ns_reading *r);
+/* Read one namespace's reading from inside it (the caller has entered it); limits too or not. */
+int ns_read_current(struct ns_reading *r, bool limits);
 void ns_reading_free(struct ns_reading *r);
 
 #endif /* __TT_NSSTATE_H */

@@ -23,15 +23,26 @@ static bool span_eq(struct span a, struct span b)
 
 /* ---- counter sets ---- */
 
-static struct counter *counters_find(const struct counter_set *cs,
-				     const char *name)
+static int counter_cmp(const void *a, const void *b)
 {
-	size_t i;
+	return strcmp(((const struct counter *)a)->name, ((const struct counter *)b)->name);
+}
 
-	for (i = 0; i < cs->len; i++)
-		if (!strcmp(cs->items[i].name, name))
-			return &cs->items[i];
-	return NULL;
+/*
+ * Sets are kept sorted by name: the rules look up a few dozen counters in
+ * each of hundreds of namespaces every tick, so a lookup is a binary search.
+ */
+static struct counter *find_in(struct counter *items, size_t n, const char *name)
+{
+	struct counter key = { .value = 0 };
+
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, items, n, sizeof(*items), counter_cmp);
+}
+
+static struct counter *counters_find(const struct counter_set *cs, const char *name)
+{
+	return find_in(cs->items, cs->len, name);
 }
 
 static int counters_reserve(struct counter_set *cs, size_t need)
@@ -67,31 +78,38 @@ static int counters_append(struct counter_set *cs, const char *name,
 	return 0;
 }
 
-/*
- * Update or append every staged counter. Files list counters in the same
- * order every time, so checking the slot after the previous hit first
- * makes a refresh linear instead of quadratic.
- */
+/* Keep one counter of each name (the last file's), sorted. */
+static void counters_sort_unique(struct counter_set *cs)
+{
+	size_t kept = 0;
+
+	qsort(cs->items, cs->len, sizeof(*cs->items), counter_cmp);
+	for (size_t i = 0; i < cs->len; i++) {
+		if (kept && !counter_cmp(&cs->items[kept - 1], &cs->items[i]))
+			kept--;
+		cs->items[kept++] = cs->items[i];
+	}
+	cs->len = kept;
+}
+
+/* Update or append every staged counter, then sort what was appended in. */
 static int counters_merge(struct counter_set *cs, const struct counter_set *staged)
 {
-	size_t i, hint = 0;
+	size_t sorted = cs->len;
 	struct counter *c;
 	int err;
 
 	err = counters_reserve(cs, cs->len + staged->len);
 	if (err)
 		return err;
-	for (i = 0; i < staged->len; i++) {
-		c = NULL;
-		if (hint < cs->len && !strcmp(cs->items[hint].name, staged->items[i].name))
-			c = &cs->items[hint];
-		if (!c)
-			c = counters_find(cs, staged->items[i].name);
+	for (size_t i = 0; i < staged->len; i++) {
+		c = find_in(cs->items, sorted, staged->items[i].name);
 		if (!c)
 			c = &cs->items[cs->len++];	/* reserved above */
 		*c = staged->items[i];
-		hint = (size_t)(c - cs->items) + 1;
 	}
+	if (cs->len != sorted)
+		counters_sort_unique(cs);
 	return 0;
 }
 

@@ -124,13 +124,8 @@ int snapshot_take(struct tcptriage_bpf *skel, const struct snapshot_opts *opts,
 void snapshot_free(struct snapshot *s);
 
 struct bpf_link;
-/*
- * What an iter/tcp link writes in every namespace found (as snapshot_take
- * reads them), one after the other into *data (malloc'd, the caller's), *len
- * bytes.  0 or -errno.
- */
-int iter_read_every_netns(struct bpf_link *link, const struct netns_pause *pause, void **data,
-			  size_t *len);
+/* What an iterator link writes, into *data (malloc'd, the caller's), *len bytes.  0 or -errno. */
+int iter_read_once(struct bpf_link *link, void **data, size_t *len);
 
 /* 0 if data holds whole records all of this type and size, else -EPROTO. */
 int snapshot_check_records(const void *data, size_t len, __u32 type, size_t size);

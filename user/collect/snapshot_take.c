@@ -142,12 +142,10 @@ static int read_all_socks(struct bpf_link *link, __u32 only, const struct netns_
 	return ret;
 }
 
-int iter_read_every_netns(struct bpf_link *link, const struct netns_pause *pause, void **data,
-			  size_t *len)
+int iter_read_once(struct bpf_link *link, void **data, size_t *len)
 {
-	struct netns_counts c = { 0 };
 	struct recbuf b = { 0 };
-	int ret = read_all_socks(link, 0, pause, &b, &c);
+	int ret = read_iter(link, &b);
 
 	if (ret) {
 		free(b.data);

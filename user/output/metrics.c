@@ -206,6 +206,15 @@ static void agent_counter(FILE *f, enum metrics_format fmt, const char *name, co
 	sample_u64(f, name, "_total", NULL, 0, v);
 }
 
+/* A counter (total) or a gauge of seconds. */
+static void agent_seconds(FILE *f, enum metrics_format fmt, const char *name, bool counter,
+			  const char *help, double v)
+{
+	family(f, fmt, name, counter ? "counter" : "gauge", help);
+	sample_begin(f, name, counter ? "_total" : "", NULL, 0);
+	fprintf(f, "%.6f\n", v);
+}
+
 static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_health *h)
 {
 	agent_counter(f, fmt, "tcptriage_agent_events", "BPF program runs that did work",
@@ -233,10 +242,18 @@ static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_
 		      "Program runs the kernel skipped because the same program was already "
 		      "running on that CPU (recursion_misses): their events are not counted",
 		      h->runs_skipped);
-	family(f, fmt, "tcptriage_agent_cpu_seconds", "counter",
-	       "CPU time the agent process used (user + system)");
-	sample_begin(f, "tcptriage_agent_cpu_seconds", "_total", NULL, 0);
-	fprintf(f, "%.6f\n", h->cpu_s);
+	agent_seconds(f, fmt, "tcptriage_agent_cpu_seconds", true,
+		      "CPU time the agent process used (user + system)", h->cpu_s);
+	agent_counter(f, fmt, "tcptriage_agent_ticks", "Ticks the agent ran (read, evaluate, report)",
+		      h->ticks.n);
+	agent_seconds(f, fmt, "tcptriage_agent_tick_seconds", true, "Time the agent's ticks took",
+		      h->ticks.sum_ms / 1e3);
+	agent_seconds(f, fmt, "tcptriage_agent_tick_max_seconds", false, "The longest tick so far",
+		      h->ticks.max_ms / 1e3);
+	agent_seconds(f, fmt, "tcptriage_agent_namespace_reading_age_seconds", false,
+		      "Age of the oldest network namespace counter reading at the last tick "
+		      "(namespaces are read within a time budget per tick)",
+		      h->ns_age_s_max);
 }
 
 /* Every signal's events and, where it means something, its amount. */

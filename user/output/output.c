@@ -344,6 +344,9 @@ static void health_json(struct out *o, const struct agent_health *h)
 	jw_kv_u64(o->jw, "records_malformed", h->records_malformed);
 	jw_kv_u64(o->jw, "runs_skipped", h->runs_skipped);
 	jw_kv_double(o->jw, "cpu_s", h->cpu_s);
+	jw_kv_double(o->jw, "tick_ms_max", h->ticks.max_ms);
+	jw_kv_double(o->jw, "tick_ms_mean", h->ticks.n ? h->ticks.sum_ms / h->ticks.n : 0);
+	jw_kv_double(o->jw, "ns_age_s_max", h->ns_age_s_max);
 	jw_obj_end(o->jw);
 }
 

@@ -36,12 +36,20 @@ struct start_info {
 	uint64_t owners_seeded;
 };
 
+/* How long the agent's ticks took (collect, rules, output), over some span. */
+struct tick_time {
+	uint64_t n;
+	double sum_ms, max_ms;
+};
+
 /* The agent's own health over an interval or a run (indexes enum tt_health). */
 struct agent_health {
 	uint64_t kernel[TT_H_MAX];
 	uint64_t records_malformed;
 	uint64_t runs_skipped; /* program runs the kernel skipped: one nested in itself on a CPU */
 	double cpu_s;
+	struct tick_time ticks; /* the agent's own ticks over the same span */
+	double ns_age_s_max; /* oldest namespace counter reading at the last tick (0: none) */
 };
 
 void out_start(struct out *o, const struct start_info *si);
