@@ -12,11 +12,15 @@
 #   4. ns/event at ~1k, 10k, 100k connects/s to a closed port (each: one RST
 #      sent, one received, one drop), ring buffer losses at the highest rate
 #   5. `tcptriage snapshot` vs `ss -tanmp` on the same 0, ~10k, then ~100k sockets
+#   6. the agent's tick time (`run --interval 1`) on the host as it is, then with 1,000 more
+#      network namespaces and ~100k sockets: tick ms, its share of the interval, the oldest
+#      namespace reading, CPU
 # Writes bench/results.md and bench/overhead.png; raw data stays in build/bench.
 # Traffic stays in a network namespace of its own (snapshot: loopback).
 # Knobs: BENCH_ROUNDS (7), BENCH_CHURN_S (4), BENCH_WINDOWS (5), BENCH_WINDOW_S (3),
 # BENCH_BULK_BYTES (3e9), BENCH_NICE (-5: steadier numbers on a busy host), BENCH_SNAP_RUNS (5),
-# BENCH_ONLY=snapshot (that phase alone: prints its rows, leaves bench/results.md as it is).
+# BENCH_TICK_NS (1000), BENCH_TICK_SOCKS (100000), BENCH_TICK_S (20),
+# BENCH_ONLY=snapshot|tick (that phase alone: prints its rows, leaves bench/results.md as it is).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=../tests/lib.sh
@@ -109,9 +113,9 @@ start_ms() { # OUT T0 : ms from T0 (EPOCHREALTIME) to the start line's ts
 	echo $(($(date -d "$ts" +%s%3N) - ${2/[.,]/} / 1000))
 }
 
-agent_stop() { # OUT : SIGINT, wait for the end line
+agent_stop() { # OUT [SECONDS] : SIGINT, wait for the end line (15 s)
 	kill -INT "$AGENT_PID" 2>/dev/null
-	tt_wait_for_line "$1" '"type":"end"' 15 || say "agent printed no end line"
+	tt_wait_for_line "$1" '"type":"end"' "${2:-15}" || say "agent printed no end line"
 	wait_gone "$AGENT_PID"
 	AGENT_PID=
 }
@@ -291,7 +295,7 @@ hooks_seen() { # TAG-REGEX WHO -> hooks with events
 # not matter.
 phase_costs() { # agent + floor + bpftrace under churn, both orders; memory while they run
 	local i
-	say "1/5 per-event cost: floor, agent, bpftrace under churn, 2 attach orders x $WINDOWS x ${WINDOW_S}s"
+	say "1/6 per-event cost: floor, agent, bpftrace under churn, 2 attach orders x $WINDOWS x ${WINDOW_S}s"
 	floor_start
 	agent_start "$B/costs-agent.json"
 	bt_start
@@ -357,7 +361,7 @@ tool_stop() { # none|agent|bpftrace ROUND
 phase_rounds() { # no agent / agent / bpftrace, rotating order, no stats
 	local r k tool churn bulk
 	local -a tools=(none agent bpftrace)
-	say "2/5 churn ${CHURN_S}s + bulk $((BULK_BYTES / 1000000)) MB: none/agent/bpftrace x $ROUNDS rounds"
+	say "2/6 churn ${CHURN_S}s + bulk $((BULK_BYTES / 1000000)) MB: none/agent/bpftrace x $ROUNDS rounds"
 	: >"$ROUNDS_TSV"
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for ((k = 0; k < 3; k++)); do
@@ -381,7 +385,7 @@ RINGBUF_FULL= RATE_ACHIEVED=()
 
 phase_rates() { # ns/event at fixed connect rates to a closed port
 	local rate i got
-	say "3/5 event-rate scaling: ${RATES[*]} connects/s to a closed port, 3 x 2s each"
+	say "3/6 event-rate scaling: ${RATES[*]} connects/s to a closed port, 3 x 2s each"
 	floor_start
 	agent_start "$B/rates-agent.json"
 	for rate in "${RATES[@]}"; do
@@ -464,19 +468,14 @@ snap_measure() { # LABEL [GOAL] : SNAP_RUNS pairs (after one warm-up pair), orde
 	say "    $label: $count sockets: ss/snapshot $(fmt_ratio $ratio)"
 }
 
-phase_snapshot() { # tcptriage snapshot vs ss -tanmp on the same 0, ~10k, then ~100k sockets
-	local p
-	say "5/5 snapshot vs ss -tanmp on 0, ~10k, then ~100k loopback sockets, $SNAP_RUNS runs each"
+snap_ns_up() { # the snapshot namespace (SNAP_NS): lo up, room for ~55k connections a port
 	SNAP_NS=$TT_PREFIX-snap
 	_tt_netns_add "$SNAP_NS" && ip -n "$SNAP_NS" link set lo up || die "cannot create $SNAP_NS"
 	tt_sysctl_ns_set "$SNAP_NS" net.ipv4.ip_local_port_range "10000 65535" || die "port range"
-	snap_measure "empty namespace (what each tool pays anyway)"
-	snap_hold 5301 1 5000
-	snap_measure "10k"
-	agent_memlock && MEM_10K=$MEMLOCK_KIB
-	snap_hold 5302 4 11250
-	snap_measure "100k" ">= 10x"
-	agent_memlock && MEM_100K=$MEMLOCK_KIB
+}
+
+snap_release() { # stop what snap_hold started, delete the snapshot namespace
+	local p
 	for p in "${SNAP_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -485,7 +484,170 @@ phase_snapshot() { # tcptriage snapshot vs ss -tanmp on the same 0, ~10k, then ~
 	done
 	SNAP_PIDS=()
 	_tt_netns_del "$SNAP_NS"
+}
+
+phase_snapshot() { # tcptriage snapshot vs ss -tanmp on the same 0, ~10k, then ~100k sockets
+	say "5/6 snapshot vs ss -tanmp on 0, ~10k, then ~100k loopback sockets, $SNAP_RUNS runs each"
+	snap_ns_up
+	snap_measure "empty namespace (what each tool pays anyway)"
+	snap_hold 5301 1 5000
+	snap_measure "10k"
+	agent_memlock && MEM_10K=$MEMLOCK_KIB
+	snap_hold 5302 4 11250
+	snap_measure "100k" ">= 10x"
+	agent_memlock && MEM_100K=$MEMLOCK_KIB
+	snap_release
 	SNAPSHOT_NOTE="Both tools run in the bench's namespace (\`nsenter --net\`), tcptriage as \`snapshot --netns INODE\` (text output), ss as \`ss -tanmp\`, output to a file; one warm-up pair, then $SNAP_RUNS pairs in alternating order; each pair counted the same sockets. Sockets: loopback connections held by \`ttload\` (10k: 1 pair of 5000 connections; 100k: 4 more pairs of 11250, ip_local_port_range 10000-65535). The empty namespace is what each tool pays whatever it reads: for tcptriage mostly libbpf loading its two iterators (reading the kernel's BTF and matching CO-RE relocations: ~35 of ~45 ms under perf when this was written), for both the walk of every process's open files."
+}
+
+# ------------------------------------------------------------- tick time
+
+TICK_NS=${BENCH_TICK_NS:-1000}
+TICK_SOCKS=${BENCH_TICK_SOCKS:-100000}
+TICK_S=${BENCH_TICK_S:-20}
+TICK_SKIP=2          # first intervals left out: start-up
+TICK_PAIR_MAX=12500  # connections one ttload server/client pair holds
+TICK_NS_LIST='' TICK_HELD=0 TICK_ROWS=() TICK_NOTE=''
+declare -A TICK_NSC=() TICK_START=() TICK_HWM=()
+
+netns_count() { # network namespaces on the host: of every process, and every /run/netns name
+	stat -L -c %i /proc/[0-9]*/ns/net /run/netns/* 2>/dev/null | sort -u | wc -l
+}
+
+mem_avail_mib() { awk '$1 == "MemAvailable:" { printf "%d", $2 / 1024 }' /proc/meminfo; }
+
+since_s() { # T0 (EPOCHREALTIME) -> seconds since, one decimal
+	local us=$((${EPOCHREALTIME/[.,]/} - ${1/[.,]/}))
+	printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
+}
+
+# Formatters of numbers on stdin (blank lines ignored): "median [min-max]", "1.23x [...]"
+num_of() { local s; read -ra s < <(awk NF | summary); fmt_num "${s[@]}"; }
+ratio_of() { local s; read -ra s < <(awk NF | summary); fmt_ratio "${s[@]}"; }
+
+tick_ns_existing() { # LIST -> the names in LIST that are network namespaces now
+	local ns
+	while read -r ns; do
+		[[ -e /run/netns/$ns ]] && echo "$ns"
+	done <"$1"
+}
+
+tick_ns_del() { # LIST : delete the namespaces named in LIST (empty: nothing runs in them)
+	tick_ns_existing "$1" | sed 's/^/netns del /' | ip -force -batch - >/dev/null
+}
+
+tick_ns_add() { # N : N empty namespaces $TT_PREFIX-tick-<i>, lo up. Their names and the
+	#   cleanup entry come first, so every exit path (Ctrl-C too) deletes exactly those.
+	local i
+	TICK_NS_LIST=$B/tick-ns.list
+	for ((i = 1; i <= $1; i++)); do
+		echo "$TT_PREFIX-tick-$i"
+	done >"$TICK_NS_LIST"
+	[[ -z $(tick_ns_existing "$TICK_NS_LIST") ]] || die "namespaces $TT_PREFIX-tick-* exist already"
+	tt_cleanup_add "tick_ns_del $(printf %q "$TICK_NS_LIST")"
+	sed 's/^/netns add /' "$TICK_NS_LIST" | ip -batch - >/dev/null || die "ip netns add failed"
+	# one process per namespace whatever the tool (~7 ms each here): both CPUs
+	xargs -P "$(nproc)" -I{} ip -n {} link set lo up <"$TICK_NS_LIST" || die "lo up failed"
+	(($(tick_ns_existing "$TICK_NS_LIST" | wc -l) == $1)) || die "made fewer than $1 namespaces"
+}
+
+tick_hold() { # ~N sockets in the snapshot namespace: pairs of <= TICK_PAIR_MAX connections
+	local conns=$(($1 / 2)) pairs
+	pairs=$(((conns + TICK_PAIR_MAX - 1) / TICK_PAIR_MAX))
+	((pairs)) && snap_hold 5401 "$pairs" $((conns / pairs))
+	TICK_HELD=$((pairs ? 2 * pairs * (conns / pairs) : 0))
+}
+
+tick_run() { # TAG : `run --interval 1` for TICK_S seconds -> $B/tick-TAG.json
+	TICK_NSC[$1]=$(netns_count)
+	agent_start "$B/tick-$1.json" run --interval 1
+	TICK_START[$1]=$STARTUP_MS
+	tick_wait "$B/tick-$1.json"
+	TICK_HWM[$1]=$(rss_kib "$AGENT_PID" VmHWM)
+	agent_stop "$B/tick-$1.json" 60 # a tick under way finishes first
+	say "    $1: ${TICK_NSC[$1]} namespaces, longest tick per interval (ms) $(tick_vals "$1" .agent.tick_ms_max | num_of)"
+}
+
+tick_wait() { # OUT : TICK_S seconds; longer (up to 3x) while ticks overrun the interval so
+	#   much that fewer than TICK_SKIP + 3 stats lines are out
+	local end=$((SECONDS + 3 * TICK_S))
+	tt_sleep "$TICK_S"
+	while (($(grep -c '"type":"stats"' "$1") < TICK_SKIP + 3 && SECONDS < end)); do
+		tt_sleep 0.5
+	done
+}
+
+tick_vals() { # TAG JQ : JQ over each full interval's stats line, one a line (not the first
+	#   TICK_SKIP: start-up; not the last: the part interval before the end line)
+	jq -rs "[.[] | select(.type == \"stats\")] | .[$TICK_SKIP:-1][] | ($2)? // empty" "$B/tick-$1.json"
+}
+
+tick_end() { # TAG JQ : JQ over the end line, 4 significant digits
+	jq -r "select(.type == \"end\") | ($2)? // empty" "$B/tick-$1.json" | awk '{ printf "%.4g", $1 }'
+}
+
+tick_ratios() { # JQ -> scale/base of JQ, interval i of one run over interval i of the other
+	paste <(tick_vals base "$1") <(tick_vals scale "$1") | awk 'NF == 2 && $1 > 0 { print $2 / $1 }'
+}
+
+tick_row() { # LABEL JQ : per interval in both runs, and their ratio
+	TICK_ROWS+=("| $1 | $(tick_vals base "$2" | num_of) | $(tick_vals scale "$2" | num_of) | $(tick_ratios "$2" | ratio_of) |")
+}
+
+tick_row_run() { # LABEL BASE SCALE : one figure per run, side by side
+	TICK_ROWS+=("| $1 | ${2:-n/a} | ${3:-n/a} | $(awk -v a="$2" -v b="$3" \
+		'BEGIN { if (a > 0 && b != "") printf "%.2fx", b / a; else printf "n/a" }') |")
+}
+
+tick_rows() {
+	TICK_ROWS=("| network namespaces on the host (at the agent's start) | ${TICK_NSC[base]} | ${TICK_NSC[scale]} | |")
+	tick_row "interval between stats lines (s; 1 asked: longer when a tick overruns)" .interval_s
+	tick_row "tick, mean per interval (ms)" .agent.tick_ms_mean
+	tick_row "tick, longest per interval (ms)" .agent.tick_ms_max
+	tick_row "longest tick / interval (%)" '.agent.tick_ms_max / .interval_s / 10'
+	tick_row "oldest namespace reading at the last tick (s)" .agent.ns_age_s_max
+	tick_row "agent CPU / interval (%)" '.agent.cpu_s / .interval_s * 100'
+	tick_row_run "agent CPU / run, start-up included (%, end line)" \
+		"$(tick_end base '.agent.cpu_s / .duration_s * 100')" "$(tick_end scale '.agent.cpu_s / .duration_s * 100')"
+	tick_row_run "start-up: launch to the start line's ts (ms)" "${TICK_START[base]}" "${TICK_START[scale]}"
+	tick_row_run "agent peak RSS (KiB)" "${TICK_HWM[base]}" "${TICK_HWM[scale]}"
+}
+
+tick_scale_up() { # TICK_NS namespaces, ~TICK_SOCKS sockets; what that took -> TICK_NOTE
+	local t0=$EPOCHREALTIME m0 ns_s
+	m0=$(mem_avail_mib)
+	tick_ns_add "$TICK_NS"
+	ns_s=$(since_s "$t0") t0=$EPOCHREALTIME
+	snap_ns_up
+	tick_hold "$TICK_SOCKS"
+	TICK_NOTE="Set-up: $TICK_NS empty namespaces (\`ip -batch\` netns add, lo up) in $ns_s s, $TICK_HELD loopback sockets (\`ttload\` pairs in one more namespace) in $(since_s "$t0") s; host MemAvailable changed by $(printf %+d $(($(mem_avail_mib) - m0))) MiB (the rest of the host moves it too)."
+	say "    ${TICK_NOTE#Set-up: }"
+}
+
+tick_scale_down() {
+	local t0=$EPOCHREALTIME
+	snap_release
+	tick_ns_del "$TICK_NS_LIST"
+	[[ -z $(tick_ns_existing "$TICK_NS_LIST") ]] || say "some $TT_PREFIX-tick-* namespaces are left"
+	say "    removed the namespaces and sockets in $(since_s "$t0") s"
+}
+
+phase_tick() { # the agent's tick on the host as it is, then with TICK_NS more namespaces
+	say "6/6 tick time: \`run --interval 1\` ${TICK_S}s, host as it is, then + $TICK_NS namespaces and ~$TICK_SOCKS sockets"
+	tick_run base
+	tick_scale_up
+	tick_run scale
+	tick_scale_down
+	tick_rows
+	TICK_NOTE="Both runs: \`tcptriage run --interval 1\` for ${TICK_S} s, first the host as it is, then with $TICK_NS empty namespaces (lo up) and $TICK_HELD loopback sockets held in one more namespace. Per-interval figures come from the stats lines (the first $TICK_SKIP intervals, start-up, and the part interval before the end line left out); ratios pair interval i of one run with interval i of the other. The agent reads namespaces within a time budget per tick, round-robin: the oldest reading's age is how stale a namespace's counters can be. $TICK_NOTE"
+}
+
+tick_section() {
+	echo "| measure | host as it is | + $TICK_NS namespaces, $TICK_HELD sockets | ratio |"
+	echo "| --- | ---: | ---: | ---: |"
+	printf '%s\n' "${TICK_ROWS[@]}"
+	echo
+	echo "$TICK_NOTE"
 }
 
 # --------------------------------------------------------------- results
@@ -712,6 +874,10 @@ write_results() {
 		printf '%s\n' "${SNAPSHOT_ROWS[@]}"
 		echo
 		echo "$SNAPSHOT_NOTE"
+		echo
+		echo "## Tick time at $TICK_NS namespaces (\`run --interval 1\`, ${TICK_S} s each, median [min-max] over intervals)"
+		echo
+		tick_section
 	} >"$RESULTS"
 }
 
@@ -725,6 +891,15 @@ plot() {
 		say "gnuplot failed"
 }
 
+bench_only() { # PHASE : that phase alone, its rows on stdout
+	mkdir -p "$B"
+	case $1 in
+	snapshot) phase_snapshot && printf '%s\n' "${SNAPSHOT_ROWS[@]}" "" "$SNAPSHOT_NOTE" ;;
+	tick) phase_tick && tick_section ;;
+	*) die "BENCH_ONLY: snapshot or tick, not '$1'" ;;
+	esac
+}
+
 main() {
 	local t0=$SECONDS
 	need_tools
@@ -734,11 +909,9 @@ main() {
 	# Not "tt-": the integration runner deletes tt- namespaces that appear while a
 	# test runs, and engineers run tests while this runs.
 	TT_PREFIX=ttbench-$BASHPID
-	if [[ ${BENCH_ONLY:-} == snapshot ]]; then
-		mkdir -p "$B"
-		phase_snapshot
-		printf '%s\n' "${SNAPSHOT_ROWS[@]}" "" "$SNAPSHOT_NOTE"
-		say "done in $((SECONDS - t0)) s (snapshot only: $RESULTS left as it was)"
+	if [[ -n ${BENCH_ONLY:-} ]]; then
+		bench_only "$BENCH_ONLY"
+		say "done in $((SECONDS - t0)) s ($BENCH_ONLY only: $RESULTS left as it was)"
 		return
 	fi
 	tt_netns_single churn || die "cannot create a network namespace"
@@ -751,8 +924,9 @@ main() {
 	phase_costs
 	phase_rounds
 	phase_rates
-	say "4/5 memory and start-up: measured in phases 1 and 2"
+	say "4/6 memory and start-up: measured in phases 1 and 2"
 	phase_snapshot
+	phase_tick
 	write_results
 	plot
 	cat "$RESULTS"
