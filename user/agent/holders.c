@@ -30,12 +30,22 @@ struct holders {
 	struct ask asks[ENGINE_MAX_RULES];
 };
 
+/* The snapshot thread's stack: its deepest user is a qsort. */
+#define THREAD_STACK ((size_t)1 << 20)
+
 struct holders *holders_new(struct tcptriage_bpf *skel)
 {
 	struct holders *h = calloc(1, sizeof(*h));
 
-	if (h)
-		h->skel = skel;
+	if (!h)
+		return NULL;
+	h->skel = skel;
+	/*
+	 * One malloc arena for both threads: a second one (glibc's default for
+	 * a new thread) keeps what a snapshot used, and an always-on agent's
+	 * memory would grow by a step at every first snapshot of a new size.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	return h;
 }
 
@@ -81,6 +91,7 @@ static void join(struct holders *h, double now)
 /* Start a snapshot for every ask waiting; false when no thread could start (they are dropped). */
 static bool start(struct holders *h)
 {
+	pthread_attr_t attr;
 	bool any = false;
 
 	for (size_t i = 0; i < ENGINE_MAX_RULES; i++)
@@ -91,7 +102,9 @@ static bool start(struct holders *h)
 	if (!any)
 		return true;
 	atomic_store(&h->done, false);
-	h->running = !pthread_create(&h->thread, NULL, take, h);
+	h->running = !pthread_attr_init(&attr) && !pthread_attr_setstacksize(&attr, THREAD_STACK) &&
+		     !pthread_create(&h->thread, &attr, take, h);
+	pthread_attr_destroy(&attr);
 	if (!h->running) /* as good as a snapshot that failed: no holders */
 		for (size_t i = 0; i < ENGINE_MAX_RULES; i++)
 			if (h->asks[i].state == ASK_TAKING)
