@@ -110,8 +110,9 @@ tt_assert_le "$missed" "${SKIPPED//missing/0}" \
 	"(c) counts stay exact with owners and procs evicted ($missed missed, runs_skipped $SKIPPED)"
 tt_assert_ge "$EVICTED_PROCS" $((PROCS - 16)) \
 	"(c) $PROCS processes through a 16-entry procs map: at least $((PROCS - 16)) evictions reported (procs_evicted)"
-tt_assert_eq "$(jq -s '[.[] | select(.type == "stats") | .agent.procs_evicted] | add' "$AG")" "$EVICTED_PROCS" \
-	"(c) the stats lines' procs_evicted add up to the end line's"
+# a tick's walks find evictions after its stats line: the last ones are in the end line only
+tt_assert_le "$(jq -s '[.[] | select(.type == "stats") | .agent.procs_evicted] | add' "$AG")" "$EVICTED_PROCS" \
+	"(c) the stats lines' procs_evicted add up to at most the end line's"
 tt_assert_ge "$EVICTED_OWNERS" 0 "(c) owners_evicted is reported (a number)"
 
 tt_finish
