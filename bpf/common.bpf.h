@@ -65,6 +65,18 @@ struct {
 	__type(value, struct tt_proc);
 } procs SEC(".maps") __weak;
 
+/*
+ * Who listens on each port: the owner of a socket it accepted, found from
+ * the socket's own port when no owners entry names one (no hook runs on
+ * accept()).  Written at listen(), deleted when the listener closes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tt_listen_key);
+	__type(value, struct tt_owner);
+} listen_owners SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -147,20 +159,34 @@ static __always_inline void count_key_add(const struct tt_count_key *key, __u64 
 	health_inc(TT_H_EVENTS);
 }
 
+/*
+ * Who owns sk, or NULL: its owners entry (made at connect, listen, a close
+ * leaving unsent data, or the start-up seed), else the listener of its port
+ * (a socket accepted from it: accept() has no hook, the hot path stays
+ * empty).  Rare events only: two lookups.
+ */
+static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 netns)
+{
+	struct tt_listen_key lk = { .netns = netns };
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *owner = bpf_map_lookup_elem(&owners, &skaddr);
+
+	if (owner && owner->tgid)
+		return owner;
+	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	return bpf_map_lookup_elem(&listen_owners, &lk);
+}
+
 /* Add to the counter of (owner of sk, signal, sub); sk may be NULL. */
 static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 signal,
 				      __u32 sub, __u64 amount)
 {
 	struct tt_count_key key = { .netns = netns, .signal = signal, .sub = sub };
-	__u64 skaddr = (__u64)sk;
-	struct tt_owner *owner;
+	struct tt_owner *owner = sk ? owner_of(sk, netns) : NULL;
 
-	if (sk) {
-		owner = bpf_map_lookup_elem(&owners, &skaddr);
-		if (owner) {
-			key.tgid = owner->tgid;
-			key.cgroup = owner->cgroup;
-		}
+	if (owner) {
+		key.tgid = owner->tgid;
+		key.cgroup = owner->cgroup;
 	}
 	count_key_add(&key, amount);
 }
@@ -254,24 +280,13 @@ static __always_inline void proc_note(const struct tt_owner *owner)
 		health_inc(TT_H_PROCS_FULL);
 }
 
-/*
- * The owners entry of sk, made (owner unknown) when missing; NULL only when
- * the map refuses.  Later changes are stores into the entry, not updates.
- */
-static __always_inline struct tt_owner *owner_entry(const struct sock *sk)
+/* The current task as an owner of a socket in netns. */
+static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 {
-	__u64 skaddr = (__u64)sk;
-	struct tt_owner *owner = bpf_map_lookup_elem(&owners, &skaddr), fresh = {};
-
-	if (owner)
-		return owner;
-	fresh.netns = netns_of(sk);
-	if (!bpf_map_update_elem(&owners, &skaddr, &fresh, BPF_NOEXIST))
-		health_inc(TT_H_OWNERS_ADDED);
-	owner = bpf_map_lookup_elem(&owners, &skaddr);
-	if (!owner)
-		health_inc(TT_H_OWNERS_FULL);
-	return owner;
+	o->tgid = bpf_get_current_pid_tgid() >> 32;
+	o->netns = netns;
+	o->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
 /* Seed sk's owner unless the agent already knows it (start-up iterator). */
@@ -285,19 +300,21 @@ static __always_inline void owner_seed(const struct sock *sk, const struct tt_ow
 	}
 }
 
-/* Record the current task as the owner of sk (process context only); keeps its state. */
-static __always_inline struct tt_owner *owner_set_current(const struct sock *sk)
+/*
+ * Record o as the owner of sk.  A new socket (a connect) takes one update;
+ * one the agent knows already (listen, a close leaving unsent data) two, so
+ * that only entries this update made are counted added.
+ */
+static __always_inline void owner_set(const struct sock *sk, const struct tt_owner *o)
 {
-	struct tt_owner *owner = owner_entry(sk);
+	__u64 skaddr = (__u64)sk;
+	long ret = bpf_map_update_elem(&owners, &skaddr, o, BPF_NOEXIST);
 
-	if (!owner)
-		return NULL;
-	owner->tgid = bpf_get_current_pid_tgid() >> 32;
-	owner->netns = netns_of(sk);
-	owner->cgroup = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
-	proc_note(owner);
-	return owner;
+	if (!ret)
+		health_inc(TT_H_OWNERS_ADDED);
+	else if (ret != -EEXIST || bpf_map_update_elem(&owners, &skaddr, o, BPF_EXIST))
+		health_inc(TT_H_OWNERS_FULL);
+	proc_note(o);
 }
 
 /* Fill a flow key (local = s, remote = d) from a socket. */
@@ -327,14 +344,13 @@ static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk)
 {
 	struct tt_flow_key key = {};
 	struct tt_flow_val *val, init = {};
-	__u64 skaddr = (__u64)sk;
 	struct tt_owner *owner;
 
 	flow_from_sk(sk, &key);
 	val = bpf_map_lookup_elem(&flows, &key);
 	if (val)
 		return val;
-	owner = bpf_map_lookup_elem(&owners, &skaddr);
+	owner = owner_of(sk, key.netns);
 	init.tgid = owner ? owner->tgid : 0;
 	/* refused because another CPU just made it is not full */
 	if (!bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))

@@ -3,9 +3,10 @@
  * Socket ownership: which process a struct sock belongs to, so that events
  * seen in softirq or timer context are charged to the socket's owner and not
  * to whatever task happened to be on the CPU.  Learned where the owner is
- * certainly current (connect and listen in state.bpf.c, accept in
- * syscalls.bpf.c), seeded from every open file at start-up by an iterator,
- * forgotten when the socket is destroyed.
+ * certainly current (connect, listen and a close leaving unsent data, in
+ * state.bpf.c), seeded from every open file at start-up by an iterator,
+ * forgotten when the socket is destroyed.  An accepted socket has no entry:
+ * its listener's owner is its owner (common.bpf.h owner_of).
  */
 #include "common.bpf.h"
 
@@ -48,6 +49,13 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 	owner.netns = netns_of(sk);
 	owner.cgroup = task_cgroup_id(task);
 	BPF_CORE_READ_STR_INTO(&owner.comm, task, comm);
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN && sk_is_tcp(sk)) {
+		struct tt_listen_key lk = { .netns = owner.netns };
+
+		lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		owner.listen_port = lk.port;
+		bpf_map_update_elem(&listen_owners, &lk, &owner, BPF_NOEXIST);
+	}
 	owner_seed(sk, &owner);
 	return 0;
 }

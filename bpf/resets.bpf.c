@@ -25,7 +25,6 @@ static __always_inline void flow_note_reset(const struct sock *sk, bool sent)
 /* Rare and decisive (the kernel killing a socket for memory): one record each. */
 static __always_inline void emit_reset(const struct sock *sk, __u32 reason)
 {
-	__u64 skaddr = (__u64)sk;
 	struct tt_rec_reset *rec;
 	struct tt_owner *owner;
 
@@ -41,7 +40,7 @@ static __always_inline void emit_reset(const struct sock *sk, __u32 reason)
 	rec->reason = reason;
 	rec->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	flow_from_sk(sk, &rec->flow);
-	owner = bpf_map_lookup_elem(&owners, &skaddr);
+	owner = owner_of(sk, rec->flow.netns);
 	if (owner)
 		rec->owner = *owner;
 	bpf_ringbuf_submit(rec, 0);

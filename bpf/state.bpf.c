@@ -67,13 +67,67 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 	val->last_ns = bpf_ktime_get_ns();
 }
 
-/* listen() ran in this task: now the socket is bound, so its port is known. */
+/*
+ * listen() ran in this task: now the socket is bound, so its port is known,
+ * and sockets accepted from it are attributed to it (owner_of).
+ */
 static __always_inline void on_listen(const struct sock *sk)
 {
-	struct tt_owner *owner = owner_set_current(sk);
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *known = bpf_map_lookup_elem(&owners, &skaddr), o = {};
+	struct tt_listen_key lk = { .netns = netns_of(sk) };
 
-	if (owner)
-		owner->listen_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (known && known->tgid) { /* the listen() hook's, with the backlog asked */
+		known->listen_port = lk.port;
+		o = *known;
+	} else {
+		owner_current(&o, lk.netns);
+		o.listen_port = lk.port;
+		owner_set(sk, &o);
+	}
+	bpf_map_update_elem(&listen_owners, &lk, &o, BPF_ANY);
+}
+
+/*
+ * A listener closed: forget its port, unless another process listens there
+ * too (SO_REUSEPORT) and wrote it last.  Its port is inet_sport here:
+ * inet_num is zeroed before the tracepoint (see on_connect_failed).
+ */
+static __always_inline void on_listen_stop(const struct sock *sk)
+{
+	struct tt_listen_key lk = { .netns = netns_of(sk) };
+	struct tt_owner *o;
+
+	lk.port = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	o = bpf_map_lookup_elem(&listen_owners, &lk);
+	if (o && o->tgid == bpf_get_current_pid_tgid() >> 32)
+		bpf_map_delete_elem(&listen_owners, &lk);
+}
+
+/* connect(): the caller owns the socket, and is counted without a lookup. */
+static __always_inline void on_connect(const struct sock *sk)
+{
+	struct tt_owner o = {};
+
+	owner_current(&o, netns_of(sk));
+	owner_set(sk, &o);
+	count_add_owner(o.tgid, o.cgroup, o.netns, TT_SIG_CONNECT, 0, 1);
+}
+
+/*
+ * close() of a socket with data the peer has not acknowledged: the socket
+ * may live on as an orphan holding that memory, and the closer is who left
+ * it there.  Rare (most closes leave nothing unsent): only then an update.
+ */
+static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u64 unsent)
+{
+	struct tt_owner o = {};
+
+	if (!unsent)
+		return;
+	owner_current(&o, netns);
+	owner_set(sk, &o);
 }
 
 /*
@@ -84,48 +138,48 @@ static __always_inline void on_listen(const struct sock *sk)
 static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, int oldstate,
 					 int newstate)
 {
+	__u32 netns;
+	__u64 unsent;
+
 	/*
-	 * A churned connection makes ~10 transitions; only two of them (SYN_SENT,
-	 * FIN_WAIT1) and the rare LISTEN and failed connect (SYN_SENT -> CLOSE
-	 * without a port) need anything: the rest return here, before any read
-	 * of the socket.  How long a socket sits in CLOSE_WAIT or
-	 * FIN_WAIT2 is the periodic sweep's business (sweep_aged below).
+	 * A churned connection makes ~10 transitions; only SYN_SENT, FIN_WAIT1
+	 * and LAST_ACK (connect and close, in the caller's context) and the
+	 * rare LISTEN, listener close and failed connect need anything: the
+	 * rest return here, before any read of the socket.  How long a socket
+	 * sits in CLOSE_WAIT or FIN_WAIT2 is the periodic sweep's business
+	 * (sweep_aged below).
 	 */
 	if (newstate == TCP_CLOSE) {
-		if (oldstate == TCP_SYN_SENT && protocol == IPPROTO_TCP)
-			on_connect_failed(sk);
-		return;
-	}
-	if (newstate != TCP_SYN_SENT && newstate != TCP_FIN_WAIT1 && newstate != TCP_LISTEN)
-		return;
-	if (protocol != IPPROTO_TCP || (oldstate != TCP_CLOSE && oldstate != TCP_ESTABLISHED))
-		return;
-	if (newstate == TCP_LISTEN) {
-		if (oldstate == TCP_CLOSE)
-			on_listen(sk);
-		return;
-	}
-	if (newstate == TCP_SYN_SENT) {
-		struct tt_owner *owner;
-
-		if (oldstate != TCP_CLOSE)
+		if (protocol != IPPROTO_TCP)
 			return;
-		/* connect(): the caller is the owner, no lookup needed to count it */
-		owner = owner_set_current(sk);
-		if (owner)
-			count_add_owner(owner->tgid, owner->cgroup, owner->netns, TT_SIG_CONNECT, 0, 1);
-		else
-			count_add_owner(bpf_get_current_pid_tgid() >> 32, bpf_get_current_cgroup_id(),
-					netns_of(sk), TT_SIG_CONNECT, 0, 1);
+		if (oldstate == TCP_SYN_SENT)
+			on_connect_failed(sk);
+		else if (oldstate == TCP_LISTEN)
+			on_listen_stop(sk);
 		return;
 	}
-	/*
-	 * ESTABLISHED -> FIN_WAIT1 happens in close() or shutdown(), in the
-	 * caller's context: the closer is current, no owners lookup.
-	 */
-	if (oldstate == TCP_ESTABLISHED)
+	if (newstate != TCP_SYN_SENT && newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
+	    newstate != TCP_LISTEN)
+		return;
+	if (protocol != IPPROTO_TCP)
+		return;
+	if (oldstate == TCP_CLOSE) {
+		if (newstate == TCP_LISTEN)
+			on_listen(sk);
+		else if (newstate == TCP_SYN_SENT)
+			on_connect(sk);
+		return;
+	}
+	/* ESTABLISHED -> FIN_WAIT1, CLOSE_WAIT -> LAST_ACK: close() or shutdown(), by current */
+	if (!(oldstate == TCP_ESTABLISHED && newstate == TCP_FIN_WAIT1) &&
+	    !(oldstate == TCP_CLOSE_WAIT && newstate == TCP_LAST_ACK))
+		return;
+	netns = netns_of(sk);
+	unsent = unsent_bytes(sk);
+	if (newstate == TCP_FIN_WAIT1)
 		count_add_owner(bpf_get_current_pid_tgid() >> 32, bpf_get_current_cgroup_id(),
-				netns_of(sk), TT_SIG_ACTIVE_CLOSE, 0, unsent_bytes(sk));
+				netns, TT_SIG_ACTIVE_CLOSE, 0, unsent);
+	note_closer(sk, netns, unsent);
 }
 
 TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state",

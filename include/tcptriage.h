@@ -124,6 +124,13 @@ struct tt_owner {
 	__u16 listening;      /* 1 once listen() was called on it */
 };
 
+/* Key of the `listen_owners` map: a listening port in a namespace. */
+struct tt_listen_key {
+	__u32 netns;
+	__u16 port; /* host order */
+	__u16 pad;
+};
+
 /*
  * Record of the periodic sweep (iter/task_file sweep_aged): a TCP socket in
  * CLOSE_WAIT or FIN_WAIT2 held open by process tgid (one record per process

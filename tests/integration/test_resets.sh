@@ -5,6 +5,10 @@
 #      Tcp.AttemptFails (each refused connect fails in SYN_SENT).
 #  (b) a client that closes 80 connections with SO_LINGER 0: resets from the
 #      client's own sockets; reset_storm must name the client first.
+#  (c) a server started after the agent that closes what it accepts before
+#      reading the byte each client sent: resets from accepted sockets, which
+#      no hook saw being accepted; reset_storm must name the server first (an
+#      accepted socket's owner is its listener's).
 # Each phase has its own agent run, so each run's totals are that phase's.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -86,5 +90,27 @@ tt_assert_true "[[ -n '${f:0:1}' ]]" "(b) a final reset_storm finding"
 tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$cli" "(b) reset_storm's first culprit is the client (pid $cli)"
 tt_assert_true "jq -e '(.evidence.reset_ratio | type) == \"number\" and .evidence.reset_ratio >= .evidence.threshold_ratio' <<<\"\$f\" >/dev/null" \
 	"(b) evidence.reset_ratio (resets / connections opened and accepted) is a number at or over the threshold"
+
+# ------------------------------------------- (c) the server resets what it accepted
+AG=$TT_TMP/agent-c.json
+ta_start "$AG" || tt_bail "agent start (c)"
+PORT=5402
+tt_bg -o "$TT_TMP/srv-c.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $PORT --close-after-accept --seconds 30 >/dev/null
+srv=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/srv-c.out" '^ready$' 5 || tt_bail "tcp-server ready (c)"
+o0=$(tt_nstat "$NS" Tcp.OutRsts)
+out=$(ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port $PORT --conns 80 \
+	--bytes 1 --hold 1 --seconds 15 2>&1)
+tt_sleep 0.5
+o1=$(tt_nstat "$NS" Tcp.OutRsts)
+ta_stop || tt_bail "agent end line (c)"
+ta_show "$AG"
+tt_diag "(c) server pid $srv; client: $(tail -n 1 <<<"$out"); kernel OutRsts delta=$((o1 - o0))"
+tt_assert_ge $((o1 - o0)) 40 "(c) the server's closes sent >= 40 resets (Tcp.OutRsts)"
+f=$(ta_findings "$AG" reset_storm | tail -n 1)
+tt_assert_true "[[ -n '${f:0:1}' ]]" "(c) a final reset_storm finding"
+tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$srv" \
+	"(c) reset_storm's first culprit is the server (pid $srv), owner of the sockets it accepted"
 
 tt_finish

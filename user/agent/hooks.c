@@ -18,10 +18,8 @@
 
 /* The tracepoints and forms are in the programs' SEC()s; see hook_of_program(). */
 static const struct hook_def hook_table[] = {
-	ESSENTIAL("set_state", "socket owners (connect/listen), connects failing for lack of local ports"),
+	ESSENTIAL("set_state", "socket owners (connect, listen, close), connects failing for lack of local ports"),
 	ESSENTIAL("destroy_sock", "forgetting closed sockets"),
-	HOOK("accept4_exit", "owners of accepted sockets"),
-	HOOK("accept_exit", "owners of accepted sockets"),
 	HOOK("listen_enter", "backlog asked in listen()"),
 	ESSENTIAL("retransmit", "retransmits"),
 	HOOK("synack_retransmit", "SYN-ACK retransmits"),
