@@ -620,6 +620,8 @@ static void fired_pair(struct finding *f, const char *symptom, const char *root)
 	f[1].cause = root;
 	f[1].culprits[0] = (struct culprit){ .pid = 1001, .netns = 4026532001u, .count = 9 };
 	f[1].n_culprits = 1;
+	finding_num(&f[0], "netns", NS_INODE); /* both about the fake namespace */
+	finding_num(&f[1], "netns", NS_INODE);
 	incident_set_id(&f[0], 1);
 	incident_set_id(&f[1], 1);
 }
@@ -664,9 +666,43 @@ TEST(incident_needs_evidence_not_coincidence)
 	free_fixture(&fx);
 	setup(&fx);
 	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 50);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_NO_SOCKET, 50, 50));
 	fired_pair(f, "reset_storm", "timewait_overflow");
 	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1);
 	ASSERT_EQ_STR(f[0].caused_by, "timewait_overflow-1");
+	free_fixture(&fx);
+}
+
+/*
+ * Mixed faults (seen in the soak): resets aborting connections for memory in
+ * one namespace, the TIME_WAIT table full in another, refused connects while
+ * tcp_mem is under pressure.  Each storm stays with what its own resets say.
+ */
+TEST(incident_links_resets_by_their_namespace_and_reason)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_NO_SOCKET, 50, 50));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	f[1].n_evidence = 0;
+	finding_num(&f[1], "netns", NS_INODE + 1); /* the overflow is another namespace's */
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	free_fixture(&fx);
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_ABORT_ON_MEMORY, 1000, 1000));
+	fired_pair(f, "reset_storm", "timewait_overflow"); /* same namespace, resets for memory */
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	free_fixture(&fx);
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPMemoryPressures", 5);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_NO_SOCKET, 500, 500));
+	fired_pair(f, "reset_storm", "tcp_mem_pressure"); /* refused connects, not memory */
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
 	free_fixture(&fx);
 }
 
@@ -676,17 +712,20 @@ TEST(incident_links_each_symptom_to_its_root_through_evidence)
 	static const bool fired[2] = { true, true };
 	static const struct {
 		const char *symptom, *root, *counter, *because;
+		int rst_reason; /* resets sent for it in the namespace, with the counter (0: none) */
 	} cases[] = {
-		{ "retransmit_storm", "tcp_mem_exhausted", "TcpExt.TCPMemoryPressures", "refused TCP memory" },
-		{ "retransmit_storm", "tcp_mem_pressure", "TcpExt.TCPAbortOnMemory", "aborts on memory" },
-		{ "reset_storm", "tcp_mem_exhausted", "TcpExt.TCPAbortOnMemory", "nothing was lost" },
-		{ "reset_storm", "tcp_mem_pressure", "TcpExt.TCPMemoryPressures", "pressure entries" },
-		{ "socket_buffer_limit", "tcp_mem_exhausted", "TcpExt.TCPMemoryPressures", "refused" },
-		{ "socket_buffer_limit", "tcp_mem_pressure", "TcpExt.TCPMemoryPressures", "refused" },
-		{ "orphan_sockets", "tcp_mem_exhausted", "TcpExt.TCPAbortOnMemory", "orphaned" },
-		{ "reset_storm", "timewait_overflow", "TcpExt.TCPTimeWaitOverflow", "TIME_WAIT" },
-		{ "retransmit_storm", "listen_overflow", "TcpExt.ListenDrops", "SYNs dropped" },
-		{ "retransmit_storm", "syn_backlog_overflow", "TcpExt.ListenDrops", "queues were full" },
+		{ "retransmit_storm", "tcp_mem_exhausted", "TcpExt.TCPMemoryPressures", "refused TCP memory", 0 },
+		{ "retransmit_storm", "tcp_mem_pressure", "TcpExt.TCPAbortOnMemory", "aborts on memory", 0 },
+		{ "reset_storm", "tcp_mem_exhausted", "TcpExt.TCPAbortOnMemory", "nothing was lost",
+		  RST_ABORT_ON_MEMORY },
+		{ "reset_storm", "tcp_mem_pressure", "TcpExt.TCPAbortOnMemory", "lack of TCP memory",
+		  RST_ABORT_ON_MEMORY },
+		{ "socket_buffer_limit", "tcp_mem_exhausted", "TcpExt.TCPMemoryPressures", "refused", 0 },
+		{ "socket_buffer_limit", "tcp_mem_pressure", "TcpExt.TCPMemoryPressures", "refused", 0 },
+		{ "orphan_sockets", "tcp_mem_exhausted", "TcpExt.TCPAbortOnMemory", "orphaned", 0 },
+		{ "reset_storm", "timewait_overflow", "TcpExt.TCPTimeWaitOverflow", "TIME_WAIT", RST_NO_SOCKET },
+		{ "retransmit_storm", "listen_overflow", "TcpExt.ListenDrops", "SYNs dropped", 0 },
+		{ "retransmit_storm", "syn_backlog_overflow", "TcpExt.ListenDrops", "queues were full", 0 },
 	};
 	char root_id[FINDING_ID_LEN];
 	struct finding f[2];
@@ -702,6 +741,8 @@ TEST(incident_links_each_symptom_to_its_root_through_evidence)
 		free_fixture(&fx);
 		setup(&fx);
 		fake_ns(&fx, cases[i].counter, 7);
+		if (cases[i].rst_reason)
+			add(&fx, ns_row(2002, TT_SIG_RST_SENT, cases[i].rst_reason, 7, 7));
 		fired_pair(f, cases[i].symptom, cases[i].root);
 		snprintf(root_id, sizeof(root_id), "%s-1", cases[i].root);
 		test_check(t, incidents_link(&fx.in, f, fired, 2) == 1 &&

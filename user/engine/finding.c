@@ -144,3 +144,13 @@ void finding_merge(struct finding *f, const struct finding *extra)
 	memcpy(&f->culprits[f->n_culprits], own, n_own * sizeof(own[0]));
 	f->n_culprits += n_own;
 }
+
+bool finding_get_num(const struct finding *f, const char *name, int64_t *value)
+{
+	for (int i = 0; i < f->n_evidence; i++)
+		if (f->evidence[i].kind == EV_INT && !strcmp(f->evidence[i].name, name)) {
+			*value = f->evidence[i].value;
+			return true;
+		}
+	return false;
+}

@@ -75,6 +75,8 @@ const char *severity_name(enum severity s);
 void finding_num(struct finding *f, const char *name, int64_t value);
 /* A measured quantity (rate, ratio, seconds): a JSON number with a fraction. */
 void finding_real(struct finding *f, const char *name, double value);
+/* The number evidence `name` of f; false when f has none. */
+bool finding_get_num(const struct finding *f, const char *name, int64_t *value);
 /* Several numbers of one sysctl (tcp_mem, ip_local_port_range): a JSON array of numbers. */
 void finding_nums(struct finding *f, const char *name, const long *values, int n);
 /* An evidence value as text (a number in its own format), in buf; returns buf. */

@@ -5,6 +5,7 @@
 #include "counts.h"
 #include "finding.h"
 #include "incident.h"
+#include "kenum.h"
 #include "nsstate.h"
 #include "rules.h"
 #include "tcptriage.h"
@@ -20,10 +21,36 @@ void incident_set_id(struct finding *f, unsigned int episode)
  * Each returns true and writes the sentence that links symptom to root when
  * the evidence is there; false leaves the symptom standing on its own.
  */
-typedef bool (*link_evidence_fn)(const struct diag_input *in, char *because, size_t len);
+struct link_case {
+	const struct diag_input *in;
+	const struct finding *symptom, *root;
+	char *because;
+	size_t len;
+};
 
-static bool memory_refused(const struct diag_input *in, char *because, size_t len)
+typedef bool (*link_evidence_fn)(const struct link_case *c);
+
+/* The namespace a finding is about (evidence.netns); 0 when host-wide. */
+static uint32_t finding_netns(const struct finding *f)
 {
+	int64_t ns;
+
+	return finding_get_num(f, "netns", &ns) ? (uint32_t)ns : 0;
+}
+
+/* Resets sent with this reason in netns over the window; -1 when this kernel gives no reasons. */
+static int64_t resets_for(const struct diag_input *in, const char *reason, uint32_t netns)
+{
+	uint32_t v;
+
+	if (!in->names || !in->names->rst_reason || kenum_value(in->names->rst_reason, reason, &v))
+		return -1;
+	return (int64_t)counts_sum(in->window, TT_SIG_RST_SENT, v, netns, false);
+}
+
+static bool memory_refused(const struct link_case *c)
+{
+	const struct diag_input *in = c->in;
 	uint64_t refused = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
 	uint64_t proto_mem = diag_drops(in, "proto_mem", ANY_NETNS);
 	int64_t aborts = ns_table_delta_sum(in->ns, "TcpExt.TCPAbortOnMemory");
@@ -31,7 +58,7 @@ static bool memory_refused(const struct diag_input *in, char *because, size_t le
 
 	if (!refused && !proto_mem && aborts <= 0 && pressures <= 0)
 		return false;
-	snprintf(because, len,
+	snprintf(c->because, c->len,
 		 "the kernel refused TCP memory (%llu allocations refused, %llu segments dropped "
 		 "for PROTO_MEM, %lld aborts on memory, %lld pressure entries): nothing was lost "
 		 "on the path", (unsigned long long)refused, (unsigned long long)proto_mem,
@@ -51,43 +78,82 @@ static bool counter_grew(const struct diag_input *in, const char *counter, const
 	return true;
 }
 
-static bool orphans_aborted(const struct diag_input *in, char *because, size_t len)
+static bool orphans_aborted(const struct link_case *c)
 {
+	const struct diag_input *in = c->in;
 	return counter_grew(in, "TcpExt.TCPAbortOnMemory", "the kernel aborted %lld orphaned "
-			    "connections for lack of TCP memory (TCPAbortOnMemory)", because, len);
+			    "connections for lack of TCP memory (TCPAbortOnMemory)", c->because, c->len);
 }
 
-static bool timewait_full(const struct diag_input *in, char *because, size_t len)
+static bool conntrack_refused(const struct link_case *c)
 {
-	return counter_grew(in, "TcpExt.TCPTimeWaitOverflow", "the TIME_WAIT table overflowed "
-			    "%lld times: connections closed without a TIME_WAIT socket answer their "
-			    "peers' late segments with resets", because, len);
-}
-
-static bool conntrack_refused(const struct diag_input *in, char *because, size_t len)
-{
+	const struct diag_input *in = c->in;
 	int64_t refused = 0;
 
 	for (size_t i = 0; in->ns && i < in->ns->count; i++)
 		refused += ns_conntrack_refusals(&in->ns->items[i]);
 	if (refused <= 0)
 		return false;
-	snprintf(because, len, "connection tracking refused %lld new connections (conntrack "
+	snprintf(c->because, c->len, "connection tracking refused %lld new connections (conntrack "
 		 "drop + early_drop; %llu netfilter drops): their SYNs never reached the server",
 		 (long long)refused, (unsigned long long)diag_drops(in, "netfilter_drop", ANY_NETNS));
 	return true;
 }
 
-static bool syns_unanswered(const struct diag_input *in, char *because, size_t len)
+static bool syns_unanswered(const struct link_case *c)
 {
+	const struct diag_input *in = c->in;
 	int64_t drops = ns_table_delta_sum(in->ns, "TcpExt.ListenDrops");
 	int64_t syn_retrans = ns_table_delta_sum(in->ns, "TcpExt.TCPSynRetrans");
 
 	if (drops <= 0)
 		return false;
-	snprintf(because, len, "the listener's queues were full (%lld SYNs dropped, ListenDrops): "
+	snprintf(c->because, c->len, "the listener's queues were full (%lld SYNs dropped, ListenDrops): "
 		 "clients retransmitted their SYNs (TCPSynRetrans %lld) and waited",
 		 (long long)drops, (long long)syn_retrans);
+	return true;
+}
+
+/*
+ * A reset storm is about memory only when its own resets are: sent for
+ * tcp_abort_on_memory, or (no reasons before 6.10) with TCPAbortOnMemory
+ * grown in its namespace.  Refused connects elsewhere on a host short of
+ * memory are not its doing.
+ */
+static bool resets_on_memory(const struct link_case *c)
+{
+	uint32_t ns = finding_netns(c->symptom);
+	int64_t n = resets_for(c->in, "tcp_abort_on_memory", ns), aborts = 0;
+	const struct ns_state *s = ns ? ns_table_find(c->in->ns, ns) : NULL;
+
+	if (n < 0)
+		n = aborts = s ? ns_delta(s, "TcpExt.TCPAbortOnMemory") : 0;
+	if (n <= 0)
+		return false;
+	snprintf(c->because, c->len, "%lld of its resets aborted connections for lack of TCP "
+		 "memory (%s): nothing was lost on the path", (long long)n,
+		 aborts ? "TCPAbortOnMemory" : "reason tcp_abort_on_memory");
+	return true;
+}
+
+/*
+ * Without a TIME_WAIT socket a late segment finds no socket and is answered
+ * with a reset, in the namespace that overflowed: same namespace, and (with
+ * reasons, 6.10+) resets sent for no_socket there.
+ */
+static bool resets_without_timewait(const struct link_case *c)
+{
+	uint32_t ns = finding_netns(c->symptom);
+	const struct ns_state *s = ns ? ns_table_find(c->in->ns, ns) : NULL;
+	int64_t overflows = s ? ns_delta(s, "TcpExt.TCPTimeWaitOverflow") : 0;
+	int64_t no_socket = resets_for(c->in, "no_socket", ns);
+
+	if (!ns || ns != finding_netns(c->root) || overflows <= 0 || !no_socket)
+		return false;
+	snprintf(c->because, c->len, "the TIME_WAIT table of this namespace overflowed %lld times: "
+		 "connections closed without a TIME_WAIT socket answer their peers' late segments "
+		 "with resets%s", (long long)overflows,
+		 no_socket > 0 ? " (reason no_socket)" : "");
 	return true;
 }
 
@@ -101,12 +167,12 @@ static const struct link {
 } links[] = {
 	{ "retransmit_storm", "tcp_mem_exhausted", memory_refused, "segments dropped for lack of TCP memory" },
 	{ "retransmit_storm", "tcp_mem_pressure", memory_refused, "segments dropped for lack of TCP memory" },
-	{ "reset_storm", "tcp_mem_exhausted", memory_refused, "connections reset for lack of TCP memory" },
-	{ "reset_storm", "tcp_mem_pressure", memory_refused, "connections reset for lack of TCP memory" },
+	{ "reset_storm", "tcp_mem_exhausted", resets_on_memory, "connections reset for lack of TCP memory" },
+	{ "reset_storm", "tcp_mem_pressure", resets_on_memory, "connections reset for lack of TCP memory" },
 	{ "socket_buffer_limit", "tcp_mem_exhausted", memory_refused, "memory refused" },
 	{ "socket_buffer_limit", "tcp_mem_pressure", memory_refused, "memory refused" },
 	{ "orphan_sockets", "tcp_mem_exhausted", orphans_aborted, "connections aborted" },
-	{ "reset_storm", "timewait_overflow", timewait_full, "connections reset" },
+	{ "reset_storm", "timewait_overflow", resets_without_timewait, "connections reset" },
 	{ "retransmit_storm", "conntrack_full", conntrack_refused, "SYNs dropped by conntrack" },
 	{ "reset_storm", "conntrack_full", conntrack_refused, "connections refused by conntrack" },
 	{ "retransmit_storm", "listen_overflow", syns_unanswered, "SYNs unanswered" },
@@ -177,10 +243,11 @@ size_t incidents_link(const struct diag_input *in, struct finding *f, const bool
 		struct finding *symptom = fired_with(f, fired, n, links[i].symptom);
 		struct finding *root = fired_with(f, fired, n, links[i].root);
 		char because[sizeof(symptom->because)];
+		struct link_case c = { in, symptom, root, because, sizeof(because) };
 
 		if (!symptom || !root || symptom->caused_by[0] || root->caused_by[0])
 			continue;
-		if (!links[i].evidence(in, because, sizeof(because)))
+		if (!links[i].evidence(&c))
 			continue;
 		link_pair(symptom, root, because, links[i].impact);
 		made++;
