@@ -36,6 +36,8 @@ static struct counter *find_in(struct counter *items, size_t n, const char *name
 {
 	struct counter key = { .value = 0 };
 
+	if (!n)
+		return NULL; /* bsearch() wants a base even for no items */
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	return bsearch(&key, items, n, sizeof(*items), counter_cmp);
 }
