@@ -184,6 +184,12 @@ ta_orphan_workload() {
 		"client connected $conns times"
 }
 
+# ta_ns_orphans NS PORT: orphans of NS's clients towards PORT, FIN_WAIT1 sockets with unsent
+# data (what ta_orphan_workload leaves)
+ta_ns_orphans() {
+	ip netns exec "$1" ss -tnH state fin-wait-1 "dport = :$2" | awk '$2 > 0 { n++ } END { print n + 0 }'
+}
+
 # ta_listen_workload NS PORT CONNS SECONDS WAIT: a server that calls listen(fd, 1)
 # and never accepts (pid in $srv), then a client (pid in $cli) opening CONNS
 # connections to it at once, held SECONDS at most; waits up to WAIT s for it.

@@ -32,12 +32,7 @@ CONNS=40
 BYTES=1000000
 OLD_MEM=$(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem)
 
-# Orphans of this namespace's client: FIN_WAIT1 sockets towards PORT with
-# unsent data, no owning process.
-ns_orphans() {
-	ip netns exec "$NS" ss -tnH state fin-wait-1 "dport = :$PORT" |
-		awk '$2 > 0 { n++ } END { print n + 0 }'
-}
+ns_orphans() { ta_ns_orphans "$NS" $PORT; }
 ts_s() { # RFC 3339 ts -> epoch seconds with ms
 	date -u -d "$1" +%s.%3N
 }
