@@ -174,6 +174,13 @@ static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 ne
 	if (owner && owner->tgid)
 		return owner;
 	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/*
+	 * A full socket that just closed gave its port back (inet_num 0) and
+	 * kept it in inet_sport: a reset sent for data after close() comes from
+	 * such a socket.  (A TIME_WAIT or request sock keeps skc_num.)
+	 */
+	if (!lk.port)
+		lk.port = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	return bpf_map_lookup_elem(&listen_owners, &lk);
 }
 
