@@ -26,8 +26,11 @@ struct holders {
 	struct tcptriage_bpf *skel;
 	pthread_t thread;
 	bool running;     /* a thread to join */
+	bool inline_done; /* a snapshot taken on the main thread, its asks still TAKING */
 	atomic_bool done; /* it has finished */
 	struct ask asks[ENGINE_MAX_RULES];
+	/* The asks the thread fills, set before it starts: it reads no state the main thread writes. */
+	bool taking[ENGINE_MAX_RULES];
 };
 
 /* The snapshot thread's stack: its deepest user is a qsort. */
@@ -60,7 +63,7 @@ static void *take(void *arg)
 	for (size_t i = 0; i < ENGINE_MAX_RULES; i++) {
 		struct ask *a = &h->asks[i];
 
-		if (a->state != ASK_TAKING)
+		if (!h->taking[i])
 			continue;
 		a->ok = ok;
 		if (ok)
@@ -74,13 +77,14 @@ static void *take(void *arg)
 	return NULL;
 }
 
-/* The thread's work becomes the main thread's again. */
+/* The thread's (or an inline snapshot's) work becomes the main thread's again. */
 static void join(struct holders *h, double now)
 {
-	if (!h->running)
+	if (!h->running && !h->inline_done)
 		return;
-	pthread_join(h->thread, NULL);
-	h->running = false;
+	if (h->running)
+		pthread_join(h->thread, NULL);
+	h->running = h->inline_done = false;
 	for (size_t i = 0; i < ENGINE_MAX_RULES; i++)
 		if (h->asks[i].state == ASK_TAKING) {
 			h->asks[i].state = ASK_READY;
@@ -88,20 +92,30 @@ static void join(struct holders *h, double now)
 		}
 }
 
-/* Start a snapshot for every ask waiting; false when no thread could start (they are dropped). */
-static bool start(struct holders *h)
+/*
+ * Take a snapshot for every ask waiting: right here when inline (a small
+ * host: no latency, the holders exactly as the finding began), else on the
+ * thread.  false when no thread could start (the asks are dropped).
+ */
+static bool start(struct holders *h, bool inline_ok)
 {
 	pthread_attr_t attr;
 	bool any = false;
 
-	for (size_t i = 0; i < ENGINE_MAX_RULES; i++)
-		if (h->asks[i].state == ASK_ASKED) {
+	for (size_t i = 0; i < ENGINE_MAX_RULES; i++) {
+		h->taking[i] = h->asks[i].state == ASK_ASKED;
+		if (h->taking[i])
 			h->asks[i].state = ASK_TAKING;
-			any = true;
-		}
+		any |= h->taking[i];
+	}
 	if (!any)
 		return true;
 	atomic_store(&h->done, false);
+	if (inline_ok) {
+		take(h);
+		h->inline_done = true;
+		return true;
+	}
 	h->running = !pthread_attr_init(&attr) && !pthread_attr_setstacksize(&attr, THREAD_STACK) &&
 		     !pthread_create(&h->thread, &attr, take, h);
 	pthread_attr_destroy(&attr);
@@ -127,10 +141,21 @@ static struct ask *ask_of(struct holders *h, const char *cause)
 	return free_slot;
 }
 
-enum holders_state holders_poll(struct holders *h, struct finding *held, double now)
+/* The ask's holders, handed out once (READY or NONE), or PENDING. */
+static enum holders_state hand_out(struct ask *a, struct finding *held)
+{
+	if (a->state != ASK_READY)
+		return HOLDERS_PENDING;
+	a->state = ASK_NONE;
+	if (!a->ok)
+		return HOLDERS_NONE;
+	*held = a->held;
+	return HOLDERS_READY;
+}
+
+enum holders_state holders_poll(struct holders *h, struct finding *held, double now, bool inline_ok)
 {
 	struct ask *a = ask_of(h, held->cause);
-	enum holders_state st = HOLDERS_PENDING;
 
 	if (h->running && atomic_load(&h->done))
 		join(h, now);
@@ -138,18 +163,13 @@ enum holders_state holders_poll(struct holders *h, struct finding *held, double 
 		return HOLDERS_NONE;
 	if (a->state == ASK_READY && now - a->done_at > HOLDERS_FRESH_S)
 		a->state = ASK_NONE; /* from an earlier episode: take them anew */
-	if (a->state == ASK_READY) {
-		if (a->ok)
-			*held = a->held;
-		st = a->ok ? HOLDERS_READY : HOLDERS_NONE;
-		a->state = ASK_NONE;
-		return st;
-	}
 	if (a->state == ASK_NONE)
 		*a = (struct ask){ .state = ASK_ASKED, .held = *held };
-	if (!h->running && !start(h))
+	if (!h->running && !start(h, inline_ok))
 		return HOLDERS_NONE;
-	return st;
+	if (!h->running)
+		join(h, now); /* taken right here: its asks are ready */
+	return hand_out(a, held);
 }
 
 void holders_wait(struct holders *h, double now)

@@ -212,7 +212,8 @@ static enum holders_state on_holders(void *ctx, struct finding *held)
 {
 	struct session *s = ctx;
 
-	return holders_poll(s->holders, held, session_elapsed(s));
+	return holders_poll(s->holders, held, session_elapsed(s),
+			    s->collect.ns.count <= HOLDERS_INLINE_MAX_NS);
 }
 
 void session_each_finding(const struct session *s, finding_fn fn, void *ctx)
