@@ -110,7 +110,11 @@ tt_diag "(c) server pid $srv; client: $(tail -n 1 <<<"$out"); kernel OutRsts del
 tt_assert_ge $((o1 - o0)) 40 "(c) the server's closes sent >= 40 resets (Tcp.OutRsts)"
 f=$(ta_findings "$AG" reset_storm | tail -n 1)
 tt_assert_true "[[ -n '${f:0:1}' ]]" "(c) a final reset_storm finding"
-tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$srv" \
-	"(c) reset_storm's first culprit is the server (pid $srv), owner of the sockets it accepted"
+if ta_kernel_lacks "$AG" resets_without_socket; then
+	tt_skip "(c) the server's resets: tcp_send_reset fires for resets answering a segment only since Linux 6.9"
+else
+	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$srv" \
+		"(c) reset_storm's first culprit is the server (pid $srv), owner of the sockets it accepted"
+fi
 
 tt_finish

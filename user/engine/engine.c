@@ -89,9 +89,20 @@ static void rule_quiet(struct engine *e, struct rule_state *rs)
 	rs->active = rs->asking = false;
 }
 
+/*
+ * A finding that fired within the window and is quiet now still takes part
+ * in linking (its last evidence): a symptom that stopped just before its
+ * root's evidence came in (orphans killed within one tick) is still its
+ * consequence.  The links made are kept in its record, for the report.
+ */
+static bool rule_recent(const struct rule_state *rs, const struct diag_input *in)
+{
+	return rs->ever && !rs->active && in->now_s - rs->last_fired_s <= in->window_s;
+}
+
 void engine_evaluate(struct engine *e, const struct diag_input *in)
 {
-	bool fired[ENGINE_MAX_RULES];
+	bool fired[ENGINE_MAX_RULES], linkable[ENGINE_MAX_RULES], recent[ENGINE_MAX_RULES];
 
 	for (size_t i = 0; i < e->n_rules; i++) {
 		struct rule_state *rs = &e->rules[i];
@@ -102,13 +113,22 @@ void engine_evaluate(struct engine *e, const struct diag_input *in)
 		fired[i] = rule_table[i].eval(in, f);
 		if (fired[i])
 			incident_set_id(f, rs->episodes + !rs->active);
+		recent[i] = !fired[i] && rule_recent(rs, in);
+		if (recent[i])
+			*f = rs->finding;
+		linkable[i] = fired[i] || recent[i];
 	}
-	incidents_link(in, e->found, fired, e->n_rules);
-	for (size_t i = 0; i < e->n_rules; i++)
-		if (fired[i])
+	incidents_link(in, e->found, linkable, e->n_rules);
+	for (size_t i = 0; i < e->n_rules; i++) {
+		if (recent[i])
+			e->rules[i].finding = e->found[i];
+		if (fired[i]) {
+			e->rules[i].last_fired_s = in->now_s;
 			rule_fired(e, &e->rules[i], &e->found[i], in->now_s);
-		else
+		} else {
 			rule_quiet(e, &e->rules[i]);
+		}
+	}
 }
 
 /* Is the root f names among the findings (so f is listed under it)? */

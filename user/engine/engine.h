@@ -43,6 +43,7 @@ struct rule_state {
 	bool asking;            /* its holders are being taken (announced or not yet) */
 	double asked_at;        /* in->now_s when they were asked for */
 	bool ever;              /* fired at least once: goes in the report */
+	double last_fired_s;    /* in->now_s when it last fired */
 	unsigned int episodes;  /* times it began firing: the id's number */
 	struct finding finding; /* latest evidence */
 	struct finding held;    /* what a socket snapshot showed when it last began firing */
