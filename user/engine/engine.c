@@ -102,7 +102,8 @@ static bool rule_recent(const struct rule_state *rs, const struct diag_input *in
 
 void engine_evaluate(struct engine *e, const struct diag_input *in)
 {
-	bool fired[ENGINE_MAX_RULES], linkable[ENGINE_MAX_RULES], recent[ENGINE_MAX_RULES];
+	bool fired[ENGINE_MAX_RULES] = { false }, linkable[ENGINE_MAX_RULES] = { false };
+	bool recent[ENGINE_MAX_RULES] = { false };
 
 	for (size_t i = 0; i < e->n_rules; i++) {
 		struct rule_state *rs = &e->rules[i];
