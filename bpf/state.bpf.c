@@ -122,9 +122,14 @@ static __always_inline void on_connect(const struct sock *sk)
  */
 static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u64 unsent)
 {
-	struct tt_owner o = {};
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner o = {}, *known;
 
 	if (!unsent)
+		return;
+	/* a process closing what it connected: known already, no second update */
+	known = bpf_map_lookup_elem(&owners, &skaddr);
+	if (known && known->tgid == bpf_get_current_pid_tgid() >> 32)
 		return;
 	owner_current(&o, netns);
 	owner_set(sk, &o);
