@@ -8,6 +8,7 @@
 #include "snapshot.h"
 
 #define TOP_HOLDERS 4
+#define HOLDER_MIN_PCT 10 /* of the snapshot's TCP memory, to be named a holder */
 
 static const char *const memory_causes[] = {
 	"tcp_mem_exhausted", "tcp_mem_pressure", "orphan_sockets", "socket_buffer_limit",
@@ -52,7 +53,12 @@ static void add_memory_holders(struct finding *f, const struct snapshot *snap)
 	for (ssize_t i = n - 1; i >= 0; i--) {
 		struct culprit *c;
 
-		if (!top[i].bytes)
+		/*
+		 * A process with a sliver of the memory (its own transfers in
+		 * flight) is not who exhausted it, often its victim: named only
+		 * when it is the largest.
+		 */
+		if (!top[i].bytes || (i && top[i].bytes * 100 < totals.all.bytes * HOLDER_MIN_PCT))
 			continue;
 		c = culprit_at_front(f);
 		c->pid = top[i].tgid;
