@@ -124,17 +124,24 @@ TEST(engine_merges_the_snapshot_holders_into_the_finding)
 	engine_free(e);
 }
 
+/* An engine whose holders come from fake_holders (answers in c), on evidence firing orphan_sockets. */
+static struct engine *orphans_firing(struct changes *c, struct scene *s)
+{
+	struct engine_ops ops = { on_change, fake_holders, c };
+
+	quiet(s);
+	s->in.orphans = s->in.max_orphans = 4096;
+	return engine_new(&ops);
+}
+
 TEST(engine_announces_a_finding_once_its_holders_are_in)
 {
 	struct changes c = { .pending = 2 };
-	struct engine_ops ops = { on_change, fake_holders, &c };
-	struct engine *e = engine_new(&ops);
 	struct scene s;
+	struct engine *e = orphans_firing(&c, &s);
 
 	if (!ASSERT_TRUE(e))
 		return;
-	quiet(&s);
-	s.in.orphans = s.in.max_orphans = 4096;
 	engine_evaluate(e, &s.in);
 	s.in.now_s = 1;
 	engine_evaluate(e, &s.in);
@@ -151,14 +158,11 @@ TEST(engine_announces_a_finding_once_its_holders_are_in)
 TEST(engine_announces_without_holders_after_a_wait_and_merges_them_later)
 {
 	struct changes c = { .pending = 100 };
-	struct engine_ops ops = { on_change, fake_holders, &c };
-	struct engine *e = engine_new(&ops);
 	struct scene s;
+	struct engine *e = orphans_firing(&c, &s);
 
 	if (!ASSERT_TRUE(e))
 		return;
-	quiet(&s);
-	s.in.orphans = s.in.max_orphans = 4096;
 	for (int t = 0; t < HOLDERS_WAIT_S; t++) {
 		s.in.now_s = t;
 		engine_evaluate(e, &s.in);
@@ -183,14 +187,11 @@ TEST(engine_announces_without_holders_after_a_wait_and_merges_them_later)
 TEST(engine_says_a_finding_that_cleared_while_its_holders_were_taken)
 {
 	struct changes c = { .pending = 100 };
-	struct engine_ops ops = { on_change, fake_holders, &c };
-	struct engine *e = engine_new(&ops);
 	struct scene s;
+	struct engine *e = orphans_firing(&c, &s);
 
 	if (!ASSERT_TRUE(e))
 		return;
-	quiet(&s);
-	s.in.orphans = s.in.max_orphans = 4096;
 	engine_evaluate(e, &s.in);
 	s.in.orphans = 0;
 	engine_evaluate(e, &s.in);
