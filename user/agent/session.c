@@ -35,7 +35,7 @@ struct session {
 	struct collector collect;
 	struct window window;
 	struct engine *engine;
-	struct holders *holders; /* socket snapshots, on a thread of their own */
+	struct holders *holders; /* socket snapshots for findings: at once, or on a thread */
 	struct agent_health health_prev;
 	struct verdict_seen verdicts[CV_COUNT];
 	uint64_t malformed;
