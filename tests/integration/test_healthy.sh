@@ -52,6 +52,14 @@ sev=$(ta_severe_findings "$AG")
 [[ -n $sev ]] && tt_diag "severe: ${sev:0:1500}"
 tt_assert_eq "$(grep -c . <<<"$sev")" 0 "no warning or critical finding"
 tt_assert_eq "$(ta_ns_counter "$AG" "$ino" resets_sent)" $((o1 - o0)) "agent resets_sent == Tcp.OutRsts delta"
-tt_assert_eq "$(ta_ns_counter "$AG" "$ino" retransmit_segs)" $((r1 - r0)) "agent retransmit_segs == Tcp.RetransSegs delta"
+# The tracepoint sees each retransmitted skb and its segment count; the kernel
+# counts the segments it sent, which differ when a TSO skb is retransmitted in
+# part (cwnd) or re-segmented: at most by one segment an event here (4 vs 5 seen
+# once in ~10 runs).  test_retransmits checks exact counts on MSS-sized segments.
+segs=$(ta_ns_counter "$AG" "$ino" retransmit_segs)
+events=$(ta_ns_counter "$AG" "$ino" retransmits)
+diff=$((segs - (r1 - r0)))
+tt_assert_le "${diff#-}" "$events" \
+	"agent retransmit_segs ($segs) == Tcp.RetransSegs delta ($((r1 - r0))) within one segment per retransmit ($events)"
 
 tt_finish
