@@ -399,13 +399,14 @@ findings_table() {
 				(k in ff ? ff[k] : "-"), (k in lc ? lc[k] : "-"), (k in fin ? "yes" : "no") }' | sort
 }
 
-losses_table() { # every agent counter but events and CPU: total (end line) and worst interval
+losses_table() { # every agent counter but events, CPU and the tick times (not counters):
+	#   total (end line) and worst interval
 	echo "| counter | total (end line) | sum of stats lines | worst interval |"
 	echo "| --- | ---: | ---: | ---: |"
 	jq -rs '(map(select(.type == "end")) | last | .agent // {}) as $e |
 		[.[] | select(.type == "stats") | .agent] as $s |
 		($e | paths(numbers) | map(tostring)) as $p | ($p | join(".")) as $k |
-		select($k != "events" and $k != "cpu_s") |
+		select($k | IN("events", "cpu_s", "tick_ms_max", "tick_ms_mean", "ns_age_s_max") | not) |
 		"| `\($k)` | \($e | getpath($p)) | \([$s[] | getpath($p) // 0] | add // 0) | \([$s[] | getpath($p) // 0] | max // 0) |"' \
 		"$OUT" 2>/dev/null
 }
