@@ -184,18 +184,24 @@ static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 ne
 	return bpf_map_lookup_elem(&listen_owners, &lk);
 }
 
-/* Add to the counter of (owner of sk, signal, sub); sk may be NULL. */
-static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 signal,
-				      __u32 sub, __u64 amount)
+/* Add to the counter of (owner, signal, sub); owner may be NULL (unknown). */
+static __always_inline void count_add_by(const struct tt_owner *owner, __u32 netns, __u32 signal,
+					 __u32 sub, __u64 amount)
 {
 	struct tt_count_key key = { .netns = netns, .signal = signal, .sub = sub };
-	struct tt_owner *owner = sk ? owner_of(sk, netns) : NULL;
 
 	if (owner) {
 		key.tgid = owner->tgid;
 		key.cgroup = owner->cgroup;
 	}
 	count_key_add(&key, amount);
+}
+
+/* Add to the counter of (owner of sk, signal, sub); sk may be NULL. */
+static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 signal,
+				      __u32 sub, __u64 amount)
+{
+	count_add_by(sk ? owner_of(sk, netns) : NULL, netns, signal, sub, amount);
 }
 
 /* Add to the counter of a known owner (no owners lookup). */
@@ -346,18 +352,20 @@ static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_k
 	bpf_core_read(&fk->daddr[12], 4, &sk->__sk_common.skc_daddr);
 }
 
-/* The flows entry of sk's connection, made (with its owner) when missing; NULL if full. */
-static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk)
+/*
+ * The flows entry of sk's connection, made (with owner, the caller's
+ * owner_of(), NULL: unknown) when missing; NULL if full.
+ */
+static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk,
+						      const struct tt_owner *owner)
 {
 	struct tt_flow_key key = {};
 	struct tt_flow_val *val, init = {};
-	struct tt_owner *owner;
 
 	flow_from_sk(sk, &key);
 	val = bpf_map_lookup_elem(&flows, &key);
 	if (val)
 		return val;
-	owner = owner_of(sk, key.netns);
 	init.tgid = owner ? owner->tgid : 0;
 	/* refused because another CPU just made it is not full */
 	if (!bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))

@@ -12,9 +12,10 @@ static __always_inline bool is_abort_on_memory(__u32 reason)
 }
 
 /* Which peers the resets go to or come from (resets are rare next to packets). */
-static __always_inline void flow_note_reset(const struct sock *sk, bool sent)
+static __always_inline void flow_note_reset(const struct sock *sk, const struct tt_owner *owner,
+					    bool sent)
 {
-	struct tt_flow_val *val = flow_entry(sk);
+	struct tt_flow_val *val = flow_entry(sk, owner);
 
 	if (!val)
 		return;
@@ -23,10 +24,10 @@ static __always_inline void flow_note_reset(const struct sock *sk, bool sent)
 }
 
 /* Rare and decisive (the kernel killing a socket for memory): one record each. */
-static __always_inline void emit_reset(const struct sock *sk, __u32 reason)
+static __always_inline void emit_reset(const struct sock *sk, const struct tt_owner *owner,
+				       __u32 reason)
 {
 	struct tt_rec_reset *rec;
-	struct tt_owner *owner;
 
 	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
 	if (!rec) {
@@ -40,7 +41,6 @@ static __always_inline void emit_reset(const struct sock *sk, __u32 reason)
 	rec->reason = reason;
 	rec->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	flow_from_sk(sk, &rec->flow);
-	owner = owner_of(sk, rec->flow.netns);
 	if (owner)
 		rec->owner = *owner;
 	bpf_ringbuf_submit(rec, 0);
@@ -49,26 +49,30 @@ static __always_inline void emit_reset(const struct sock *sk, __u32 reason)
 static __always_inline void on_send_reset(const struct sock *sk, const struct sk_buff *skb,
 					  __u32 reason)
 {
+	struct tt_owner *owner;
 	__u32 netns;
 
-	if (sk)
-		netns = netns_of(sk);
-	else if (skb) /* tp_btf: a nullable pointer must be checked before use */
-		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	else
-		netns = 0;
-	count_add(sk, netns, TT_SIG_RST_SENT, reason, 1);
-	if (!sk)
-		return; /* no connection: the peer is only in the packet */
-	flow_note_reset(sk, true);
+	if (!sk) { /* no connection: the peer is only in the packet */
+		/* tp_btf: a nullable pointer must be checked before use */
+		netns = skb ? BPF_CORE_READ(skb, dev, nd_net.net, ns.inum) : 0;
+		count_add_by(NULL, netns, TT_SIG_RST_SENT, reason, 1);
+		return;
+	}
+	netns = netns_of(sk);
+	owner = owner_of(sk, netns); /* once, for the count, the flow and the record */
+	count_add_by(owner, netns, TT_SIG_RST_SENT, reason, 1);
+	flow_note_reset(sk, owner, true);
 	if (is_abort_on_memory(reason))
-		emit_reset(sk, reason);
+		emit_reset(sk, owner, reason);
 }
 
 static __always_inline void on_receive_reset(const struct sock *sk)
 {
-	count_add(sk, netns_of(sk), TT_SIG_RST_RECV, 0, 1);
-	flow_note_reset(sk, false);
+	__u32 netns = netns_of(sk);
+	struct tt_owner *owner = owner_of(sk, netns);
+
+	count_add_by(owner, netns, TT_SIG_RST_RECV, 0, 1);
+	flow_note_reset(sk, owner, false);
 }
 
 /* reason is the third argument since 6.10; before, every reset counts as reason 0 */

@@ -14,10 +14,11 @@ static __always_inline __u64 skb_segs(const struct sk_buff *skb)
 }
 
 /* The connection's own totals come along, so its retransmits can be judged against its traffic. */
-static __always_inline void flow_add(const struct sock *sk, __u64 segs)
+static __always_inline void flow_add(const struct sock *sk, const struct tt_owner *owner,
+				     __u64 segs)
 {
 	const struct tcp_sock *tp = (const void *)sk;
-	struct tt_flow_val *val = flow_entry(sk);
+	struct tt_flow_val *val = flow_entry(sk, owner);
 
 	if (!val)
 		return;
@@ -32,15 +33,16 @@ static __always_inline void on_retransmit(const struct sock *sk, const struct sk
 					  int err)
 {
 	__u32 netns = netns_of(sk);
+	struct tt_owner *owner = owner_of(sk, netns); /* once, for the count and the flow */
 	__u64 segs;
 
 	if (err) {
-		count_add(sk, netns, TT_SIG_RETRANS_FAIL, -err, 1);
+		count_add_by(owner, netns, TT_SIG_RETRANS_FAIL, -err, 1);
 		return;
 	}
 	segs = skb_segs(skb);
-	count_add(sk, netns, TT_SIG_RETRANS, 0, segs);
-	flow_add(sk, segs);
+	count_add_by(owner, netns, TT_SIG_RETRANS, 0, segs);
+	flow_add(sk, owner, segs);
 }
 
 static __always_inline void on_synack_retransmit(const struct sock *sk)
