@@ -58,6 +58,42 @@ struct {
 	__type(value, struct tt_owner);
 } owners SEC(".maps") __weak;
 
+/*
+ * The owners of sockets a process connected or had open at start-up, kept in
+ * the socket itself (tp_btf and iterators may since 5.11): made with the
+ * socket, freed with it, so tcp_destroy_sock has nothing to delete and no map
+ * grows with the host's sockets.  A map update and a delete per connection
+ * were most of the agent's cost (`make bench`).  Userspace turns it on
+ * (owners_in_storage) when every hook loads as tp_btf; otherwise, and for
+ * what userspace must find by address (listeners, a closer's unsent data),
+ * `owners` holds them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tt_owner);
+} sk_owners SEC(".maps") __weak;
+
+const volatile bool owners_in_storage __weak = false;
+
+/*
+ * Socket storage is on: set by userspace, and the kernel lets tracing
+ * programs use it (5.11, with bpf_sock_from_file(), whose id tells it apart).
+ * Both are constants once loaded: the verifier drops the branch not taken, so
+ * raw_tp and tracepoint programs, whose socket is not typed, never call it.
+ */
+static __always_inline bool storage_on(void)
+{
+	return owners_in_storage && bpf_core_enum_value_exists(enum bpf_func_id,
+							       BPF_FUNC_sock_from_file);
+}
+
+static __always_inline struct tt_owner *storage_owner(const struct sock *sk)
+{
+	return bpf_sk_storage_get(&sk_owners, (void *)sk, NULL, 0);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
@@ -160,17 +196,22 @@ static __always_inline void count_key_add(const struct tt_count_key *key, __u64 
 }
 
 /*
- * Who owns sk, or NULL: its owners entry (made at connect, listen, a close
- * leaving unsent data, or the start-up seed), else the listener of its port
- * (a socket accepted from it: accept() has no hook, the hot path stays
- * empty).  Rare events only: two lookups.
+ * Who owns sk, or NULL: its storage (storage mode: made at connect, listen or
+ * a close leaving unsent data), its owners entry (those in map mode, and the
+ * start-up seed: an iterator cannot reach a socket's storage), else the
+ * listener of its port (a socket accepted from it: accept() has no hook, the
+ * hot path stays empty).  Rare events only: up to three lookups.
  */
 static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 netns)
 {
 	struct tt_listen_key lk = { .netns = netns };
 	__u64 skaddr = (__u64)sk;
-	struct tt_owner *owner = bpf_map_lookup_elem(&owners, &skaddr);
+	struct tt_owner *owner = NULL;
 
+	if (storage_on())
+		owner = storage_owner(sk);
+	if (!owner || !owner->tgid)
+		owner = bpf_map_lookup_elem(&owners, &skaddr);
 	if (owner && owner->tgid)
 		return owner;
 	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
@@ -302,19 +343,8 @@ static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-/* Seed sk's owner unless the agent already knows it (start-up iterator). */
-static __always_inline void owner_seed(const struct sock *sk, const struct tt_owner *owner)
-{
-	__u64 skaddr = (__u64)sk;
-
-	if (!bpf_map_update_elem(&owners, &skaddr, owner, BPF_NOEXIST)) {
-		health_inc(TT_H_OWNERS_ADDED);
-		proc_note(owner);
-	}
-}
-
 /*
- * Record o as the owner of sk.  A new socket (a connect) takes one update;
+ * Record o as the owner of sk in `owners`.  A new socket takes one update;
  * one the agent knows already (listen, a close leaving unsent data) two, so
  * that only entries this update made are counted added.
  */
@@ -328,6 +358,55 @@ static __always_inline void owner_set(const struct sock *sk, const struct tt_own
 	else if (ret != -EEXIST || bpf_map_update_elem(&owners, &skaddr, o, BPF_EXIST))
 		health_inc(TT_H_OWNERS_FULL);
 	proc_note(o);
+}
+
+/*
+ * o owns sk, in sk's storage (storage_on() only, typed sk).  Made with o, or
+ * rewritten when it named another process or did not know `owners` had sk.
+ */
+static __always_inline void storage_put(const struct sock *sk, const struct tt_owner *o)
+{
+	struct tt_owner *s = bpf_sk_storage_get(&sk_owners, (void *)sk, (void *)o,
+						BPF_SK_STORAGE_GET_F_CREATE);
+	__u8 in_map;
+
+	if (!s) { /* not a full socket, or the socket's option memory is spent */
+		health_inc(TT_H_OWNERS_FULL);
+		return;
+	}
+	if (s->tgid == o->tgid && s->in_map >= o->in_map)
+		return;
+	in_map = s->in_map | o->in_map;
+	*s = *o;
+	s->in_map = in_map;
+}
+
+/* A connect(): o owns sk, in the socket's storage when on, else in `owners`. */
+static __always_inline void owner_remember(const struct sock *sk, const struct tt_owner *o)
+{
+	if (!storage_on()) {
+		owner_set(sk, o);
+		return;
+	}
+	storage_put(sk, o);
+	proc_note(o);
+}
+
+/*
+ * A listener or a closer leaving unsent data: userspace looks these up by
+ * address (listeners, orphans' owners), so `owners` has them in any mode; the
+ * storage, which owner_of() reads, learns it too, and that the destroy hook
+ * must delete the entry.  Typed sk only (set_state).
+ */
+static __always_inline void owner_keep(const struct sock *sk, const struct tt_owner *o)
+{
+	struct tt_owner kept = *o;
+
+	owner_set(sk, o);
+	if (!storage_on())
+		return;
+	kept.in_map = 1;
+	storage_put(sk, &kept);
 }
 
 /* Fill a flow key (local = s, remote = d) from a socket. */

@@ -19,8 +19,12 @@ static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
 
 	if (is_queue_purge(reason))
 		return;
+	/*
+	 * Typed (a plain load) in storage mode, which loads only tp_btf forms:
+	 * owner_of() looks in the socket's storage
+	 */
 	if (!sk)
-		sk = BPF_CORE_READ(skb, sk);
+		sk = storage_on() ? skb->sk : BPF_CORE_READ(skb, sk);
 	if (sk)
 		netns = netns_of(sk);
 	else

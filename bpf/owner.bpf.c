@@ -16,6 +16,16 @@ static __always_inline void on_destroy(const struct sock *sk)
 {
 	__u64 skaddr = (__u64)sk;
 
+	/*
+	 * The storage goes with the socket; `owners` has it only if the storage
+	 * says so, or (no storage) from the start-up seed.
+	 */
+	if (storage_on()) {
+		struct tt_owner *o = storage_owner(sk);
+
+		if (o && !o->in_map)
+			return;
+	}
 	if (!bpf_map_delete_elem(&owners, &skaddr))
 		health_inc(TT_H_OWNERS_REMOVED);
 }
@@ -29,9 +39,23 @@ int destroy_sock__tp(struct trace_event_raw_tcp_event_sk *ctx)
 	return 0;
 }
 
+/* Seed sk's owner unless the agent already knows it.  True when this made it. */
+static __always_inline bool seed_one(const struct sock *sk, const struct tt_owner *owner)
+{
+	__u64 skaddr = (__u64)sk;
+
+	if (bpf_map_update_elem(&owners, &skaddr, owner, BPF_NOEXIST))
+		return false;
+	health_inc(TT_H_OWNERS_ADDED);
+	proc_note(owner);
+	return true;
+}
+
 /*
  * Start-up seed: every inet socket some task has open (UDP too: drops on a
- * UDP socket are charged to its owner as well). Live records win.
+ * UDP socket are charged to its owner as well). Live records win.  One byte
+ * out per owner learned: userspace counts them (the start line's
+ * owners_seeded).
  */
 SEC("iter/task_file")
 int seed_owners(struct bpf_iter__task_file *ctx)
@@ -39,6 +63,7 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 	struct task_struct *task = ctx->task;
 	struct tt_owner owner = {};
 	struct sock *sk;
+	__u8 learned = 1;
 
 	if (!task)
 		return 0;
@@ -56,6 +81,7 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 		owner.listen_port = lk.port;
 		bpf_map_update_elem(&listen_owners, &lk, &owner, BPF_NOEXIST);
 	}
-	owner_seed(sk, &owner);
+	if (seed_one(sk, &owner))
+		bpf_seq_write(ctx->meta->seq, &learned, sizeof(learned));
 	return 0;
 }

@@ -84,8 +84,8 @@ static __always_inline void on_listen(const struct sock *sk)
 	} else {
 		owner_current(&o, lk.netns);
 		o.listen_port = lk.port;
-		owner_set(sk, &o);
 	}
+	owner_keep(sk, &o);
 	bpf_map_update_elem(&listen_owners, &lk, &o, BPF_ANY);
 }
 
@@ -111,7 +111,7 @@ static __always_inline void on_connect(const struct sock *sk)
 	struct tt_owner o = {};
 
 	owner_current(&o, netns_of(sk));
-	owner_set(sk, &o);
+	owner_remember(sk, &o);
 	count_add_owner(o.tgid, o.cgroup, o.netns, TT_SIG_CONNECT, 0, 1);
 }
 
@@ -127,12 +127,16 @@ static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u6
 
 	if (!unsent)
 		return;
-	/* a process closing what it connected: known already, no second update */
+	/*
+	 * a process closing what it connected, in `owners` already: no second
+	 * update (in storage mode connects are not in `owners`: userspace finds
+	 * an orphan's owner there, by address)
+	 */
 	known = bpf_map_lookup_elem(&owners, &skaddr);
 	if (known && known->tgid == bpf_get_current_pid_tgid() >> 32)
 		return;
 	owner_current(&o, netns);
-	owner_set(sk, &o);
+	owner_keep(sk, &o);
 }
 
 /*

@@ -121,7 +121,8 @@ struct tt_owner {
 	char comm[TT_COMM_LEN];
 	__u32 listen_backlog; /* what listen() asked for (when listening) */
 	__u16 listen_port;
-	__u16 listening;      /* 1 once listen() was called on it */
+	__u8 listening;       /* 1 once listen() was called on it */
+	__u8 in_map;          /* socket storage only: the `owners` map has an entry too */
 };
 
 /* Key of the `listen_owners` map: a listening port in a namespace. */

@@ -4,8 +4,10 @@
 # elsewhere.  PROCS processes in a namespace of the test's own hold
 # PROCS * COUNT UDP sockets (more than the map's minimum, 65536); the agent
 # runs in the initial namespace.  Its owners map must have room for twice
-# the sockets of both namespaces, and the start-up seeding must learn the
-# owner of every one of them (an LRU map too small evicts them silently).
+# the sockets of both namespaces (once, plus 16384 for listeners and
+# orphans' closers, when the sockets keep their owners in their own storage:
+# the start line's capabilities.owners), and the start-up seeding must learn
+# the owner of every one of them, none evicted.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -47,14 +49,23 @@ ids=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -
 owners=$(bpftool -j map show | jq -r --argjson ids "$ids" \
 	'[.[] | select((.id as $i | $ids | index($i)) and .name == "owners") | .max_entries][0] // empty')
 seeded=$(jq -r 'select(.type == "start") | .owners_seeded' "$AG")
+kept=$(jq -r 'select(.type == "start") | .capabilities.owners' "$AG")
 ta_stop 10 || tt_bail "agent end line"
 full=$(ta_end "$AG" | jq -r '.agent.owners_map_full')
-tt_diag "owners map: max_entries $owners; owners seeded at start: $seeded; owners_map_full $full"
+evicted=$(ta_end "$AG" | jq -r '.agent.owners_evicted')
+tt_diag "owners kept in $kept; owners map: max_entries $owners; owners seeded at start: $seeded;" \
+	"owners_map_full $full; owners_evicted $evicted"
 
-want=$((2 * (ns_used + own_used)))
-tt_assert_ge "$owners" $want "owners map sized for every namespace's sockets (>= 2 x $((ns_used + own_used)))"
+if [[ $kept == socket_storage ]]; then
+	want=$((ns_used + own_used + 16384))
+	tt_assert_ge "$owners" $want "owners map sized for every namespace's sockets, plus room (>= $((ns_used + own_used)) + 16384)"
+else
+	want=$((2 * (ns_used + own_used)))
+	tt_assert_ge "$owners" $want "owners map sized for every namespace's sockets (>= 2 x $((ns_used + own_used)))"
+fi
 tt_assert_true "(( ($owners & ($owners - 1)) == 0 && $owners <= 1048576 ))" "owners map size is a power of two, at most 2^20"
 tt_assert_ge "$seeded" $SOCKETS "the owner of each of the $SOCKETS sockets in $NS was learned at start"
 tt_assert_eq "$full" 0 "owners_map_full 0"
+tt_assert_eq "$evicted" 0 "owners_evicted 0"
 
 tt_finish

@@ -39,11 +39,20 @@ TEST(map_override_refuses_malformed_lists)
 
 TEST(owners_sized_twice_the_sockets_as_a_power_of_two)
 {
-	ASSERT_EQ_INT(owners_entries_for(0), OWNERS_MIN);
-	ASSERT_EQ_INT(owners_entries_for(OWNERS_MIN / 2), OWNERS_MIN);
-	ASSERT_EQ_INT(owners_entries_for(OWNERS_MIN / 2 + 1), 2 * OWNERS_MIN);
-	ASSERT_EQ_INT(owners_entries_for(100000), 262144);
-	ASSERT_EQ_INT(owners_entries_for(1ull << 40), OWNERS_MAX);
+	ASSERT_EQ_INT(owners_entries_for(0, false), OWNERS_MIN);
+	ASSERT_EQ_INT(owners_entries_for(OWNERS_MIN / 2, false), OWNERS_MIN);
+	ASSERT_EQ_INT(owners_entries_for(OWNERS_MIN / 2 + 1, false), 2 * OWNERS_MIN);
+	ASSERT_EQ_INT(owners_entries_for(100000, false), 262144);
+	ASSERT_EQ_INT(owners_entries_for(1ull << 40, false), OWNERS_MAX);
+}
+
+TEST(owners_in_storage_sized_for_the_sockets_at_start_and_some_room)
+{
+	ASSERT_EQ_INT(owners_entries_for(0, true), OWNERS_KEPT);
+	ASSERT_EQ_INT(owners_entries_for(OWNERS_KEPT, true), 2 * OWNERS_KEPT);
+	ASSERT_EQ_INT(owners_entries_for(10000, true), 32768);
+	ASSERT_EQ_INT(owners_entries_for(100000, true), 131072);
+	ASSERT_EQ_INT(owners_entries_for(1ull << 40, true), OWNERS_MAX);
 }
 
 /* A fake reader: namespace inode i has i * 10 sockets, or only TCP and UDP counts when odd. */

@@ -85,6 +85,35 @@ static bool btf_tp_exists(const struct btf *vmlinux, const struct hook_status *h
 	return btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
 }
 
+/* Tracing programs may keep socket storage: 5.11, which also brought bpf_sock_from_file(). */
+static bool tracing_sk_storage(const struct btf *vmlinux)
+{
+	int id = btf__find_by_name_kind(vmlinux, "bpf_func_id", BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+	const struct btf_enum *v = t ? btf_enum(t) : NULL;
+
+	for (int i = 0; v && i < btf_vlen(t); i++, v++)
+		if (!strcmp(btf__name_by_offset(vmlinux, v->name_off), "BPF_FUNC_sock_from_file"))
+			return true;
+	return false;
+}
+
+/*
+ * Owners go in the sockets' storage (bpf/common.bpf.h sk_owners) when the
+ * kernel allows it and every hook that has a tp_btf form loads in it: only
+ * typed programs can reach a socket's storage, and every program must look
+ * owners up in the same place.
+ */
+static bool owners_storage_usable(const struct agent *a, const struct btf *vmlinux)
+{
+	if (!vmlinux || !tracing_sk_storage(vmlinux))
+		return false;
+	for (size_t i = 0; i < HOOK_COUNT; i++)
+		if (a->plan[i] != ATTACH_NONE && a->progs[i][ATTACH_BTF] && a->plan[i] != ATTACH_BTF)
+			return false;
+	return true;
+}
+
 /* The first form at or after `from` that the kernel and the object offer. */
 static enum attach_kind usable_kind(struct agent *a, const struct btf *vmlinux, size_t i,
 				    enum attach_kind from)
@@ -108,6 +137,8 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 			if (a->progs[i][k])
 				bpf_program__set_autoload(a->progs[i][k], k == a->plan[i]);
 	}
+	a->owners_in_storage = owners_storage_usable(a, vmlinux);
+	a->skel->rodata->owners_in_storage = a->owners_in_storage;
 }
 
 /*
@@ -190,20 +221,20 @@ static void autoload_iterators_only(struct agent *a)
 }
 
 /*
- * The owners map holds one entry per socket of the host, whichever namespace
- * it is in: an LRU map too small evicts live owners.  Twice the sockets in
- * use now, in every namespace (containers hold most of a node's).
+ * The owners map holds an entry per socket of the host, whichever namespace
+ * it is in (containers hold most of a node's): the sockets in use now, in
+ * every namespace.
  */
-static __u32 owners_entries(void)
+static uint64_t sockets_now(void)
 {
 	uint64_t sockets = 0;
 	struct sockstat ss;
 
 	if (!host_sockets(&sockets))
-		return owners_entries_for(sockets);
+		return sockets;
 	if (sockstat_read("/proc/net/sockstat", &ss) || ss.sockets_used <= 0)
-		return OWNERS_MIN;
-	return owners_entries_for(ss.sockets_used);
+		return 0;
+	return ss.sockets_used;
 }
 
 /*
@@ -265,11 +296,16 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
-/* Before load: owners for the host's sockets (iterators: no maps), test sizes last. */
+/*
+ * Before load: owners for the host's sockets, twice over (iterators: no
+ * maps); in storage mode once (the sockets open at start-up, whose storage
+ * an iterator cannot reach, and they only go) plus room for listeners and
+ * orphans' closers.  Test sizes last.
+ */
 static int size_maps(struct agent *a, char *err, size_t errlen)
 {
-	if (a->owners_entries)
-		bpf_map__set_max_entries(a->skel->maps.owners, a->owners_entries);
+	bpf_map__set_max_entries(a->skel->maps.owners,
+				 owners_entries_for(a->host_sockets, a->owners_in_storage));
 	return size_maps_for_test(a, err, errlen);
 }
 
@@ -477,7 +513,7 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 		ret = load_iterators(a, err, errlen);
 	} else if (!ret) {
 		a->tracefs = ensure_tracefs();
-		a->owners_entries = owners_entries(); /* once: every attempt loads the same maps */
+		a->host_sockets = sockets_now(); /* once: every attempt loads the same maps */
 		ret = load_and_attach(a, vmlinux, opts, err, errlen);
 	}
 	btf__free(vmlinux);

@@ -50,7 +50,12 @@ size_t agent__gaps(const struct agent *agent, char *buf, size_t len);
 /* How tracefs was found: "mounted", "mounted privately", or "unavailable". */
 const char *agent__tracefs(const struct agent *agent);
 
-/* Learn the owners of every TCP socket open right now (iter/task_file). */
-int agent__seed_owners(struct agent *agent);
+/*
+ * Learn the owners of every inet socket open right now (iter/task_file);
+ * *learned: how many the agent did not know yet.
+ */
+int agent__seed_owners(struct agent *agent, uint64_t *learned);
+/* Owners are kept in the sockets' storage (else in the `owners` map). */
+bool agent__owners_in_storage(const struct agent *agent);
 
 #endif /* __TT_LOADER_H */

@@ -67,12 +67,19 @@ const char *agent__tracefs(const struct agent *agent)
 	return agent->tracefs;
 }
 
-int agent__seed_owners(struct agent *agent)
+bool agent__owners_in_storage(const struct agent *agent)
+{
+	return agent->owners_in_storage;
+}
+
+int agent__seed_owners(struct agent *agent, uint64_t *learned)
 {
 	struct bpf_link *link;
 	char buf[256];
 	int fd, ret = 0;
 	ssize_t n;
+
+	*learned = 0;
 
 	link = bpf_program__attach_iter(agent->skel->progs.seed_owners, NULL);
 	if (!link)
@@ -83,7 +90,7 @@ int agent__seed_owners(struct agent *agent)
 		goto cleanup;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
+		*learned += n; /* one byte per owner learned */
 	if (n < 0)
 		ret = -errno;
 	close(fd);

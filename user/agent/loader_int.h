@@ -24,7 +24,8 @@ struct agent {
 	const char *btf_path; /* NULL: the running kernel's */
 	struct kfeatures features;
 	uint32_t ringbuf_size; /* 0: as built */
-	uint32_t owners_entries; /* for the host's sockets, 0: as built */
+	uint64_t host_sockets; /* when loaded: sizes `owners` (0: unknown) */
+	bool owners_in_storage; /* this attempt keeps owners in socket storage */
 	bool verbose;
 };
 

@@ -79,11 +79,12 @@ int map_entries_spec_check(const char *spec, char *bad, size_t len)
 	return ret < 0 ? ret : 0;
 }
 
-uint32_t owners_entries_for(uint64_t sockets)
+uint32_t owners_entries_for(uint64_t sockets, bool in_storage)
 {
-	uint32_t want = OWNERS_MIN;
+	uint32_t want = in_storage ? OWNERS_KEPT : OWNERS_MIN;
+	uint64_t need = in_storage ? sockets + OWNERS_KEPT : 2 * sockets;
 
-	while (want < OWNERS_MAX && want < 2 * sockets)
+	while (want < OWNERS_MAX && want < need)
 		want *= 2;
 	return want;
 }

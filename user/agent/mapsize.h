@@ -7,6 +7,7 @@
 #ifndef __TT_MAPSIZE_H
 #define __TT_MAPSIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "netns.h"
@@ -14,6 +15,7 @@
 
 #define OWNERS_MIN 65536
 #define OWNERS_MAX (1 << 20)
+#define OWNERS_KEPT 16384 /* room for listeners and orphans' closers */
 
 /*
  * Tests only: "name:N[,name:N]..." (TCPTRIAGE_TEST_MAP_ENTRIES) sets map
@@ -28,9 +30,13 @@ int map_entries_spec_check(const char *spec, char *bad, size_t len);
 /*
  * Entries for `owners` when the host has `sockets` sockets: twice that, as a
  * power of two in [OWNERS_MIN, OWNERS_MAX] (an LRU map too small for the
- * host evicts the owners of live sockets).
+ * host evicts the owners of live sockets).  When the sockets keep their
+ * owners in their own storage (in_storage), `owners` holds only the sockets
+ * open at start-up (an iterator cannot reach their storage; they only go),
+ * listeners and orphans' closers: the sockets plus OWNERS_KEPT, as a power of
+ * two in [OWNERS_KEPT, OWNERS_MAX].
  */
-uint32_t owners_entries_for(uint64_t sockets);
+uint32_t owners_entries_for(uint64_t sockets, bool in_storage);
 
 /* Reads one namespace's /proc/net/sockstat into ss: 0 or -errno. */
 typedef int (*sockstat_fn)(const struct netns_entry *e, struct sockstat *ss);

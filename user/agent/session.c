@@ -39,6 +39,7 @@ struct session {
 	struct agent_health health_prev;
 	struct verdict_seen verdicts[CV_COUNT];
 	uint64_t malformed;
+	uint64_t owners_seeded; /* owners the start-up seed learned */
 	struct timespec t0, last_tick;
 	struct tick_time ticks_since_stats, ticks_total;
 	double ns_age_s_max; /* at the end of the last tick */
@@ -307,7 +308,8 @@ static void start_line(struct session *s)
 		.command = s->opts.command,
 		.tracefs = agent__tracefs(s->agent),
 		.duration_s = s->opts.duration_s,
-		.owners_seeded = collect_owners_known(&s->collect),
+		.owners_seeded = s->owners_seeded,
+		.owners_in_storage = agent__owners_in_storage(s->agent),
 		.btf = agent__btf_source(s->agent),
 		.features = agent__features(s->agent),
 	};
@@ -378,7 +380,7 @@ int session_open(const struct session_opts *opts, struct session **out, char *er
 		return ret < 0 ? ret : -EINVAL;
 	}
 	s->skel = agent__skel(s->agent);
-	ret = agent__seed_owners(s->agent);
+	ret = agent__seed_owners(s->agent, &s->owners_seeded);
 	if (ret)
 		cli_warn("cannot list existing sockets (%s): their owners stay unknown", strerror(-ret));
 	ret = session_wire(s);

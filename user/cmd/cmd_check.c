@@ -83,6 +83,7 @@ int cmd_check(int argc, char **argv)
 	struct utsname u;
 	char err[256];
 	size_t n;
+	uint64_t learned;
 	int c;
 
 	opterr = 0;
@@ -118,8 +119,10 @@ int cmd_check(int argc, char **argv)
 	print_hooks(hooks, n);
 	print_unseen(agent__features(agent));
 	print_console_level();
-	c = agent__seed_owners(agent);
+	c = agent__seed_owners(agent, &learned);
 	printf("socket iterator (existing sockets' owners): %s\n", c ? strerror(-c) : "ok");
+	printf("socket owners kept in: %s\n",
+	       agent__owners_in_storage(agent) ? "socket storage" : "the owners map");
 	agent__destroy(agent);
 	printf("result: tcptriage can run here\n");
 	return 0;

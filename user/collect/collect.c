@@ -248,7 +248,6 @@ struct owners_walk {
 	size_t n_states, max_states;
 	struct listener_seen *listeners;
 	size_t n_listeners, max_listeners;
-	uint64_t known; /* entries with a known owner */
 	uint64_t present; /* every entry */
 };
 
@@ -278,7 +277,6 @@ static int owner_visit(void *ctx, const void *key, const void *value)
 
 	(void)key;
 	w->present++;
-	w->known += o->tgid != 0;
 	if (o->listening && w->n_listeners < w->max_listeners)
 		w->listeners[w->n_listeners++] =
 			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog };
@@ -410,13 +408,6 @@ static int read_aged(struct collector *c, struct owners_walk *w)
 	if (w->states)
 		qsort(w->states, w->n_states, sizeof(*w->states), state_cmp_desc);
 	return 0;
-}
-
-uint64_t collect_owners_known(struct collector *c)
-{
-	struct owners_walk w = { .now_ns = 0 };
-
-	return read_owners(c, &w) ? 0 : w.known;
 }
 
 /* ---------------------------------------------------------------- connfails */

@@ -71,8 +71,6 @@ void health_since(struct agent_health *d, const struct agent_health *a,
  */
 int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, struct diag_input *in)
 	__attribute__((warn_unused_result));
-/* Sockets whose owner the agent knows (the start line's owners_seeded). */
-uint64_t collect_owners_known(struct collector *c);
 /* comm and cgroup of tgid as the BPF side saw it, else /proc (a proc_lookup_fn; ctx: collector). */
 void collect_proc(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup);
 /* "1.2.3.4:80" or "[::1]:80"; v4-mapped addresses print as IPv4. */
