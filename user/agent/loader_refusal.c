@@ -130,11 +130,17 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 			bool verbose)
 {
 	char msg[256];
+	va_list whole;
+	int ret = 0;
 
+	va_copy(whole, args); /* -v prints it whole: a verifier log is longer than msg */
 	vsnprintf(msg, sizeof(msg), fmt, args);
 	if (level == LIBBPF_WARN)
 		note_failed_prog(msg);
-	return verbose ? fputs(msg, stderr) : 0;
+	if (verbose)
+		ret = vfprintf(stderr, fmt, whole);
+	va_end(whole);
+	return ret;
 }
 
 int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
