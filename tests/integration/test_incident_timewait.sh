@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# One incident (issue 11): reset_storm caused by timewait_overflow.  As in
+# test_timewait_overflow, a namespace has net.ipv4.tcp_max_tw_buckets=10 and
+# a `ttload churn` client connects to a local server, sends a byte and closes
+# first; past 10 TIME_WAIT entries each close skips TIME_WAIT
+# (TcpExt.TCPTimeWaitOverflow) and the client's socket is gone at once.  An
+# nftables rule in that namespace (only) drops the client's pure ACKs to the
+# server: the handshake still completes (the client's data segment carries
+# the ACK), but the ACK of the server's FIN is lost, so the server, in
+# LAST_ACK, retransmits its FIN after its RTO; on the client's side no
+# TIME_WAIT socket is there to take it, and the kernel answers with a reset
+# (reason no_socket, 6.10+).  One reset per overflowed connection, against
+# two connections (opened + accepted) each: a reset_storm that no network
+# caused.  The agent must link it to timewait_overflow (caused_by, a because
+# naming TIME_WAIT), the root must list it among its consequences and the
+# server (whose connections were reset) among its victims, and the symptom's
+# advice must not send anyone to the network.  Truths: the
+# namespace's TcpExt.TCPTimeWaitOverflow and Tcp.OutRsts deltas, the
+# churn's connection count and the rule's drop counter.  Reset reasons exist
+# from Linux 6.10: before, the test is one counted skip.
+# shellcheck disable=SC2119  # ta_stop takes no argument here
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/agent.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
+
+tt_require ip awk setsid nft
+tt_init inctw
+ta_require
+tt_ttload || tt_bail "build ttload"
+tt_netns_single tw || tt_bail "create namespace"
+NS=$TT_NS
+ino=$(tt_netns_inode "$NS")
+PORT=5615
+tt_sysctl_ns_set "$NS" net.ipv4.tcp_max_tw_buckets 10 || tt_bail "set tcp_max_tw_buckets"
+tt_assert_eq "$(tt_sysctl_get "$NS" net.ipv4.tcp_max_tw_buckets)" 10 "namespace tcp_max_tw_buckets is 10"
+# pure ACKs (no SYN, FIN, RST, PSH, URG) from the client to the server, in this namespace's
+# table only: deleted with the namespace
+ip netns exec "$NS" nft -f - <<EOF || tt_bail "nftables rule in the namespace"
+table inet tt_tw {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		tcp dport $PORT tcp flags & (fin | syn | rst | psh | ack | urg) == ack counter drop
+	}
+}
+EOF
+nft_drops() { ip netns exec "$NS" nft list chain inet tt_tw out | sed -n 's/.* counter packets \([0-9]*\) .*/\1/p'; }
+
+tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $PORT --seconds 40 >/dev/null
+srv=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+
+AG=$TT_TMP/agent.json
+ta_start "$AG" || tt_bail "agent start"
+if ta_kernel_lacks "$AG" reset_reasons; then
+	ta_stop || tt_diag "agent end line"
+	tt_skip "reset_storm caused by timewait_overflow: the link needs resets sent for no_socket, and tcp_send_reset has no reason before Linux 6.10"
+	tt_finish
+fi
+o0=$(tt_nstat "$NS" TcpExt.TCPTimeWaitOverflow)
+r0=$(tt_nstat "$NS" Tcp.OutRsts)
+c0=$(($(tt_nstat "$NS" Tcp.ActiveOpens) + $(tt_nstat "$NS" Tcp.PassiveOpens)))
+
+tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" churn --host 127.0.0.1 \
+	--port $PORT --conns-max 3000 --seconds 8 >/dev/null
+cli=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/cli.out" '^connections=' 14 || tt_diag "churn did not finish"
+tt_sleep 1.5 # the server's FIN retransmits (one RTO, 200 ms on loopback) draw the last resets
+o1=$(tt_nstat "$NS" TcpExt.TCPTimeWaitOverflow)
+r1=$(tt_nstat "$NS" Tcp.OutRsts)
+c1=$(($(tt_nstat "$NS" Tcp.ActiveOpens) + $(tt_nstat "$NS" Tcp.PassiveOpens)))
+ta_wait_ticks "$AG" 2 || tt_diag "agent did not tick"
+ta_stop || tt_bail "agent end line"
+ta_show "$AG"
+ovf=$((o1 - o0)) rst=$((r1 - r0)) opens=$((c1 - c0))
+conns=$(sed -n 's/^connections=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")
+failed=$(sed -n 's/.* failed=\([0-9]*\)$/\1/p' "$TT_TMP/cli.out")
+tt_diag "churn (pid $cli): $(tail -n 1 "$TT_TMP/cli.out"); server pid $srv; pure ACKs dropped $(nft_drops)"
+tt_diag "kernel (netns $ino): TCPTimeWaitOverflow +$ovf, Tcp.OutRsts +$rst, ActiveOpens + PassiveOpens +$opens; agent no_socket resets $(ta_reset_reason "$AG" no_socket)"
+
+tt_assert_ge "${conns:-0}" 100 "churn made >= 100 connections"
+tt_assert_eq "${failed:-x}" 0 "no connect failed (dropping pure ACKs leaves the handshake whole)"
+tt_assert_ge "$ovf" 50 "the kernel counted TIME_WAIT overflows (TCPTimeWaitOverflow grew by >= 50)"
+# each overflowed connection is reset once, by the client's side, when the server's FIN comes
+# back; no other connection here is reset
+tt_assert_ge "$rst" $((ovf * 95 / 100)) "the namespace sent a reset for >= 95% of the overflows (Tcp.OutRsts delta)"
+tt_assert_le "$rst" "$ovf" "the namespace sent no more resets than overflows"
+tt_assert_ge "$(ta_reset_reason "$AG" no_socket)" $((rst * 95 / 100)) \
+	"agent: >= 95% of the resets were sent for reason no_socket"
+
+root=$(ta_finding "$AG" timewait_overflow)
+sym=$(ta_finding "$AG" reset_storm)
+tt_assert_true "[[ -n '${root:0:1}' ]]" "a final timewait_overflow finding"
+tt_assert_true "[[ -n '${sym:0:1}' ]]" "a final reset_storm finding (the resets to the servers' FIN retransmits)"
+if [[ -n $root && -n $sym ]]; then
+	tt_diag "reset_storm: $(jq -c '{id, caused_by, because, summary, advice, evidence: (.evidence | {resets_sent, connections, reset_ratio, resets_sent_per_s, top_reason})}' <<<"$sym")"
+	tt_diag "timewait_overflow: $(jq -c '{id, consequences, victims}' <<<"$root")"
+	tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$root")" "$ino" "timewait_overflow is about the test's namespace"
+	tt_assert_eq "$(jq -r '.evidence.netns // empty' <<<"$sym")" "$ino" "reset_storm is about the test's namespace"
+	tt_assert_eq "$(jq -r '.evidence.timewait_overflows // empty' <<<"$root")" "$ovf" \
+		"timewait_overflow: evidence.timewait_overflows == TcpExt.TCPTimeWaitOverflow delta"
+	tt_assert_eq "$(jq -r '.evidence.resets_sent // empty' <<<"$sym")" "$rst" \
+		"reset_storm: evidence.resets_sent == Tcp.OutRsts delta"
+	tt_assert_eq "$(jq -r '.evidence.connections // empty' <<<"$sym")" "$opens" \
+		"reset_storm: evidence.connections == ActiveOpens + PassiveOpens delta"
+	tt_assert_eq "$(jq -r '.evidence.top_reason // empty' <<<"$sym")" no_socket "reset_storm: top reason is no_socket"
+	ta_assert_linked "$sym" "$root" 'TIME_WAIT'
+	ta_assert_victim "$root" "$srv" "the server, whose connections in LAST_ACK were reset,"
+	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$root")" "$cli" \
+		"timewait_overflow's first culprit is the churn client (pid $cli), the active closer"
+	tt_assert_true "jq -e '.because | test(\"overflowed [0-9]+ times\") and test(\"no_socket\")' <<<\"\$sym\" >/dev/null" \
+		"reset_storm: its because counts the overflows and names the no_socket resets"
+	tt_assert_true "jq -e '.summary | test(\"a consequence of timewait_overflow\")' <<<\"\$sym\" >/dev/null" \
+		"reset_storm: its summary says it is a consequence of timewait_overflow"
+	# "network namespace N" names where, not what to check
+	tt_assert_true "! jq -e '.summary | gsub(\"network namespace\"; \"\") | test(\"network|path|firewall\")' <<<\"\$sym\" >/dev/null" \
+		"reset_storm: its summary blames no network, path or firewall"
+	tt_assert_true "! jq -e '.advice[] | select(.action | test(\"network|path|firewall\"))' <<<\"\$sym\" >/dev/null" \
+		"reset_storm: its advice sends no one to check the network"
+fi
+
+tt_finish
