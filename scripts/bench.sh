@@ -20,7 +20,8 @@
 # Knobs: BENCH_ROUNDS (7), BENCH_CHURN_S (4), BENCH_WINDOWS (5), BENCH_WINDOW_S (3),
 # BENCH_BULK_BYTES (3e9), BENCH_NICE (-5: steadier numbers on a busy host), BENCH_SNAP_RUNS (5),
 # BENCH_TICK_NS (1000), BENCH_TICK_SOCKS (100000), BENCH_TICK_S (20),
-# BENCH_ONLY=snapshot|tick (that phase alone: prints its rows, leaves bench/results.md as it is).
+# BENCH_ONLY=costs|snapshot|tick (that phase alone: prints its rows, leaves bench/results.md as
+# it is; costs: phase 1 with the per-connection figures, to compare two builds quickly).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=../tests/lib.sh
@@ -47,7 +48,6 @@ ROUNDS_TSV=$B/rounds.tsv # round, tool, churn conns/s, bulk GB/s
 
 # Hook of a classic tracepoint program (bpftrace), as the agent names it.
 HOOK_OF_TP='{"inet_sock_set_state":"set_state","tcp_destroy_sock":"destroy_sock",
- "sys_exit_accept4":"accept4_exit","sys_exit_accept":"accept_exit",
  "sys_enter_listen":"listen_enter","sys_enter_connect":"connect_enter",
  "sys_exit_connect":"connect_exit","tcp_retransmit_skb":"retransmit",
  "tcp_retransmit_synack":"synack_retransmit","kfree_skb":"drop",
@@ -778,14 +778,19 @@ ratio_lines() { # FILE-A FILE-B : a/b line by line
 	paste "$1" "$2" | awk '$2 > 0 { print $1 / $2 }'
 }
 
+per_conn_lines() { # the per-connection figures of phase 1
+	echo "- Per churned connection (normal close) the agent's programs cost $(fmt_ratio $(ratio_lines <(per_conn_us agent) <(per_conn_us floor) | summary))"
+	echo "  of empty programs on the same hooks (goal <= 1.5x); bpftrace's programs (attached first,"
+	echo "  same load) cost $(fmt_ratio $(ratio_lines <(per_conn_us bpftrace churnB) <(per_conn_us agent) | summary)) of the agent's (goal >= 2x)."
+	echo "- Agent $(num_of < <(per_conn_us agent)) µs per connection, floor $(num_of < <(per_conn_us floor)) µs."
+}
+
 cost_budget() { # what the agent's BPF time per connection predicts for the churn ratio
 	local a f c
 	a=$(per_conn_us agent | median)
 	f=$(per_conn_us floor | median)
 	c=$(awk -F'\t' '$2 == "none" && $4 > 0 { print 1e6 / $4 }' "$ROUNDS_TSV" | median)
-	echo "- Per churned connection (normal close) the agent's programs cost $(fmt_ratio $(ratio_lines <(per_conn_us agent) <(per_conn_us floor) | summary))"
-	echo "  of empty programs on the same hooks (goal <= 1.5x); bpftrace's programs (attached first,"
-	echo "  same load) cost $(fmt_ratio $(ratio_lines <(per_conn_us bpftrace churnB) <(per_conn_us agent) | summary)) of the agent's (goal >= 2x)."
+	per_conn_lines
 	echo "- Per refused connect (RST close: 1 RST sent, 1 received, 1 drop) at 10k/s the agent's"
 	echo "  programs cost $(fmt_ratio $(ratio_lines <(rst_conn_us agent 10000) <(rst_conn_us floor 10000) | summary)) of the floor on the same hooks (goal <= 1.5x)."
 	echo "- Per churned connection the agent's programs run $a µs (the floor on the same hooks:"
@@ -894,10 +899,20 @@ plot() {
 bench_only() { # PHASE : that phase alone, its rows on stdout
 	mkdir -p "$B"
 	case $1 in
+	costs) churn_setup && phase_costs && cost_table && per_conn_lines ;;
 	snapshot) phase_snapshot && printf '%s\n' "${SNAPSHOT_ROWS[@]}" "" "$SNAPSHOT_NOTE" ;;
 	tick) phase_tick && tick_section ;;
-	*) die "BENCH_ONLY: snapshot or tick, not '$1'" ;;
+	*) die "BENCH_ONLY: costs, snapshot or tick, not '$1'" ;;
 	esac
+}
+
+churn_setup() { # the churn namespace and its load server (SERVER_PID)
+	tt_netns_single churn || die "cannot create a network namespace"
+	: >"$COSTS"
+	tt_bg -o "$B/server.out" ip netns exec "$TT_NS" "$TT_TTLOAD" tcp-server --bind 127.0.0.1 \
+		--port "$PORT" --max-conns 65536 --seconds 900 >/dev/null
+	SERVER_PID=$TT_BG_PID
+	tt_wait_for_line "$B/server.out" '^ready$' 5 || die "load server did not start"
 }
 
 main() {
@@ -914,13 +929,8 @@ main() {
 		say "done in $((SECONDS - t0)) s ($BENCH_ONLY only: $RESULTS left as it was)"
 		return
 	fi
-	tt_netns_single churn || die "cannot create a network namespace"
 	mkdir -p "$B"
-	: >"$COSTS"
-	tt_bg -o "$B/server.out" ip netns exec "$TT_NS" "$TT_TTLOAD" tcp-server --bind 127.0.0.1 \
-		--port "$PORT" --max-conns 65536 --seconds 900 >/dev/null
-	SERVER_PID=$TT_BG_PID
-	tt_wait_for_line "$B/server.out" '^ready$' 5 || die "load server did not start"
+	churn_setup
 	phase_costs
 	phase_rounds
 	phase_rates
