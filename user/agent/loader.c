@@ -206,7 +206,8 @@ static void note_unavailable(struct agent *a, const struct agent_opts *opts)
  * The snapshot's iterators run on demand; every other program is a hook or
  * the agent's seeding of its owners map: leave them out.  The snapshot
  * iterators use no map, so none is created (the agent's maps, preallocated
- * hash tables of every CPU, took ~15 ms of a ~60 ms small snapshot).
+ * hash tables of every CPU, took ~15 ms of a ~60 ms small snapshot), but
+ * the object's global data (.rodata), which libbpf sets up at load.
  */
 static void autoload_iterators_only(struct agent *a)
 {
@@ -217,7 +218,7 @@ static void autoload_iterators_only(struct agent *a)
 		bpf_program__set_autoload(p, bpf_program__expected_attach_type(p) == BPF_TRACE_ITER &&
 					     !strncmp(bpf_program__name(p), "snapshot_", 9));
 	bpf_object__for_each_map(m, a->skel->obj)
-		bpf_map__set_autocreate(m, false);
+		bpf_map__set_autocreate(m, bpf_map__is_internal(m));
 }
 
 /*
