@@ -26,7 +26,7 @@ static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
 	if (!sk)
 		sk = storage_on() ? skb->sk : BPF_CORE_READ(skb, sk);
 	if (sk)
-		netns = netns_of(sk);
+		netns = arg_netns(sk);
 	else
 		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 	count_add(sk, netns, TT_SIG_DROP, reason, BPF_CORE_READ(skb, len));

@@ -58,7 +58,7 @@ static __always_inline void on_send_reset(const struct sock *sk, const struct sk
 		count_add_by(NULL, netns, TT_SIG_RST_SENT, reason, 1);
 		return;
 	}
-	netns = netns_of(sk);
+	netns = arg_netns(sk);
 	owner = owner_of(sk, netns); /* once, for the count, the flow and the record */
 	count_add_by(owner, netns, TT_SIG_RST_SENT, reason, 1);
 	flow_note_reset(sk, owner, true);
@@ -68,7 +68,7 @@ static __always_inline void on_send_reset(const struct sock *sk, const struct sk
 
 static __always_inline void on_receive_reset(const struct sock *sk)
 {
-	__u32 netns = netns_of(sk);
+	__u32 netns = arg_netns(sk);
 	struct tt_owner *owner = owner_of(sk, netns);
 
 	count_add_by(owner, netns, TT_SIG_RST_RECV, 0, 1);

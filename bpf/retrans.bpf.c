@@ -32,7 +32,7 @@ static __always_inline void flow_add(const struct sock *sk, const struct tt_owne
 static __always_inline void on_retransmit(const struct sock *sk, const struct sk_buff *skb,
 					  int err)
 {
-	__u32 netns = netns_of(sk);
+	__u32 netns = arg_netns(sk);
 	struct tt_owner *owner = owner_of(sk, netns); /* once, for the count and the flow */
 	__u64 segs;
 
@@ -47,7 +47,7 @@ static __always_inline void on_retransmit(const struct sock *sk, const struct sk
 
 static __always_inline void on_synack_retransmit(const struct sock *sk)
 {
-	count_add(sk, netns_of(sk), TT_SIG_SYNACK_RETRANS, 0, 1);
+	count_add(sk, arg_netns(sk), TT_SIG_SYNACK_RETRANS, 0, 1);
 }
 
 /* err (a failed local send) is the third argument since 6.17 */

@@ -30,13 +30,13 @@ static __always_inline bool on_exceed(const struct sock *sk, const char *name, l
 {
 	if (!proto_name_is_tcp(name))
 		return false;
-	count_add(sk, sk ? netns_of(sk) : 0, TT_SIG_EXCEED_BUF, kind, allocated);
+	count_add(sk, sk ? arg_netns(sk) : 0, TT_SIG_EXCEED_BUF, kind, allocated);
 	return true;
 }
 
 static __always_inline void on_rcvq_full(const struct sock *sk, const struct sk_buff *skb)
 {
-	count_add(sk, netns_of(sk), TT_SIG_RCVQ_FULL, 0, BPF_CORE_READ(skb, truesize));
+	count_add(sk, arg_netns(sk), TT_SIG_RCVQ_FULL, 0, BPF_CORE_READ(skb, truesize));
 }
 
 TT_HOOK_BTF_RAW(exceed_buf, "sock_exceed_buf_limit",

@@ -15,7 +15,25 @@ static __always_inline __u64 unsent_bytes(const struct sock *sk)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 
+	if (storage_on()) { /* typed (ARG_READ): tcp_sock's fields lie past struct sock */
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		return tp ? tp->write_seq - tp->snd_una : 0;
+	}
 	return BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+}
+
+#define PROTOCOL_UNREAD 0xffff
+
+/*
+ * Only TCP's changes count (inet_sock_set_state fires for MPTCP, SCTP, ...).
+ * The classic record carries the protocol; tp_btf and raw_tp read it, and
+ * only once the states showed the change matters.
+ */
+static __always_inline bool is_tcp_change(const struct sock *sk, __u16 protocol)
+{
+	if (protocol == PROTOCOL_UNREAD)
+		protocol = storage_on() ? sk->sk_protocol : sk_protocol_of(sk);
+	return protocol == IPPROTO_TCP;
 }
 
 #define EADDRNOTAVAIL 99
@@ -110,7 +128,7 @@ static __always_inline void on_connect(const struct sock *sk)
 {
 	struct tt_owner o = {};
 
-	owner_current(&o, netns_of(sk));
+	owner_current(&o, arg_netns(sk));
 	owner_remember(sk, &o);
 	count_add_owner(o.tgid, o.cgroup, o.netns, TT_SIG_CONNECT, 0, 1);
 }
@@ -159,7 +177,9 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 	 * (sweep_aged below).
 	 */
 	if (newstate == TCP_CLOSE) {
-		if (protocol != IPPROTO_TCP)
+		if (oldstate != TCP_SYN_SENT && oldstate != TCP_LISTEN)
+			return;
+		if (!is_tcp_change(sk, protocol))
 			return;
 		if (oldstate == TCP_SYN_SENT)
 			on_connect_failed(sk);
@@ -170,7 +190,7 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 	if (newstate != TCP_SYN_SENT && newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
 	    newstate != TCP_LISTEN)
 		return;
-	if (protocol != IPPROTO_TCP)
+	if (!is_tcp_change(sk, protocol))
 		return;
 	if (oldstate == TCP_CLOSE) {
 		if (newstate == TCP_LISTEN)
@@ -183,7 +203,7 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 	if (!(oldstate == TCP_ESTABLISHED && newstate == TCP_FIN_WAIT1) &&
 	    !(oldstate == TCP_CLOSE_WAIT && newstate == TCP_LAST_ACK))
 		return;
-	netns = netns_of(sk);
+	netns = arg_netns(sk);
 	unsent = unsent_bytes(sk);
 	if (newstate == TCP_FIN_WAIT1)
 		count_add_owner(bpf_get_current_pid_tgid() >> 32, bpf_get_current_cgroup_id(),
@@ -192,7 +212,7 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 }
 
 TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state",
-		on_set_state(sk, sk_protocol_of(sk), oldstate, newstate),
+		on_set_state(sk, PROTOCOL_UNREAD, oldstate, newstate),
 		const struct sock *sk, const int oldstate, const int newstate)
 
 SEC("tracepoint/sock/inet_sock_set_state")
