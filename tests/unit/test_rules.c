@@ -15,6 +15,7 @@
 #define DROP_NETFILTER 12
 #define RST_NO_SOCKET 1
 #define RST_ABORT_ON_MEMORY 13
+#define RST_ABORT_ON_CLOSE 11
 
 /* Kernel enums as a tiny BTF, so the tests need no kernel. */
 static void fake_names(struct kernel_names *kn)
@@ -29,6 +30,7 @@ static void fake_names(struct kernel_names *kn)
 	id = btf__add_enum(btf, "sk_rst_reason", 4);
 	btf__add_enum_value(btf, "SK_RST_REASON_NO_SOCKET", RST_NO_SOCKET);
 	btf__add_enum_value(btf, "SK_RST_REASON_TCP_ABORT_ON_MEMORY", RST_ABORT_ON_MEMORY);
+	btf__add_enum_value(btf, "SK_RST_REASON_TCP_ABORT_ON_CLOSE", RST_ABORT_ON_CLOSE);
 	(void)id;
 	kn->drop_reason = kenum_load(btf, "skb_drop_reason", "SKB_DROP_REASON_");
 	kn->rst_reason = kenum_load(btf, "sk_rst_reason", "SK_RST_REASON_");
@@ -703,6 +705,73 @@ TEST(incident_links_resets_by_their_namespace_and_reason)
 	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_NO_SOCKET, 500, 500));
 	fired_pair(f, "reset_storm", "tcp_mem_pressure"); /* refused connects, not memory */
 	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	free_fixture(&fx);
+}
+
+/*
+ * A storm is TIME_WAIT's doing only when most of its resets are no_socket:
+ * 3 among 1000 aborts on close leave it standing, with its own advice.
+ */
+TEST(incident_links_resets_to_timewait_only_when_most_are_no_socket)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_ABORT_ON_CLOSE, 1000, 1000));
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 3, 3));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	ASSERT_EQ_STR(f[0].caused_by, "");
+	ASSERT_EQ_STR(f[0].advice[0].action, "check the network path"); /* its own advice kept */
+	ASSERT_EQ_INT(f[1].n_victims, 0);
+	free_fixture(&fx);
+
+	setup(&fx); /* half is not most */
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_ABORT_ON_CLOSE, 50, 50));
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 50, 50));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	free_fixture(&fx);
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_ABORT_ON_CLOSE, 30, 30));
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 70, 70));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1)) {
+		ASSERT_EQ_STR(f[0].caused_by, "timewait_overflow-1");
+		ASSERT_TRUE(strstr(f[0].because, "70 of its 100 resets for reason no_socket") != NULL);
+	}
+	free_fixture(&fx);
+}
+
+/* Without reset reasons (before 6.10): linked when the overflows can be most of the resets. */
+TEST(incident_links_resets_to_timewait_without_reasons_by_their_numbers)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	kernel_names_free(&fx.names); /* no sk_rst_reason in BTF */
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 3);
+	ns_count(&fx, "Tcp.OutRsts", 1003);
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	ASSERT_EQ_STR(f[0].caused_by, "");
+	free_fixture(&fx);
+
+	setup(&fx);
+	kernel_names_free(&fx.names);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 2990);
+	ns_count(&fx, "Tcp.OutRsts", 2990);
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1))
+		ASSERT_TRUE(strstr(f[0].because, "overflowed 2990 times (2990 resets sent there)") != NULL);
 	free_fixture(&fx);
 }
 
