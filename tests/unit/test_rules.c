@@ -749,6 +749,29 @@ TEST(incident_links_resets_to_timewait_only_when_most_are_no_socket)
 	free_fixture(&fx);
 }
 
+/* The kernel (pid 0: resets sent without a socket) is a culprit of the storm, never a victim. */
+TEST(incident_victims_are_processes_not_the_kernel)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 990, 990));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	f[0].culprits[0] = (struct culprit){ .pid = 0, .netns = NS_INODE, .count = 990,
+					     .why = "no socket" };
+	f[0].culprits[1] = (struct culprit){ .pid = 2002, .netns = NS_INODE, .count = 990 };
+	f[0].n_culprits = 2;
+	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1) &&
+	    ASSERT_EQ_INT(f[1].n_victims, 1)) {
+		ASSERT_EQ_INT(f[1].victims[0].pid, 2002);
+		ASSERT_EQ_STR(f[1].victims[0].why, "connections reset");
+	}
+	free_fixture(&fx);
+}
+
 /* Without reset reasons (before 6.10): linked when the overflows can be most of the resets. */
 TEST(incident_links_resets_to_timewait_without_reasons_by_their_numbers)
 {

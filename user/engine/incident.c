@@ -219,13 +219,17 @@ static bool is_victim(const struct finding *root, const struct culprit *c)
 	return false;
 }
 
-/* The symptom's own culprits are the ones its root cause hurt (each process once). */
+/*
+ * The symptom's own culprits are the ones its root cause hurt (each process
+ * once).  A victim is a process: a culprit with pid 0 is the kernel (resets
+ * sent without a socket), not someone the root hurt.
+ */
 static void add_victims(struct finding *root, const struct finding *symptom, const char *impact)
 {
 	for (int i = 0; i < symptom->n_culprits && root->n_victims < FINDING_MAX_CULPRITS; i++) {
 		struct culprit *v;
 
-		if (is_victim(root, &symptom->culprits[i]))
+		if (!symptom->culprits[i].pid || is_victim(root, &symptom->culprits[i]))
 			continue;
 		v = &root->victims[root->n_victims++];
 		*v = symptom->culprits[i];
