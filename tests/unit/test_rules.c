@@ -246,6 +246,38 @@ out:
 	free_fixture(&fx);
 }
 
+/*
+ * The summary names a kind only when the counters say so: FINs resent after
+ * an RTO outside Loss state (the TIME_WAIT overflow test) are neither fast
+ * nor timeout retransmits, and 0 of each is not "mostly fast".
+ */
+TEST(retransmit_storm_names_the_kind_only_when_its_counters_show_it)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.RetransSegs", 60);
+	ns_count(&fx, "Tcp.OutSegs", 10000);
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1)) {
+		ASSERT_TRUE(strstr(f.summary, "mostly") == NULL);
+		ASSERT_TRUE(strstr(f.summary, "(none of them fast or timeout retransmits)") != NULL);
+		ASSERT_EQ_STR(evidence_named(&f, "kind")->text, "other");
+		ASSERT_EQ_INT(evidence_named(&f, "fast_retransmits")->value, 0);
+	}
+	ns_count(&fx, "TcpExt.TCPFastRetrans", 10); /* a few of each: most are neither */
+	ns_count(&fx, "TcpExt.TCPSlowStartRetrans", 5);
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1)) {
+		ASSERT_TRUE(strstr(f.summary, "mostly") == NULL);
+		ASSERT_TRUE(strstr(f.summary, "(10 fast and 5 timeout retransmits among them)") != NULL);
+		ASSERT_EQ_STR(evidence_named(&f, "kind")->text, "fast");
+	}
+	ns_count(&fx, "TcpExt.TCPFastRetrans", 31); /* more than half */
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		ASSERT_TRUE(strstr(f.summary, "(mostly fast retransmits)") != NULL);
+	free_fixture(&fx);
+}
+
 TEST(socket_buffer_limit_is_judged_against_packets_received)
 {
 	struct fixture fx;

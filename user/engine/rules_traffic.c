@@ -114,6 +114,29 @@ static const struct flow_seen *lossy_flow(const struct diag_input *in)
 	return worst;
 }
 
+/*
+ * What the namespace's counters say of its retransmits' kind, or "" when its
+ * counters were not read.  "mostly" only for a kind that is more than half of
+ * them: some retransmits are neither (a FIN or a probe resent after an RTO
+ * outside Loss state), and 0 of each is not "mostly fast".
+ */
+static const char *kind_phrase(char *buf, size_t len, const struct share *s, int64_t fast,
+			       int64_t timeouts)
+{
+	int64_t most = timeouts > fast ? timeouts : fast;
+
+	if (!s->ns)
+		return "";
+	if (!most)
+		snprintf(buf, len, "none of them fast or timeout retransmits");
+	else if (most * 2 > s->count)
+		snprintf(buf, len, "mostly %s retransmits", timeouts > fast ? "timeout" : "fast");
+	else
+		snprintf(buf, len, "%lld fast and %lld timeout retransmits among them",
+			 (long long)fast, (long long)timeouts);
+	return buf;
+}
+
 static void retransmit_summary(struct finding *f, const struct share *s, const struct flow_seen *top,
 			       const struct flow_seen *lossy, const char *kind, bool above_usual)
 {
@@ -123,14 +146,15 @@ static void retransmit_summary(struct finding *f, const struct share *s, const s
 	if (lossy)
 		snprintf(f->summary, sizeof(f->summary),
 			 "the connection %s -> %s in network namespace %u retransmitted %s of the %llu "
-			 "segments it sent (mostly %s retransmits in the namespace): packets are lost on "
-			 "the path to that peer%s", lossy->laddr, lossy->raddr, lossy->netns,
+			 "segments it sent%s%s%s: packets are lost on the path to that peer%s",
+			 lossy->laddr, lossy->raddr, lossy->netns,
 			 percent(pct, sizeof(pct), flow_ratio(lossy)),
-			 (unsigned long long)(lossy->sent - lossy->sent_retrans), kind, usual);
+			 (unsigned long long)(lossy->sent - lossy->sent_retrans),
+			 *kind ? " (" : "", kind, *kind ? " in the namespace)" : "", usual);
 	else
 		snprintf(f->summary, sizeof(f->summary),
 			 "%lld TCP segments retransmitted in %.0f s in network namespace %u, %s of the %lld "
-			 "segments sent (mostly %s retransmits): packets are lost on the path to %s%s",
+			 "segments sent (%s): packets are lost on the path to %s%s",
 			 (long long)s->count, ns_span(s->ns), s->ns->inode,
 			 percent(pct, sizeof(pct), ratio_of((double)s->count, s->traffic)),
 			 (long long)s->traffic, kind, top ? top->raddr : "the peers below", usual);
@@ -174,6 +198,7 @@ int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 	const struct peer_rate *peer;
 	int64_t fast, timeouts;
 	const char *kind;
+	char phrase[80];
 	uint32_t netns;
 
 	if (!retransmit_storm_at(in, &s, &lossy))
@@ -185,9 +210,10 @@ int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 		return 0;
 	fast = s.ns ? ns_delta(s.ns, "TcpExt.TCPFastRetrans") : 0;
 	timeouts = s.ns ? timeout_retransmits(in, s.ns) : 0;
-	kind = timeouts > fast ? "timeout" : "fast";
+	kind = timeouts > fast ? "timeout" : fast ? "fast" : "other";
 	f->severity = SEV_WARNING;
-	retransmit_summary(f, &s, top, lossy, kind, peer && peer->ticks >= PEER_BASELINE_TICKS);
+	retransmit_summary(f, &s, top, lossy, kind_phrase(phrase, sizeof(phrase), &s, fast, timeouts),
+			   peer && peer->ticks >= PEER_BASELINE_TICKS);
 	if (s.ns)
 		retransmit_evidence(f, &s, kind, fast, timeouts);
 	else
