@@ -48,7 +48,7 @@ struct fixture {
 	struct count_row rows[8];
 	struct count_table table;
 	struct verdict_seen verdicts[2];
-	struct flow_seen flows[1];
+	struct flow_seen flows[8];
 	struct ns_state ns[1];
 	struct ns_table ns_table;
 	struct diag_input in;
@@ -326,8 +326,85 @@ TEST(reset_storm_is_judged_against_connections)
 	ASSERT_TRUE(strstr(f.summary, "no_socket") != NULL);
 	ASSERT_TRUE(strstr(f.summary, "25.0% of the 200 connections") != NULL);
 	ASSERT_TRUE(real_of(&f, "reset_ratio") == 0.25);
-	if (ASSERT_EQ_INT(f.n_culprits, 2)) /* the owner, then the connection's peer */
-		ASSERT_EQ_STR(f.culprits[1].raddr, "127.0.0.1:40000");
+	if (ASSERT_EQ_INT(f.n_culprits, 2)) { /* the owner, then the connection's peer */
+		ASSERT_EQ_STR(f.culprits[1].laddr, "127.0.0.1:5000"); /* it serves: 40000 is ephemeral */
+		ASSERT_EQ_STR(f.culprits[1].raddr, "127.0.0.1");
+	}
+out:
+	free_fixture(&fx);
+}
+
+static const struct culprit *culprit_of(const struct finding *f, uint32_t pid, const char *unit)
+{
+	for (int i = 0; i < f->n_culprits; i++)
+		if (f->culprits[i].pid == pid && f->culprits[i].unit && !strcmp(f->culprits[i].unit, unit))
+			return &f->culprits[i];
+	return NULL;
+}
+
+/*
+ * The flows of the TIME_WAIT incident: the server's connections each reset
+ * once, each from another ephemeral port of the client.  One peer per
+ * service: the server once with all its resets, not once per connection.
+ */
+TEST(reset_storm_groups_peers_by_service_port_not_connection)
+{
+	static const struct listener_seen listeners[] = { { 300, NS_INODE, 50000, 128 },
+							  { 100, NS_INODE, 5615, 128 } };
+	const struct culprit *c;
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.OutRsts", 2990);
+	ns_count(&fx, "Tcp.ActiveOpens", 3000);
+	ns_count(&fx, "Tcp.PassiveOpens", 3000);
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 2990, 0));
+	/* the server (5615, below the ephemeral range) reset by the churn client's ports */
+	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40001", NS_INODE, 100, 0, 1, 0, 0 };
+	fx.flows[1] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40002", NS_INODE, 100, 0, 1, 0, 0 };
+	fx.flows[2] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40003", NS_INODE, 100, 0, 1, 0, 0 };
+	/* a client of a remote service: the remote port is the service */
+	fx.flows[3] = (struct flow_seen){ "10.0.0.1:45000", "10.0.0.2:443", NS_INODE, 200, 0, 2, 0, 0 };
+	fx.flows[4] = (struct flow_seen){ "10.0.0.1:45001", "10.0.0.2:443", NS_INODE, 200, 0, 2, 0, 0 };
+	/* a listener inside the ephemeral range: still the server side */
+	fx.flows[5] = (struct flow_seen){ "10.0.0.1:50000", "10.0.0.3:45002", NS_INODE, 300, 0, 1, 0, 0 };
+	fx.in.n_flows = 6;
+	fx.in.listeners = listeners;
+	fx.in.n_listeners = 1;
+	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		goto out;
+	c = culprit_of(&f, 100, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_INT(c->count, 3);
+		ASSERT_EQ_STR(c->laddr, "127.0.0.1:5615");
+		ASSERT_EQ_STR(c->raddr, "127.0.0.1");
+	}
+	c = culprit_of(&f, 200, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_INT(c->count, 4);
+		ASSERT_EQ_STR(c->laddr, "");
+		ASSERT_EQ_STR(c->raddr, "10.0.0.2:443");
+	}
+	c = culprit_of(&f, 300, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_STR(c->laddr, "10.0.0.1:50000");
+		ASSERT_EQ_STR(c->raddr, "10.0.0.3");
+	}
+	ASSERT_EQ_INT(f.n_culprits, 4); /* the kernel (no socket), then one per peer */
+	ASSERT_EQ_INT(f.culprits[1].pid, 200); /* most resets first */
+	fx.ns[0].cur.limits.port_range[0] = 1024; /* 5615 is in this namespace's ephemeral range */
+	fx.ns[0].cur.limits.port_range[1] = 65535;
+	fx.in.n_flows = 3;
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
+		c = culprit_of(&f, 100, "resets"); /* nothing says it serves: the remote port */
+		ASSERT_TRUE(c && !strcmp(c->raddr, "127.0.0.1:40001") && c->count == 1);
+	}
+	fx.in.n_listeners = 2; /* ... until its listener is known */
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
+		c = culprit_of(&f, 100, "resets");
+		ASSERT_TRUE(c && !strcmp(c->laddr, "127.0.0.1:5615") && c->count == 3);
+	}
 out:
 	free_fixture(&fx);
 }
