@@ -15,6 +15,7 @@
 #define DROP_NETFILTER 12
 #define RST_NO_SOCKET 1
 #define RST_ABORT_ON_MEMORY 13
+#define RST_ABORT_ON_CLOSE 11
 
 /* Kernel enums as a tiny BTF, so the tests need no kernel. */
 static void fake_names(struct kernel_names *kn)
@@ -29,6 +30,7 @@ static void fake_names(struct kernel_names *kn)
 	id = btf__add_enum(btf, "sk_rst_reason", 4);
 	btf__add_enum_value(btf, "SK_RST_REASON_NO_SOCKET", RST_NO_SOCKET);
 	btf__add_enum_value(btf, "SK_RST_REASON_TCP_ABORT_ON_MEMORY", RST_ABORT_ON_MEMORY);
+	btf__add_enum_value(btf, "SK_RST_REASON_TCP_ABORT_ON_CLOSE", RST_ABORT_ON_CLOSE);
 	(void)id;
 	kn->drop_reason = kenum_load(btf, "skb_drop_reason", "SKB_DROP_REASON_");
 	kn->rst_reason = kenum_load(btf, "sk_rst_reason", "SK_RST_REASON_");
@@ -46,7 +48,7 @@ struct fixture {
 	struct count_row rows[8];
 	struct count_table table;
 	struct verdict_seen verdicts[2];
-	struct flow_seen flows[1];
+	struct flow_seen flows[8];
 	struct ns_state ns[1];
 	struct ns_table ns_table;
 	struct diag_input in;
@@ -244,6 +246,38 @@ out:
 	free_fixture(&fx);
 }
 
+/*
+ * The summary names a kind only when the counters say so: FINs resent after
+ * an RTO outside Loss state (the TIME_WAIT overflow test) are neither fast
+ * nor timeout retransmits, and 0 of each is not "mostly fast".
+ */
+TEST(retransmit_storm_names_the_kind_only_when_its_counters_show_it)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.RetransSegs", 60);
+	ns_count(&fx, "Tcp.OutSegs", 10000);
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1)) {
+		ASSERT_TRUE(strstr(f.summary, "mostly") == NULL);
+		ASSERT_TRUE(strstr(f.summary, "(none of them fast or timeout retransmits)") != NULL);
+		ASSERT_EQ_STR(evidence_named(&f, "kind")->text, "other");
+		ASSERT_EQ_INT(evidence_named(&f, "fast_retransmits")->value, 0);
+	}
+	ns_count(&fx, "TcpExt.TCPFastRetrans", 10); /* a few of each: most are neither */
+	ns_count(&fx, "TcpExt.TCPSlowStartRetrans", 5);
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1)) {
+		ASSERT_TRUE(strstr(f.summary, "mostly") == NULL);
+		ASSERT_TRUE(strstr(f.summary, "(10 fast and 5 timeout retransmits among them)") != NULL);
+		ASSERT_EQ_STR(evidence_named(&f, "kind")->text, "fast");
+	}
+	ns_count(&fx, "TcpExt.TCPFastRetrans", 31); /* more than half */
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		ASSERT_TRUE(strstr(f.summary, "(mostly fast retransmits)") != NULL);
+	free_fixture(&fx);
+}
+
 TEST(socket_buffer_limit_is_judged_against_packets_received)
 {
 	struct fixture fx;
@@ -292,8 +326,85 @@ TEST(reset_storm_is_judged_against_connections)
 	ASSERT_TRUE(strstr(f.summary, "no_socket") != NULL);
 	ASSERT_TRUE(strstr(f.summary, "25.0% of the 200 connections") != NULL);
 	ASSERT_TRUE(real_of(&f, "reset_ratio") == 0.25);
-	if (ASSERT_EQ_INT(f.n_culprits, 2)) /* the owner, then the connection's peer */
-		ASSERT_EQ_STR(f.culprits[1].raddr, "127.0.0.1:40000");
+	if (ASSERT_EQ_INT(f.n_culprits, 2)) { /* the owner, then the connection's peer */
+		ASSERT_EQ_STR(f.culprits[1].laddr, "127.0.0.1:5000"); /* it serves: 40000 is ephemeral */
+		ASSERT_EQ_STR(f.culprits[1].raddr, "127.0.0.1");
+	}
+out:
+	free_fixture(&fx);
+}
+
+static const struct culprit *culprit_of(const struct finding *f, uint32_t pid, const char *unit)
+{
+	for (int i = 0; i < f->n_culprits; i++)
+		if (f->culprits[i].pid == pid && f->culprits[i].unit && !strcmp(f->culprits[i].unit, unit))
+			return &f->culprits[i];
+	return NULL;
+}
+
+/*
+ * The flows of the TIME_WAIT incident: the server's connections each reset
+ * once, each from another ephemeral port of the client.  One peer per
+ * service: the server once with all its resets, not once per connection.
+ */
+TEST(reset_storm_groups_peers_by_service_port_not_connection)
+{
+	static const struct listener_seen listeners[] = { { 300, NS_INODE, 50000, 128 },
+							  { 100, NS_INODE, 5615, 128 } };
+	const struct culprit *c;
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.OutRsts", 2990);
+	ns_count(&fx, "Tcp.ActiveOpens", 3000);
+	ns_count(&fx, "Tcp.PassiveOpens", 3000);
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 2990, 0));
+	/* the server (5615, below the ephemeral range) reset by the churn client's ports */
+	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40001", NS_INODE, 100, 0, 1, 0, 0 };
+	fx.flows[1] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40002", NS_INODE, 100, 0, 1, 0, 0 };
+	fx.flows[2] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40003", NS_INODE, 100, 0, 1, 0, 0 };
+	/* a client of a remote service: the remote port is the service */
+	fx.flows[3] = (struct flow_seen){ "10.0.0.1:45000", "10.0.0.2:443", NS_INODE, 200, 0, 2, 0, 0 };
+	fx.flows[4] = (struct flow_seen){ "10.0.0.1:45001", "10.0.0.2:443", NS_INODE, 200, 0, 2, 0, 0 };
+	/* a listener inside the ephemeral range: still the server side */
+	fx.flows[5] = (struct flow_seen){ "10.0.0.1:50000", "10.0.0.3:45002", NS_INODE, 300, 0, 1, 0, 0 };
+	fx.in.n_flows = 6;
+	fx.in.listeners = listeners;
+	fx.in.n_listeners = 1;
+	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		goto out;
+	c = culprit_of(&f, 100, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_INT(c->count, 3);
+		ASSERT_EQ_STR(c->laddr, "127.0.0.1:5615");
+		ASSERT_EQ_STR(c->raddr, "127.0.0.1");
+	}
+	c = culprit_of(&f, 200, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_INT(c->count, 4);
+		ASSERT_EQ_STR(c->laddr, "");
+		ASSERT_EQ_STR(c->raddr, "10.0.0.2:443");
+	}
+	c = culprit_of(&f, 300, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_STR(c->laddr, "10.0.0.1:50000");
+		ASSERT_EQ_STR(c->raddr, "10.0.0.3");
+	}
+	ASSERT_EQ_INT(f.n_culprits, 4); /* the kernel (no socket), then one per peer */
+	ASSERT_EQ_INT(f.culprits[1].pid, 200); /* most resets first */
+	fx.ns[0].cur.limits.port_range[0] = 1024; /* 5615 is in this namespace's ephemeral range */
+	fx.ns[0].cur.limits.port_range[1] = 65535;
+	fx.in.n_flows = 3;
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
+		c = culprit_of(&f, 100, "resets"); /* nothing says it serves: the remote port */
+		ASSERT_TRUE(c && !strcmp(c->raddr, "127.0.0.1:40001") && c->count == 1);
+	}
+	fx.in.n_listeners = 2; /* ... until its listener is known */
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
+		c = culprit_of(&f, 100, "resets");
+		ASSERT_TRUE(c && !strcmp(c->laddr, "127.0.0.1:5615") && c->count == 3);
+	}
 out:
 	free_fixture(&fx);
 }
@@ -703,6 +814,96 @@ TEST(incident_links_resets_by_their_namespace_and_reason)
 	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_NO_SOCKET, 500, 500));
 	fired_pair(f, "reset_storm", "tcp_mem_pressure"); /* refused connects, not memory */
 	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	free_fixture(&fx);
+}
+
+/*
+ * A storm is TIME_WAIT's doing only when most of its resets are no_socket:
+ * 3 among 1000 aborts on close leave it standing, with its own advice.
+ */
+TEST(incident_links_resets_to_timewait_only_when_most_are_no_socket)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_ABORT_ON_CLOSE, 1000, 1000));
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 3, 3));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	ASSERT_EQ_STR(f[0].caused_by, "");
+	ASSERT_EQ_STR(f[0].advice[0].action, "check the network path"); /* its own advice kept */
+	ASSERT_EQ_INT(f[1].n_victims, 0);
+	free_fixture(&fx);
+
+	setup(&fx); /* half is not most */
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_ABORT_ON_CLOSE, 50, 50));
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 50, 50));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	free_fixture(&fx);
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_ABORT_ON_CLOSE, 30, 30));
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 70, 70));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1)) {
+		ASSERT_EQ_STR(f[0].caused_by, "timewait_overflow-1");
+		ASSERT_TRUE(strstr(f[0].because, "70 of its 100 resets for reason no_socket") != NULL);
+	}
+	free_fixture(&fx);
+}
+
+/* The kernel (pid 0: resets sent without a socket) is a culprit of the storm, never a victim. */
+TEST(incident_victims_are_processes_not_the_kernel)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 1000);
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 990, 990));
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	f[0].culprits[0] = (struct culprit){ .pid = 0, .netns = NS_INODE, .count = 990,
+					     .why = "no socket" };
+	f[0].culprits[1] = (struct culprit){ .pid = 2002, .netns = NS_INODE, .count = 990 };
+	f[0].n_culprits = 2;
+	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1) &&
+	    ASSERT_EQ_INT(f[1].n_victims, 1)) {
+		ASSERT_EQ_INT(f[1].victims[0].pid, 2002);
+		ASSERT_EQ_STR(f[1].victims[0].why, "connections reset");
+	}
+	free_fixture(&fx);
+}
+
+/* Without reset reasons (before 6.10): linked when the overflows can be most of the resets. */
+TEST(incident_links_resets_to_timewait_without_reasons_by_their_numbers)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	kernel_names_free(&fx.names); /* no sk_rst_reason in BTF */
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 3);
+	ns_count(&fx, "Tcp.OutRsts", 1003);
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	ASSERT_EQ_STR(f[0].caused_by, "");
+	free_fixture(&fx);
+
+	setup(&fx);
+	kernel_names_free(&fx.names);
+	fake_ns(&fx, "TcpExt.TCPTimeWaitOverflow", 2990);
+	ns_count(&fx, "Tcp.OutRsts", 2990);
+	fired_pair(f, "reset_storm", "timewait_overflow");
+	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1))
+		ASSERT_TRUE(strstr(f[0].because, "overflowed 2990 times (2990 resets sent there)") != NULL);
 	free_fixture(&fx);
 }
 

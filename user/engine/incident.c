@@ -138,8 +138,19 @@ static bool resets_on_memory(const struct link_case *c)
 
 /*
  * Without a TIME_WAIT socket a late segment finds no socket and is answered
- * with a reset, in the namespace that overflowed: same namespace, and (with
- * reasons, 6.10+) resets sent for no_socket there.
+ * with a reset, in the namespace that overflowed.  The storm is the
+ * overflow's doing only when most of its resets can be: one no_socket reset
+ * among a thousand aborts on close is not, and the storm keeps its own advice.
+ *
+ * With reasons (6.10+): resets sent for no_socket are more than half of all
+ * the resets sent in the storm's namespace.
+ *
+ * Without reasons the resets cannot be told apart, only counted: each
+ * TIME_WAIT socket the table refused answers about one late segment (its
+ * peer's retransmitted FIN or ACK; the peer gives up on the reset), so the
+ * overflows must be at least half the resets sent there (Tcp.OutRsts) to
+ * explain most of them, the same bar as with reasons.  Fewer overflows than
+ * that cannot be what reset most connections.
  */
 static bool resets_without_timewait(const struct link_case *c)
 {
@@ -147,13 +158,26 @@ static bool resets_without_timewait(const struct link_case *c)
 	const struct ns_state *s = ns ? ns_table_find(c->in->ns, ns) : NULL;
 	int64_t overflows = s ? ns_delta(s, "TcpExt.TCPTimeWaitOverflow") : 0;
 	int64_t no_socket = resets_for(c->in, "no_socket", ns);
+	int64_t resets;
 
-	if (!ns || ns != finding_netns(c->root) || overflows <= 0 || !no_socket)
+	if (!ns || ns != finding_netns(c->root) || overflows <= 0)
 		return false;
-	snprintf(c->because, c->len, "the TIME_WAIT table of this namespace overflowed %lld times: "
-		 "connections closed without a TIME_WAIT socket answer their peers' late segments "
-		 "with resets%s", (long long)overflows,
-		 no_socket > 0 ? " (reason no_socket)" : "");
+	if (no_socket >= 0) {
+		resets = (int64_t)counts_sum(c->in->window, TT_SIG_RST_SENT, ANY_SUB, ns, false);
+		if (no_socket * 2 <= resets)
+			return false;
+		snprintf(c->because, c->len, "the TIME_WAIT table of this namespace overflowed %lld "
+			 "times: connections closed without a TIME_WAIT socket answer their peers' late "
+			 "segments with resets (%lld of its %lld resets for reason no_socket)",
+			 (long long)overflows, (long long)no_socket, (long long)resets);
+		return true;
+	}
+	resets = ns_delta(s, "Tcp.OutRsts");
+	if (overflows * 2 < resets)
+		return false;
+	snprintf(c->because, c->len, "the TIME_WAIT table of this namespace overflowed %lld times "
+		 "(%lld resets sent there): connections closed without a TIME_WAIT socket answer "
+		 "their peers' late segments with resets", (long long)overflows, (long long)resets);
 	return true;
 }
 
@@ -195,13 +219,17 @@ static bool is_victim(const struct finding *root, const struct culprit *c)
 	return false;
 }
 
-/* The symptom's own culprits are the ones its root cause hurt (each process once). */
+/*
+ * The symptom's own culprits are the ones its root cause hurt (each process
+ * once).  A victim is a process: a culprit with pid 0 is the kernel (resets
+ * sent without a socket), not someone the root hurt.
+ */
 static void add_victims(struct finding *root, const struct finding *symptom, const char *impact)
 {
 	for (int i = 0; i < symptom->n_culprits && root->n_victims < FINDING_MAX_CULPRITS; i++) {
 		struct culprit *v;
 
-		if (is_victim(root, &symptom->culprits[i]))
+		if (!symptom->culprits[i].pid || is_victim(root, &symptom->culprits[i]))
 			continue;
 		v = &root->victims[root->n_victims++];
 		*v = symptom->culprits[i];

@@ -114,6 +114,29 @@ static const struct flow_seen *lossy_flow(const struct diag_input *in)
 	return worst;
 }
 
+/*
+ * What the namespace's counters say of its retransmits' kind, or "" when its
+ * counters were not read.  "mostly" only for a kind that is more than half of
+ * them: some retransmits are neither (a FIN or a probe resent after an RTO
+ * outside Loss state), and 0 of each is not "mostly fast".
+ */
+static const char *kind_phrase(char *buf, size_t len, const struct share *s, int64_t fast,
+			       int64_t timeouts)
+{
+	int64_t most = timeouts > fast ? timeouts : fast;
+
+	if (!s->ns)
+		return "";
+	if (!most)
+		snprintf(buf, len, "none of them fast or timeout retransmits");
+	else if (most * 2 > s->count)
+		snprintf(buf, len, "mostly %s retransmits", timeouts > fast ? "timeout" : "fast");
+	else
+		snprintf(buf, len, "%lld fast and %lld timeout retransmits among them",
+			 (long long)fast, (long long)timeouts);
+	return buf;
+}
+
 static void retransmit_summary(struct finding *f, const struct share *s, const struct flow_seen *top,
 			       const struct flow_seen *lossy, const char *kind, bool above_usual)
 {
@@ -123,14 +146,15 @@ static void retransmit_summary(struct finding *f, const struct share *s, const s
 	if (lossy)
 		snprintf(f->summary, sizeof(f->summary),
 			 "the connection %s -> %s in network namespace %u retransmitted %s of the %llu "
-			 "segments it sent (mostly %s retransmits in the namespace): packets are lost on "
-			 "the path to that peer%s", lossy->laddr, lossy->raddr, lossy->netns,
+			 "segments it sent%s%s%s: packets are lost on the path to that peer%s",
+			 lossy->laddr, lossy->raddr, lossy->netns,
 			 percent(pct, sizeof(pct), flow_ratio(lossy)),
-			 (unsigned long long)(lossy->sent - lossy->sent_retrans), kind, usual);
+			 (unsigned long long)(lossy->sent - lossy->sent_retrans),
+			 *kind ? " (" : "", kind, *kind ? " in the namespace)" : "", usual);
 	else
 		snprintf(f->summary, sizeof(f->summary),
 			 "%lld TCP segments retransmitted in %.0f s in network namespace %u, %s of the %lld "
-			 "segments sent (mostly %s retransmits): packets are lost on the path to %s%s",
+			 "segments sent (%s): packets are lost on the path to %s%s",
 			 (long long)s->count, ns_span(s->ns), s->ns->inode,
 			 percent(pct, sizeof(pct), ratio_of((double)s->count, s->traffic)),
 			 (long long)s->traffic, kind, top ? top->raddr : "the peers below", usual);
@@ -174,6 +198,7 @@ int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 	const struct peer_rate *peer;
 	int64_t fast, timeouts;
 	const char *kind;
+	char phrase[80];
 	uint32_t netns;
 
 	if (!retransmit_storm_at(in, &s, &lossy))
@@ -185,9 +210,10 @@ int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 		return 0;
 	fast = s.ns ? ns_delta(s.ns, "TcpExt.TCPFastRetrans") : 0;
 	timeouts = s.ns ? timeout_retransmits(in, s.ns) : 0;
-	kind = timeouts > fast ? "timeout" : "fast";
+	kind = timeouts > fast ? "timeout" : fast ? "fast" : "other";
 	f->severity = SEV_WARNING;
-	retransmit_summary(f, &s, top, lossy, kind, peer && peer->ticks >= PEER_BASELINE_TICKS);
+	retransmit_summary(f, &s, top, lossy, kind_phrase(phrase, sizeof(phrase), &s, fast, timeouts),
+			   peer && peer->ticks >= PEER_BASELINE_TICKS);
 	if (s.ns)
 		retransmit_evidence(f, &s, kind, fast, timeouts);
 	else
@@ -203,11 +229,74 @@ int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 	return 1;
 }
 
-/* Resets summed by (owner, peer): one process often resets many connections to one peer. */
+/*
+ * Resets summed by (owner, peer, service): one process often resets many
+ * connections to one peer, each from another ephemeral port.  A peer is its
+ * address plus the service port, the server side's: raddr "address:port"
+ * when the peer serves, or the peer's address alone with laddr the local
+ * "address:port" when this side does.
+ */
 struct peer_resets {
-	const struct flow_seen *flow; /* one of its connections, for the names */
+	const struct flow_seen *flow; /* one of its connections, for the owner and namespace */
+	char laddr[64];
+	char raddr[64];
 	uint64_t resets;
 };
+
+/* The port of "1.2.3.4:80" or "[::1]:80"; -1 without one. */
+static long port_of(const char *endpoint)
+{
+	const char *colon = strrchr(endpoint, ':');
+	char *end;
+	long port;
+
+	if (!colon || !colon[1])
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	return *end || port < 0 || port > 65535 ? -1 : port;
+}
+
+static bool listens_on(const struct diag_input *in, uint32_t netns, long port)
+{
+	for (size_t i = 0; i < in->n_listeners; i++)
+		if (in->listeners[i].netns == netns && in->listeners[i].port == port)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the local side of fl is its server: it listens on its port, or its
+ * port is outside the namespace's ephemeral range while the peer's is in it
+ * (the kernel's default range when the namespace's is unknown).
+ */
+static bool local_serves(const struct diag_input *in, const struct flow_seen *fl)
+{
+	const struct ns_state *ns = ns_table_find(in->ns, fl->netns);
+	long lport = port_of(fl->laddr), rport = port_of(fl->raddr);
+	long lo = 32768, hi = 60999;
+
+	if (lport < 0)
+		return false;
+	if (listens_on(in, fl->netns, lport))
+		return true;
+	if (ns && ns->cur.limits.port_range[0] > 0 && ns->cur.limits.port_range[1] > 0)
+		lo = ns->cur.limits.port_range[0], hi = ns->cur.limits.port_range[1];
+	return (lport < lo || lport > hi) && rport >= lo && rport <= hi;
+}
+
+static void reset_peer_of(const struct diag_input *in, const struct flow_seen *fl,
+			  struct peer_resets *p)
+{
+	p->flow = fl;
+	p->resets = 0;
+	if (local_serves(in, fl)) {
+		snprintf(p->laddr, sizeof(p->laddr), "%s", fl->laddr);
+		peer_addr_of(fl->raddr, p->raddr, sizeof(p->raddr));
+	} else {
+		p->laddr[0] = 0;
+		snprintf(p->raddr, sizeof(p->raddr), "%s", fl->raddr);
+	}
+}
 
 static size_t group_reset_peers(const struct diag_input *in, struct peer_resets *out, size_t max)
 {
@@ -215,17 +304,19 @@ static size_t group_reset_peers(const struct diag_input *in, struct peer_resets 
 
 	for (size_t i = 0; i < in->n_flows; i++) {
 		const struct flow_seen *fl = &in->flows[i];
+		struct peer_resets p;
 		size_t k = 0;
 
 		if (!fl->resets)
 			continue;
+		reset_peer_of(in, fl, &p);
 		while (k < n && !(out[k].flow->tgid == fl->tgid && out[k].flow->netns == fl->netns &&
-				  !strcmp(out[k].flow->raddr, fl->raddr)))
+				  !strcmp(out[k].laddr, p.laddr) && !strcmp(out[k].raddr, p.raddr)))
 			k++;
 		if (k == n && n == max)
 			continue;
 		if (k == n)
-			out[n++] = (struct peer_resets){ fl, 0 };
+			out[n++] = p;
 		out[k].resets += fl->resets;
 	}
 	return n;
@@ -252,10 +343,12 @@ static void add_reset_peers(const struct diag_input *in, struct finding *f)
 			return;
 		c->pid = peers[i].flow->tgid;
 		c->netns = peers[i].flow->netns;
-		snprintf(c->raddr, sizeof(c->raddr), "%s", peers[i].flow->raddr);
+		snprintf(c->laddr, sizeof(c->laddr), "%s", peers[i].laddr);
+		snprintf(c->raddr, sizeof(c->raddr), "%s", peers[i].raddr);
 		c->count = peers[i].resets;
 		c->unit = "resets";
-		c->why = "peer of its connections with the most resets (sent and received)";
+		c->why = "peer of its connections with the most resets (sent and received), by "
+			 "service port";
 		name_culprit(in, c);
 	}
 }
