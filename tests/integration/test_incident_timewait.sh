@@ -105,6 +105,15 @@ if [[ -n $root && -n $sym ]]; then
 	tt_assert_eq "$(jq -r '.evidence.connections // empty' <<<"$sym")" "$opens" \
 		"reset_storm: evidence.connections == ActiveOpens + PassiveOpens delta"
 	tt_assert_eq "$(jq -r '.evidence.top_reason // empty' <<<"$sym")" no_socket "reset_storm: top reason is no_socket"
+	# the server's connections received every reset the namespace sent: its peer culprit sums
+	# all of them (one per connection, thousands), not only the most troubled flows kept
+	peer=$(jq -c --argjson pid "$srv" --arg l "127.0.0.1:$PORT" \
+		'[.culprits[] | select(.pid == $pid and .count_of == "resets" and .laddr == $l)][0] // empty' <<<"$sym")
+	tt_diag "reset_storm: the server's peer culprit: $peer"
+	tt_assert_eq "$(jq -r '.raddr // empty' <<<"$peer")" 127.0.0.1 \
+		"reset_storm: the server (pid $srv) is a peer culprit on its port, the clients' address its raddr"
+	tt_assert_eq "$(jq -r '.count // empty' <<<"$peer")" "$rst" \
+		"reset_storm: the server's peer culprit counts every reset (== Tcp.OutRsts delta)"
 	ta_assert_linked "$sym" "$root" 'TIME_WAIT'
 	ta_assert_victim "$root" "$srv" "the server, whose connections in LAST_ACK were reset,"
 	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$root")" "$cli" \

@@ -112,6 +112,7 @@ static void setup(struct fixture *fx)
 	fx->in.verdicts = fx->verdicts;
 	fx->in.n_verdicts = 2;
 	fx->in.flows = fx->flows;
+	fx->in.reset_flows = fx->flows;
 	fx->in.tcp_mem[0] = 100, fx->in.tcp_mem[1] = 200, fx->in.tcp_mem[2] = 300;
 	fx->in.mem.pressure_since_s = fx->in.mem.max_since_s = -1; /* never crossed */
 	fx->in.ns = &fx->ns_table;
@@ -319,7 +320,7 @@ TEST(reset_storm_is_judged_against_connections)
 	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0); /* under the floor */
 	ns_count(&fx, "Tcp.OutRsts", RESET_MIN_COUNT);
 	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5000", "127.0.0.1:40000", NS_INODE, 5, 0, 60, 0, 0 };
-	fx.in.n_flows = 1;
+	fx.in.n_reset_flows = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
 		goto out;
 	ASSERT_EQ_INT(f.culprits[0].pid, 5);
@@ -369,7 +370,7 @@ TEST(reset_storm_groups_peers_by_service_port_not_connection)
 	fx.flows[4] = (struct flow_seen){ "10.0.0.1:45001", "10.0.0.2:443", NS_INODE, 200, 0, 2, 0, 0 };
 	/* a listener inside the ephemeral range: still the server side */
 	fx.flows[5] = (struct flow_seen){ "10.0.0.1:50000", "10.0.0.3:45002", NS_INODE, 300, 0, 1, 0, 0 };
-	fx.in.n_flows = 6;
+	fx.in.n_reset_flows = 6;
 	fx.in.listeners = listeners;
 	fx.in.n_listeners = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
@@ -395,7 +396,7 @@ TEST(reset_storm_groups_peers_by_service_port_not_connection)
 	ASSERT_EQ_INT(f.culprits[1].pid, 200); /* most resets first */
 	fx.ns[0].cur.limits.port_range[0] = 1024; /* 5615 is in this namespace's ephemeral range */
 	fx.ns[0].cur.limits.port_range[1] = 65535;
-	fx.in.n_flows = 3;
+	fx.in.n_reset_flows = 3;
 	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
 		c = culprit_of(&f, 100, "resets"); /* nothing says it serves: the remote port */
 		ASSERT_TRUE(c && !strcmp(c->raddr, "127.0.0.1:40001") && c->count == 1);
@@ -406,6 +407,69 @@ TEST(reset_storm_groups_peers_by_service_port_not_connection)
 		ASSERT_TRUE(c && !strcmp(c->laddr, "127.0.0.1:5615") && c->count == 3);
 	}
 out:
+	free_fixture(&fx);
+}
+
+/*
+ * The TIME_WAIT incident at full size: 3000 connections to the server's
+ * port, 1 reset each, far more than the MAX_FLOWS most troubled flows.  The
+ * peer counts every one of them; and among more peers than MAX_FLOWS, the
+ * one with the most resets comes first wherever its flows are.
+ */
+TEST(reset_storm_peer_counts_every_flow_with_resets)
+{
+	enum { N = 3000, PEERS = 2 * MAX_FLOWS };
+	struct flow_seen *flows = calloc(N + PEERS, sizeof(*flows));
+	const struct culprit *c;
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	if (!ASSERT_TRUE(flows != NULL))
+		goto out;
+	fake_ns(&fx, "Tcp.OutRsts", N);
+	ns_count(&fx, "Tcp.ActiveOpens", N);
+	ns_count(&fx, "Tcp.PassiveOpens", N);
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, N, 0));
+	for (int i = 0; i < N; i++) {
+		flows[i] = (struct flow_seen){ "127.0.0.1:5615", "", NS_INODE, 100, 0, 1, 0, 0 };
+		snprintf(flows[i].raddr, sizeof(flows[i].raddr), "127.0.0.1:%d", 33000 + i);
+	}
+	fx.in.flows = flows; /* what collect keeps of them for the retransmit rules */
+	fx.in.n_flows = MAX_FLOWS;
+	fx.in.reset_flows = flows;
+	fx.in.n_reset_flows = N;
+	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		goto out;
+	c = culprit_of(&f, 100, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_INT(c->count, N);
+		ASSERT_EQ_STR(c->laddr, "127.0.0.1:5615");
+		ASSERT_EQ_STR(c->raddr, "127.0.0.1");
+	}
+	/* many clients of one process, 2 resets each; then the server's 3000 */
+	for (int i = 0; i < PEERS; i++) {
+		flows[i] = (struct flow_seen){ "10.0.0.1:45000", "", NS_INODE, 200, 0, 2, 0, 0 };
+		snprintf(flows[i].raddr, sizeof(flows[i].raddr), "10.0.%d.%d:443", i / 200, i % 200);
+	}
+	for (int i = PEERS; i < PEERS + N; i++) {
+		flows[i] = (struct flow_seen){ "127.0.0.1:5615", "", NS_INODE, 100, 0, 1, 0, 0 };
+		snprintf(flows[i].raddr, sizeof(flows[i].raddr), "127.0.0.1:%d", 33000 + i);
+	}
+	fx.in.n_reset_flows = PEERS + N;
+	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		goto out;
+	if (ASSERT_EQ_INT(f.n_culprits, 4)) { /* the kernel (no socket), then 3 peers */
+		ASSERT_EQ_INT(f.culprits[1].pid, 100);
+		ASSERT_EQ_INT(f.culprits[1].count, N);
+		ASSERT_EQ_INT(f.culprits[2].count, 2);
+		ASSERT_EQ_INT(f.culprits[3].count, 2);
+	}
+	fx.in.reset_flows = NULL; /* not every flow with resets could be kept: no count from a part */
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		ASSERT_TRUE(culprit_of(&f, 100, "resets") == NULL);
+out:
+	free(flows);
 	free_fixture(&fx);
 }
 

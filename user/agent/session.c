@@ -174,7 +174,7 @@ static int tick_evaluate(struct session *s, double dt)
 	memory_track_add(&s->window.memory, now, in.tcp_mem_used, in.tcp_mem);
 	in.mem = s->window.memory.mem;
 	engine_evaluate(s->engine, &in);
-	free(ev);
+	tick_evidence_free(ev);
 	return err;
 }
 

@@ -146,18 +146,10 @@ void health_since(struct agent_health *d, const struct agent_health *a,
 
 /* ---------------------------------------------------------------- flows */
 
-static int flow_cmp_desc(const void *a, const void *b)
-{
-	const struct flow_seen *x = a, *y = b;
-
-	return (x->segs < y->segs) - (x->segs > y->segs);
-}
-
 #define MAX_STALE_FLOWS 4096 /* forgotten per tick at most */
 
 struct flows_walk {
-	struct flow_seen *out;
-	size_t n, max;
+	struct flow_pick *pick;
 	__u64 stale_before_ns; /* 0: keep every flow */
 	struct tt_flow_key *stale;
 	size_t n_stale;
@@ -169,7 +161,7 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	const struct tt_flow_key *key = k;
 	const struct tt_flow_val *val = v;
 	struct flows_walk *w = ctx;
-	struct flow_seen *f;
+	struct flow_seen f;
 
 	w->present++;
 	if (val->last_ns < w->stale_before_ns) {
@@ -177,18 +169,16 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 			w->stale[w->n_stale++] = *key;
 		return 0;
 	}
-	if (w->n == w->max)
-		return 0; /* walk on: the count of entries must be whole */
-	f = &w->out[w->n++];
-	format_endpoint(f->laddr, sizeof(f->laddr), key->saddr, key->sport);
-	format_endpoint(f->raddr, sizeof(f->raddr), key->daddr, key->dport);
-	f->netns = key->netns;
-	f->tgid = val->tgid;
-	f->segs = val->retrans_segs;
-	f->resets = val->resets_sent + val->resets_received;
-	f->sent = val->segs_out;
-	f->sent_retrans = val->total_retrans;
-	return 0;
+	format_endpoint(f.laddr, sizeof(f.laddr), key->saddr, key->sport);
+	format_endpoint(f.raddr, sizeof(f.raddr), key->daddr, key->dport);
+	f.netns = key->netns;
+	f.tgid = val->tgid;
+	f.segs = val->retrans_segs;
+	f.resets = val->resets_sent + val->resets_received;
+	f.sent = val->segs_out;
+	f.sent_retrans = val->total_retrans;
+	flow_pick_add(w->pick, &f);
+	return 0; /* walk on: the count of entries must be whole */
 }
 
 /*
@@ -206,11 +196,10 @@ static __u64 flows_stale_before(const struct collector *c)
 	return now > keep_s * 1e9 ? now - (__u64)(keep_s * 1e9) : 0;
 }
 
-/* The troubled flows (retransmits, resets), most retransmitted segments first; entries in present. */
-static int read_flows(struct collector *c, struct flow_seen *out, size_t max, size_t *n,
-		      uint64_t *present)
+/* The troubled flows (retransmits, resets) into pick; entries in present. */
+static int read_flows(struct collector *c, struct flow_pick *pick, uint64_t *present)
 {
-	struct flows_walk w = { out, 0, max, flows_stale_before(c), NULL, 0, 0 };
+	struct flows_walk w = { pick, flows_stale_before(c), NULL, 0, 0 };
 	int fd = bpf_map__fd(c->skel->maps.flows);
 	int err;
 
@@ -226,8 +215,7 @@ static int read_flows(struct collector *c, struct flow_seen *out, size_t max, si
 		w.present--;
 	}
 	free(w.stale);
-	qsort(out, w.n, sizeof(*out), flow_cmp_desc);
-	*n = w.n;
+	flow_pick_done(pick);
 	*present = w.present;
 	return err;
 }
@@ -540,7 +528,7 @@ static int read_lru_maps(struct collector *c, struct tick_evidence *ev, struct d
 	int err = 0, walk_err[LRU_MAPS];
 
 	health_kernel(c, before);
-	walk_err[LRU_FLOWS] = read_flows(c, ev->flows, MAX_FLOWS, &in->n_flows, &present[LRU_FLOWS]);
+	walk_err[LRU_FLOWS] = read_flows(c, &ev->flows, &present[LRU_FLOWS]);
 	walk_err[LRU_OWNERS] = read_owners(c, ow);
 	present[LRU_OWNERS] = ow->present;
 	walk_err[LRU_CONNFAILS] = read_connfails(c, ev->connfails, COLLECT_MAX_SEEN,
@@ -555,17 +543,28 @@ static int read_lru_maps(struct collector *c, struct tick_evidence *ev, struct d
 	return err;
 }
 
+void tick_evidence_free(struct tick_evidence *ev)
+{
+	if (ev)
+		flow_pick_free(&ev->flows);
+	free(ev);
+}
+
 int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, struct diag_input *in)
 {
 	struct owners_walk ow = { .states = ev->states, .max_states = COLLECT_MAX_SEEN,
 				  .listeners = ev->listeners, .max_listeners = COLLECT_MAX_SEEN };
 	int err;
 
-	in->flows = ev->flows;
 	in->states = ev->states;
 	in->connfails = ev->connfails;
 	in->listeners = ev->listeners;
 	err = read_lru_maps(c, ev, in, &ow);
+	in->flows = ev->flows.top;
+	in->n_flows = ev->flows.n_top;
+	in->reset_flows = ev->flows.err ? NULL : ev->flows.resets;
+	in->n_reset_flows = ev->flows.n_resets;
+	err = first_error(err, ev->flows.err);
 	err = first_error(err, read_aged(c, &ow));
 	in->n_states = ow.n_states;
 	in->n_listeners = ow.n_listeners;

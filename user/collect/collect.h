@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "counts.h"
 #include "evict.h"
+#include "flowpick.h"
 #include "nsstate.h"
 #include "output.h"
 #include "rules.h"
@@ -43,7 +44,7 @@ struct collector {
 
 /* Evidence read this tick, pointed at by a diag_input. */
 struct tick_evidence {
-	struct flow_seen flows[MAX_FLOWS];
+	struct flow_pick flows;
 	struct state_seen states[COLLECT_MAX_SEEN];
 	struct connfail_seen connfails[COLLECT_MAX_SEEN];
 	struct listener_seen listeners[COLLECT_MAX_SEEN];
@@ -71,6 +72,8 @@ void health_since(struct agent_health *d, const struct agent_health *a,
  */
 int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, struct diag_input *in)
 	__attribute__((warn_unused_result));
+/* ev (calloc'd, read by collect_evidence) and what it holds. */
+void tick_evidence_free(struct tick_evidence *ev);
 /* comm and cgroup of tgid as the BPF side saw it, else /proc (a proc_lookup_fn; ctx: collector). */
 void collect_proc(void *ctx, uint32_t tgid, char comm[16], uint64_t *cgroup);
 /* "1.2.3.4:80" or "[::1]:80"; v4-mapped addresses print as IPv4. */

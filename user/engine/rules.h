@@ -85,8 +85,12 @@ struct diag_input {
 	const struct kernel_names *names;
 	const struct verdict_seen *verdicts;
 	size_t n_verdicts;
-	const struct flow_seen *flows; /* most retransmits first (the most troubled flows) */
+	/* the MAX_FLOWS most troubled: most retransmitted segments first, then most resets */
+	const struct flow_seen *flows;
 	size_t n_flows;
+	/* every flow with resets, in no order (some also in flows); NULL: not all could be kept */
+	const struct flow_seen *reset_flows;
+	size_t n_reset_flows;
 	const struct peer_table *peers; /* each peer's usual retransmit rate; NULL: unknown */
 	const struct ns_table *ns; /* each namespace's own counters and limits */
 	const struct state_seen *states;

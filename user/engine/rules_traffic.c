@@ -230,16 +230,15 @@ int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
 }
 
 /*
- * Resets summed by (owner, peer, service): one process often resets many
- * connections to one peer, each from another ephemeral port.  A peer is its
- * address plus the service port, the server side's: raddr "address:port"
- * when the peer serves, or the peer's address alone with laddr the local
- * "address:port" when this side does.
+ * Resets summed by (owner, peer, service) over every flow with resets: one
+ * process often resets many connections to one peer, each from another
+ * ephemeral port.  A peer is its address plus the service port, the server
+ * side's: raddr "address:port" when the peer serves, or the peer's address
+ * alone with laddr the local "address:port" when this side does.
  */
 struct peer_resets {
-	const struct flow_seen *flow; /* one of its connections, for the owner and namespace */
-	char laddr[64];
-	char raddr[64];
+	const struct flow_seen *flow; /* one of its connections: owner, namespace, endpoints */
+	bool serves;                  /* the local side serves: flow's laddr and raddr's address */
 	uint64_t resets;
 };
 
@@ -284,73 +283,92 @@ static bool local_serves(const struct diag_input *in, const struct flow_seen *fl
 	return (lport < lo || lport > hi) && rport >= lo && rport <= hi;
 }
 
-static void reset_peer_of(const struct diag_input *in, const struct flow_seen *fl,
-			  struct peer_resets *p)
+/* The address part of two "address:port" endpoints, compared. */
+static int addr_cmp(const char *a, const char *b)
 {
-	p->flow = fl;
-	p->resets = 0;
-	if (local_serves(in, fl)) {
-		snprintf(p->laddr, sizeof(p->laddr), "%s", fl->laddr);
-		peer_addr_of(fl->raddr, p->raddr, sizeof(p->raddr));
-	} else {
-		p->laddr[0] = 0;
-		snprintf(p->raddr, sizeof(p->raddr), "%s", fl->raddr);
-	}
+	char x[64], y[64];
+
+	peer_addr_of(a, x, sizeof(x));
+	peer_addr_of(b, y, sizeof(y));
+	return strcmp(x, y);
 }
 
-static size_t group_reset_peers(const struct diag_input *in, struct peer_resets *out, size_t max)
+/* Same owner, namespace and peer: 0. */
+static int peer_key_cmp(const void *a, const void *b)
 {
-	size_t n = 0;
+	const struct peer_resets *x = a, *y = b;
+	const struct flow_seen *p = x->flow, *q = y->flow;
+	int d;
 
-	for (size_t i = 0; i < in->n_flows; i++) {
-		const struct flow_seen *fl = &in->flows[i];
-		struct peer_resets p;
-		size_t k = 0;
-
-		if (!fl->resets)
-			continue;
-		reset_peer_of(in, fl, &p);
-		while (k < n && !(out[k].flow->tgid == fl->tgid && out[k].flow->netns == fl->netns &&
-				  !strcmp(out[k].laddr, p.laddr) && !strcmp(out[k].raddr, p.raddr)))
-			k++;
-		if (k == n && n == max)
-			continue;
-		if (k == n)
-			out[n++] = p;
-		out[k].resets += fl->resets;
-	}
-	return n;
+	if (p->tgid != q->tgid)
+		return p->tgid < q->tgid ? -1 : 1;
+	if (p->netns != q->netns)
+		return p->netns < q->netns ? -1 : 1;
+	if (x->serves != y->serves)
+		return x->serves - y->serves;
+	if (!x->serves)
+		return strcmp(p->raddr, q->raddr);
+	d = strcmp(p->laddr, q->laddr);
+	return d ? d : addr_cmp(p->raddr, q->raddr);
 }
 
 static int peer_resets_cmp(const void *a, const void *b)
 {
 	const struct peer_resets *x = a, *y = b;
 
-	return (x->resets < y->resets) - (x->resets > y->resets);
+	if (x->resets != y->resets)
+		return x->resets < y->resets ? 1 : -1;
+	return peer_key_cmp(a, b);
 }
 
-/* The peers with the most resets, as culprits. */
+/* Every peer of the flows with resets, most resets first, into p (room for each flow): how many. */
+static size_t group_reset_peers(const struct diag_input *in, struct peer_resets *p)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < in->n_reset_flows; i++) {
+		const struct flow_seen *fl = &in->reset_flows[i];
+
+		if (fl->resets)
+			p[n++] = (struct peer_resets){ fl, local_serves(in, fl), fl->resets };
+	}
+	qsort(p, n, sizeof(*p), peer_key_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k && !peer_key_cmp(&p[k - 1], &p[i]))
+			p[k - 1].resets += p[i].resets;
+		else
+			p[k++] = p[i];
+	}
+	qsort(p, k, sizeof(*p), peer_resets_cmp);
+	return k;
+}
+
+/* The peers with the most resets, as culprits; none when not every flow with resets was kept. */
 static void add_reset_peers(const struct diag_input *in, struct finding *f)
 {
-	struct peer_resets peers[MAX_FLOWS];
-	size_t n = group_reset_peers(in, peers, MAX_FLOWS);
+	struct peer_resets *peers = in->reset_flows ? calloc(in->n_reset_flows + 1, sizeof(*peers)) : NULL;
+	size_t n = peers ? group_reset_peers(in, peers) : 0;
 
-	qsort(peers, n, sizeof(*peers), peer_resets_cmp);
 	for (size_t i = 0; i < n && i < 3; i++) {
+		const struct flow_seen *fl = peers[i].flow;
 		struct culprit *c = finding_culprit(f);
 
 		if (!c)
-			return;
-		c->pid = peers[i].flow->tgid;
-		c->netns = peers[i].flow->netns;
-		snprintf(c->laddr, sizeof(c->laddr), "%s", peers[i].laddr);
-		snprintf(c->raddr, sizeof(c->raddr), "%s", peers[i].raddr);
+			break;
+		c->pid = fl->tgid;
+		c->netns = fl->netns;
+		snprintf(c->laddr, sizeof(c->laddr), "%s", peers[i].serves ? fl->laddr : "");
+		if (peers[i].serves)
+			peer_addr_of(fl->raddr, c->raddr, sizeof(c->raddr));
+		else
+			snprintf(c->raddr, sizeof(c->raddr), "%s", fl->raddr);
 		c->count = peers[i].resets;
 		c->unit = "resets";
 		c->why = "peer of its connections with the most resets (sent and received), by "
 			 "service port";
 		name_culprit(in, c);
 	}
+	free(peers);
 }
 
 /* The reset reason sent most often in netns over the window. */
