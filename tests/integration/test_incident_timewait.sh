@@ -112,8 +112,13 @@ if [[ -n $root && -n $sym ]]; then
 	tt_diag "reset_storm: the server's peer culprit: $peer"
 	tt_assert_eq "$(jq -r '.raddr // empty' <<<"$peer")" 127.0.0.1 \
 		"reset_storm: the server (pid $srv) is a peer culprit on its port, the clients' address its raddr"
-	tt_assert_eq "$(jq -r '.count // empty' <<<"$peer")" "$rst" \
-		"reset_storm: the server's peer culprit counts every reset (== Tcp.OutRsts delta)"
+	# the server's sockets count the resets they received: every one sent, but for
+	# the odd one arriving after its socket gave up (4 of 2990 once on 7.3, none on
+	# 6.18); no kernel counter counts resets received in LAST_ACK
+	pc=$(jq -r '.count // 0' <<<"$peer")
+	tt_assert_le "$pc" "$rst" "reset_storm: the server's peer culprit counts no more resets than were sent (Tcp.OutRsts delta)"
+	tt_assert_ge "$pc" $((rst * 99 / 100)) \
+		"reset_storm: the server's peer culprit counts the resets of every connection, not a sample (>= 99% of Tcp.OutRsts delta)"
 	ta_assert_linked "$sym" "$root" 'TIME_WAIT'
 	ta_assert_victim "$root" "$srv" "the server, whose connections in LAST_ACK were reset,"
 	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$root")" "$cli" \
