@@ -85,7 +85,9 @@ tt_assert_ge "$ovf" 50 "the kernel counted TIME_WAIT overflows (TCPTimeWaitOverf
 # each overflowed connection is reset once, by the client's side, when the server's FIN comes
 # back; no other connection here is reset
 tt_assert_ge "$rst" $((ovf * 95 / 100)) "the namespace sent a reset for >= 95% of the overflows (Tcp.OutRsts delta)"
-tt_assert_le "$rst" "$ovf" "the namespace sent no more resets than overflows"
+# a late segment of a connection that skipped TIME_WAIT gets one reset; a stray
+# reset for another reason (2 for tcp_invalid_ack_sequence once) is not the overflow's
+tt_assert_le "$(ta_reset_reason "$AG" no_socket)" "$ovf" "the namespace sent no more no_socket resets than overflows"
 tt_assert_ge "$(ta_reset_reason "$AG" no_socket)" $((rst * 95 / 100)) \
 	"agent: >= 95% of the resets were sent for reason no_socket"
 
