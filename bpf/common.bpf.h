@@ -59,14 +59,15 @@ struct {
 } owners SEC(".maps") __weak;
 
 /*
- * The owners of sockets a process connected or had open at start-up, kept in
- * the socket itself (tp_btf and iterators may since 5.11): made with the
- * socket, freed with it, so tcp_destroy_sock has nothing to delete and no map
- * grows with the host's sockets.  A map update and a delete per connection
- * were most of the agent's cost (`make bench`).  Userspace turns it on
- * (owners_in_storage) when every hook loads as tp_btf; otherwise, and for
- * what userspace must find by address (listeners, a closer's unsent data),
- * `owners` holds them.
+ * The owners of sockets a process connected, kept in the socket itself
+ * (tp_btf programs may since 5.11): made at connect, freed with the socket,
+ * so tcp_destroy_sock deletes nothing for them and `owners` need not grow
+ * with the connections (half its size at 100k sockets, `make bench`).  The
+ * create costs about what the map update did: the CPU per connection barely
+ * moved.  Userspace turns it on (owners_in_storage) when every hook loads as
+ * tp_btf; otherwise, and for what userspace must find by address (listeners,
+ * a closer's unsent data) or an iterator cannot reach (the start-up seed: a
+ * socket found through a file is not trusted on 6.x), `owners` holds them.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
