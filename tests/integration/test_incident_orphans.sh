@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# One incident (issue 11): orphan_sockets caused by tcp_mem_exhausted.  As in
-# test_tcp_oom, a client leaves 40 orphans with unsent data behind a receiver
+# One incident (issue 11): orphan_sockets and reset_storm caused by
+# tcp_mem_exhausted.  As in test_tcp_oom, a client leaves 80 orphans with unsent data behind a receiver
 # that never reads; 5 s later their zero-window probes are seconds apart, so
 # the kernel kills them over seconds, not at once.  Then tcp_max_orphans goes
 # to 1 and tcp_mem to "1 2 3" until they are gone (4 s at most): the kernel
 # aborts them (TCPAbortOnMemory) while orphan_sockets (orphans >=
 # tcp_max_orphans) and tcp_mem_exhausted both fire.  The agent must report
 # orphan_sockets caused_by tcp_mem_exhausted, with the abort count in its
-# because, and tcp_mem_exhausted must list it among its consequences.
+# because, and tcp_mem_exhausted must list it among its consequences; each
+# abort sends a reset, and the reset_storm they make is the memory's too.
 # Both limits are global: restored on every exit path, held seconds only.
 # shellcheck disable=SC2119  # ta_stop takes no argument here
 # shellcheck source=tests/lib.sh
@@ -22,7 +23,7 @@ tt_ttload || tt_bail "build ttload"
 tt_netns_single orph || tt_bail "create namespace"
 NS=$TT_NS
 PORT=5611
-CONNS=40
+CONNS=80 # the aborts' resets must pass reset_storm's floor (50)
 OLD_MEM=$(tr '\t' ' ' </proc/sys/net/ipv4/tcp_mem)
 OLD_MAX=$(cat /proc/sys/net/ipv4/tcp_max_orphans)
 
@@ -54,6 +55,12 @@ tt_assert_ge $((a1 - a0)) 1 "the kernel aborted orphans for lack of memory (TCPA
 root=$(ta_finding "$AG" tcp_mem_exhausted)
 sym=$(ta_finding "$AG" orphan_sockets)
 tt_assert_true "[[ -n '${root:0:1}' ]]" "a final tcp_mem_exhausted finding"
+# each abort sends a reset: a reset_storm, caused by the memory, not by the network
+rs=$(ta_finding "$AG" reset_storm)
+tt_assert_true "[[ -n '${rs:0:1}' ]]" "a final reset_storm finding (a reset per abort)"
+tt_assert_ge "$(jq -r '.evidence.resets_sent // 0' <<<"$rs")" $((a1 - a0)) \
+	"reset_storm: resets_sent >= the orphans aborted for memory (TCPAbortOnMemory delta)"
+ta_assert_linked "$rs" "$root" "lack of TCP memory"
 # Orphans over tcp_max_orphans are seen only by sampling (the kernel's line is
 # KERN_INFO, and TCPAbortOnMemory counts memory and orphan aborts alike): when
 # the kernel killed them all before the first check (their probes fired
