@@ -5,6 +5,7 @@
  * produce.  The stages hold the state; this file only wires them.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,9 +367,17 @@ int session_open(const struct session_opts *opts, struct session **out, char *er
 	struct agent_opts aopts = { .prefer = opts->prefer, .verbose = opts->verbose,
 				    .ringbuf_size = opts->ringbuf_kb * 1024,
 				    .btf_path = opts->btf_path };
-	struct session *s = calloc(1, sizeof(*s));
+	struct session *s;
 	int ret;
 
+	/*
+	 * Each tick allocates and frees its evidence (tens of KiB, MiBs of reset
+	 * flows in a storm): from mmap at a fixed threshold they go back to the
+	 * system when freed.  glibc's moving threshold left them in the heap, and
+	 * the heap grew in steps over hours of running (`make soak`).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
