@@ -21,6 +21,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "tcptriage.skel.h"
+#include "kenum.h"
 #include "kfeatures.h"
 #include "loader_int.h"
 #include "mapsize.h"
@@ -88,14 +89,12 @@ static bool btf_tp_exists(const struct btf *vmlinux, const struct hook_status *h
 /* Tracing programs may keep socket storage: 5.11, which also brought bpf_sock_from_file(). */
 static bool tracing_sk_storage(const struct btf *vmlinux)
 {
-	int id = btf__find_by_name_kind(vmlinux, "bpf_func_id", BTF_KIND_ENUM);
-	const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
-	const struct btf_enum *v = t ? btf_enum(t) : NULL;
+	struct kenum *helpers = kenum_load(vmlinux, "bpf_func_id", "BPF_FUNC_");
+	uint32_t id;
+	bool found = helpers && !kenum_value(helpers, "sock_from_file", &id);
 
-	for (int i = 0; v && i < btf_vlen(t); i++, v++)
-		if (!strcmp(btf__name_by_offset(vmlinux, v->name_off), "BPF_FUNC_sock_from_file"))
-			return true;
-	return false;
+	kenum_free(helpers);
+	return found;
 }
 
 /*
@@ -104,9 +103,9 @@ static bool tracing_sk_storage(const struct btf *vmlinux)
  * typed programs can reach a socket's storage, and every program must look
  * owners up in the same place.
  */
-static bool owners_storage_usable(const struct agent *a, const struct btf *vmlinux)
+static bool owners_storage_usable(const struct agent *a)
 {
-	if (!vmlinux || !tracing_sk_storage(vmlinux))
+	if (!a->sk_storage)
 		return false;
 	for (size_t i = 0; i < HOOK_COUNT; i++)
 		if (a->plan[i] != ATTACH_NONE && a->progs[i][ATTACH_BTF] && a->plan[i] != ATTACH_BTF)
@@ -137,7 +136,7 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 			if (a->progs[i][k])
 				bpf_program__set_autoload(a->progs[i][k], k == a->plan[i]);
 	}
-	a->owners_in_storage = owners_storage_usable(a, vmlinux);
+	a->owners_in_storage = owners_storage_usable(a);
 	a->skel->rodata->owners_in_storage = a->owners_in_storage;
 }
 
@@ -457,6 +456,7 @@ static int check_floor(struct agent *a, const struct btf *vmlinux, char *err, si
 		return -ENOTSUP;
 	}
 	kfeatures_probe(vmlinux, &a->features);
+	a->sk_storage = tracing_sk_storage(vmlinux);
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct agent {
 	struct kfeatures features;
 	uint32_t ringbuf_size; /* 0: as built */
 	uint64_t host_sockets; /* when loaded: sizes `owners` (0: unknown) */
+	bool sk_storage; /* the kernel lets tracing programs keep socket storage */
 	bool owners_in_storage; /* this attempt keeps owners in socket storage */
 	bool verbose;
 };
