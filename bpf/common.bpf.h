@@ -409,20 +409,28 @@ static __always_inline void owner_remember(const struct sock *sk, const struct t
 }
 
 /*
- * A listener or a closer leaving unsent data: userspace looks these up by
- * address (listeners, orphans' owners), so `owners` has them in any mode; the
- * storage, which owner_of() reads, learns it too, and that the destroy hook
- * must delete the entry.  Typed sk only (set_state).
+ * sk's entry in `owners` is o: in storage mode the storage, which owner_of()
+ * reads, learns it too, and that the destroy hook must delete the entry.
+ * Typed sk only (set_state).
  */
-static __always_inline void owner_keep(const struct sock *sk, const struct tt_owner *o)
+static __always_inline void storage_keep(const struct sock *sk, const struct tt_owner *o)
 {
 	struct tt_owner kept = *o;
 
-	owner_set(sk, o);
 	if (!storage_on())
 		return;
 	kept.in_map = 1;
 	storage_put(sk, &kept);
+}
+
+/*
+ * A listener or a closer leaving unsent data: userspace looks these up by
+ * address (listeners, orphans' owners), so `owners` has them in any mode.
+ */
+static __always_inline void owner_keep(const struct sock *sk, const struct tt_owner *o)
+{
+	owner_set(sk, o);
+	storage_keep(sk, o);
 }
 
 /* The addresses of a flow key from a typed socket: v4 as v4-mapped v6 (below). */

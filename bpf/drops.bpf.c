@@ -19,12 +19,9 @@ static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
 
 	if (is_queue_purge(reason))
 		return;
-	/*
-	 * Typed (a plain load) in storage mode, which loads only tp_btf forms:
-	 * owner_of() looks in the socket's storage
-	 */
+	/* typed in storage mode (ARG_READ): owner_of() looks in the socket's storage */
 	if (!sk)
-		sk = storage_on() ? skb->sk : BPF_CORE_READ(skb, sk);
+		sk = ARG_READ(skb->sk, skb, sk);
 	if (sk)
 		netns = arg_netns(sk);
 	else

@@ -99,11 +99,12 @@ static __always_inline void on_listen(const struct sock *sk)
 	if (known && known->tgid) { /* the listen() hook's, with the backlog asked */
 		known->listen_port = lk.port;
 		o = *known;
+		storage_keep(sk, &o);
 	} else {
 		owner_current(&o, lk.netns);
 		o.listen_port = lk.port;
+		owner_keep(sk, &o);
 	}
-	owner_keep(sk, &o);
 	bpf_map_update_elem(&listen_owners, &lk, &o, BPF_ANY);
 }
 
