@@ -13,6 +13,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define EEXIST 17
 
 /*
@@ -66,8 +67,9 @@ struct {
  * create costs about what the map update did: the CPU per connection barely
  * moved.  Userspace turns it on (owners_in_storage) when every hook loads as
  * tp_btf; otherwise, and for what userspace must find by address (listeners,
- * a closer's unsent data) or an iterator cannot reach (the start-up seed: a
- * socket found through a file is not trusted on 6.x), `owners` holds them.
+ * a closer's unsent data), `owners` holds them.  The start-up seed reaches
+ * the storage too (bpf/owner.bpf.c seed_storage), so in storage mode `owners`
+ * does not grow with the host's sockets.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -212,9 +214,9 @@ static __always_inline void count_key_add(const struct tt_count_key *key, __u64 
 }
 
 /*
- * Who owns sk, or NULL: its storage (storage mode: made at connect, listen or
- * a close leaving unsent data), its owners entry (those in map mode, and the
- * start-up seed: an iterator cannot reach a socket's storage), else the
+ * Who owns sk, or NULL: its storage (storage mode: made at connect, listen,
+ * a close leaving unsent data or the start-up seed), its owners entry (map
+ * mode, and in any mode the seed of raw sockets, which no iterator walks), else the
  * listener of its port (a socket accepted from it: accept() has no hook, the
  * hot path stays empty).  Rare events only: up to three lookups.
  */

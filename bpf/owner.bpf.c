@@ -4,7 +4,7 @@
  * seen in softirq or timer context are charged to the socket's owner and not
  * to whatever task happened to be on the CPU.  Learned where the owner is
  * certainly current (connect, listen and a close leaving unsent data, in
- * state.bpf.c), seeded from every open file at start-up by an iterator,
+ * state.bpf.c), seeded from every open file at start-up by iterators,
  * forgotten when the socket is destroyed.  An accepted socket has no entry:
  * its listener's owner is its owner (common.bpf.h owner_of).
  */
@@ -18,12 +18,13 @@ static __always_inline void on_destroy(const struct sock *sk)
 
 	/*
 	 * The storage goes with the socket; `owners` has it only if the storage
-	 * says so, or (no storage) from the start-up seed.
+	 * says so (the start-up seed included: seed_storage below), so a socket
+	 * without storage (one accepted) costs no map lookup.
 	 */
 	if (storage_on()) {
 		struct tt_owner *o = storage_owner(sk);
 
-		if (o && !o->in_map)
+		if (!o || !o->in_map)
 			return;
 	}
 	if (!bpf_map_delete_elem(&owners, &skaddr))
@@ -39,8 +40,32 @@ int destroy_sock__tp(struct trace_event_raw_tcp_event_sk *ctx)
 	return 0;
 }
 
-/* Seed sk's owner unless the agent already knows it.  True when this made it. */
-static __always_inline bool seed_one(const struct sock *sk, const struct tt_owner *owner)
+/*
+ * The start-up seed: the owner of every inet socket some task has open (UDP
+ * too: drops on a UDP socket are charged to its owner as well).  Live
+ * records win.  The seed runs in an object of its own (user/agent/seed.c),
+ * sharing the agent's maps, and is freed after.
+ *
+ * In storage mode an owner goes in the socket's storage, which a socket found
+ * through a file cannot reach (an untrusted pointer on 6.x): seed_owners
+ * parks it in seed_pending by socket address, and iter/tcp and iter/udp,
+ * whose sockets are typed, move it into the storage, run once inside each
+ * namespace that has some.  So `owners` does not grow with the host's
+ * sockets (memlock at 100k sockets, `make bench`).  Listeners go in `owners`
+ * as well: userspace finds them there.  What no socket table holds (a socket
+ * never bound or connected) stays parked and is dropped with the object: such
+ * a socket has had no traffic, and connect() or listen() records it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* charged for what it holds, for seconds */
+	__uint(max_entries, 1);               /* sized by user/agent/seed.c */
+	__type(key, __u64);                   /* struct sock address */
+	__type(value, struct tt_owner);
+} seed_pending SEC(".maps");
+
+/* Seed sk's owner in `owners` unless the agent already knows it.  True when this made it. */
+static __always_inline bool seed_in_map(const struct sock *sk, const struct tt_owner *owner)
 {
 	__u64 skaddr = (__u64)sk;
 
@@ -51,19 +76,45 @@ static __always_inline bool seed_one(const struct sock *sk, const struct tt_owne
 	return true;
 }
 
+/* Park sk's owner for seed_storage(). True when parked. */
+static __always_inline bool seed_park(const struct sock *sk, const struct tt_owner *owner)
+{
+	__u64 skaddr = (__u64)sk;
+
+	return !bpf_map_update_elem(&seed_pending, &skaddr, owner, BPF_NOEXIST);
+}
+
+/* A listener: its port names the owner of what it accepts (owner_of). */
+static __always_inline void seed_listener(const struct sock *sk, struct tt_owner *owner)
+{
+	struct tt_listen_key lk = { .netns = owner->netns };
+
+	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	owner->listen_port = lk.port;
+	bpf_map_update_elem(&listen_owners, &lk, owner, BPF_NOEXIST);
+}
+
+/* The protocols whose sockets iter/tcp and iter/udp walk. */
+static __always_inline bool seed_parkable(const struct sock *sk)
+{
+	__u16 protocol = sk_protocol_of(sk);
+
+	return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP;
+}
+
 /*
- * Start-up seed: every inet socket some task has open (UDP too: drops on a
- * UDP socket are charged to its owner as well). Live records win.  One byte
- * out per owner learned: userspace counts them (the start line's
- * owners_seeded).
+ * One record out per owner learned (struct tt_seed_rec): userspace counts
+ * them (the start line's owners_seeded) and enters the namespaces of those
+ * parked.
  */
 SEC("iter/task_file")
 int seed_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
+	struct tt_seed_rec rec = {};
 	struct tt_owner owner = {};
+	bool listener, learned;
 	struct sock *sk;
-	__u8 learned = 1;
 
 	if (!task)
 		return 0;
@@ -74,14 +125,58 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 	owner.netns = netns_of(sk);
 	owner.cgroup = task_cgroup_id(task);
 	BPF_CORE_READ_STR_INTO(&owner.comm, task, comm);
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN && sk_is_tcp(sk)) {
-		struct tt_listen_key lk = { .netns = owner.netns };
-
-		lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
-		owner.listen_port = lk.port;
-		bpf_map_update_elem(&listen_owners, &lk, &owner, BPF_NOEXIST);
+	listener = BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN && sk_is_tcp(sk);
+	if (listener)
+		seed_listener(sk, &owner);
+	if (storage_on() && seed_parkable(sk)) {
+		owner.in_map = listener && seed_in_map(sk, &owner);
+		learned = seed_park(sk, &owner);
+		rec.parked = 1;
+	} else {
+		learned = seed_in_map(sk, &owner);
 	}
-	if (seed_one(sk, &owner))
-		bpf_seq_write(ctx->meta->seq, &learned, sizeof(learned));
+	rec.netns = owner.netns;
+	if (learned)
+		bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}
+
+/* A parked owner into sk's storage, unless a live record is there already. */
+static __always_inline void seed_storage(struct seq_file *seq, struct sock *sk)
+{
+	__u64 skaddr = (__u64)sk;
+	struct tt_owner *o = bpf_map_lookup_elem(&seed_pending, &skaddr);
+	__u8 learned = 1;
+
+	if (!o)
+		return;
+	if (!storage_owner(sk) &&
+	    bpf_sk_storage_get(&sk_owners, sk, o, BPF_SK_STORAGE_GET_F_CREATE)) {
+		proc_note(o);
+		bpf_seq_write(seq, &learned, sizeof(learned));
+	}
+	bpf_map_delete_elem(&seed_pending, &skaddr);
+}
+
+/* Full TCP sockets of the namespace the iterator was made in (not TIME_WAIT or request socks). */
+SEC("iter/tcp")
+int seed_storage_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+
+	if (skc && (tp = bpf_skc_to_tcp_sock(skc)))
+		seed_storage(ctx->meta->seq, (struct sock *)tp);
+	return 0;
+}
+
+/* Bound UDP sockets of the namespace the iterator was made in. */
+SEC("iter/udp")
+int seed_storage_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+
+	if (udp)
+		seed_storage(ctx->meta->seq, &udp->inet.sk);
 	return 0;
 }

@@ -125,6 +125,16 @@ struct tt_owner {
 	__u8 in_map;          /* socket storage only: the `owners` map has an entry too */
 };
 
+/*
+ * The start-up seed's record of one owner learned (bpf/owner.bpf.c
+ * seed_owners): parked ones wait in seed_pending for the socket iterators of
+ * their namespace to move them into the socket's storage.
+ */
+struct tt_seed_rec {
+	__u32 netns;
+	__u32 parked; /* 1: in seed_pending; 0: in `owners` */
+};
+
 /* Key of the `listen_owners` map: a listening port in a namespace. */
 struct tt_listen_key {
 	__u32 netns;

@@ -13,7 +13,7 @@
  *   ttload udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--read] [--seconds S]
  *   ttload udp-flood  --host ADDR --port P [--count N] [--size S] [--pps N]
  *                     [--seconds S]
- *   ttload sockets    --count N [--seconds S]
+ *   ttload sockets    --count N [--bind ADDR] [--seconds S]
  *
  * tcp-server prints "ready" once listening and, at the end,
  *   "accepted=N closed=N bytes=B".  --max-conns (default 65536) caps the
@@ -38,9 +38,10 @@
  *   minus that is what the full buffer refused.
  * udp-flood prints "sent=N failed=M bytes=B"; --pps paces it to at most N
  *   datagrams per second (default: as fast as it can).
- * sockets opens --count unbound UDP sockets (raising its descriptor limit,
- *   the hard one too when root), prints "ready sockets=N" and holds them
- *   until --seconds have passed: a namespace with many sockets, cheaply.
+ * sockets opens --count UDP sockets, unbound or each bound to a port of
+ *   --bind ADDR (raising its descriptor limit, the hard one too when root),
+ *   prints "ready sockets=N" and holds them until --seconds have passed: a
+ *   namespace with many sockets, cheaply.
  *
  * Every mode stops by itself: --seconds (default 10) is a hard limit on the
  * whole run, and an alarm() backstop kills the process a few seconds later if
@@ -939,17 +940,27 @@ static int cmd_sockets(int argc, char **argv)
 	struct rlimit rl = { 0, 0 };
 	unsigned long long n = 0;
 
-	parse_opts(&o, argc, argv, O_COUNT | O_SECONDS, O_COUNT);
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	int fd;
+
+	parse_opts(&o, argc, argv, O_COUNT | O_BIND | O_SECONDS, O_COUNT);
 	setup_signals(o.seconds);
+	if (o.addr)
+		sl = make_addr(o.addr, 0, &ss);
 	getrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_max < o.count + 64)
 		rl.rlim_max = o.count + 64;     /* root may raise it, up to fs.nr_open */
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		raise_nofile();
-	for (; n < o.count && !g_stop; n++)
-		if (socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) < 0)
+	for (; n < o.count && !g_stop; n++) {
+		fd = socket(o.addr ? ss.ss_family : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
 			die_sys("socket");
+		if (o.addr && bind(fd, (struct sockaddr *)&ss, sl) < 0)
+			die_sys("bind");
+	}
 	printf("ready sockets=%llu\n", n);
 	fflush(stdout);
 	sleep_until(now_ms() + (int64_t)o.seconds * 1000);
@@ -968,7 +979,7 @@ static void usage(FILE *f)
 	      "  churn      --host ADDR --port P [--conns-max N]\n"
 	      "  udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--read]\n"
 	      "  udp-flood  --host ADDR --port P [--count N] [--size S] [--pps N]\n"
-	      "  sockets    --count N\n", f);
+	      "  sockets    --count N [--bind ADDR]\n", f);
 }
 
 int main(int argc, char **argv)

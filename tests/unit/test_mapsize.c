@@ -46,13 +46,18 @@ TEST(owners_sized_twice_the_sockets_as_a_power_of_two)
 	ASSERT_EQ_INT(owners_entries_for(1ull << 40, false), OWNERS_MAX);
 }
 
-TEST(owners_in_storage_sized_for_the_sockets_at_start_and_some_room)
+TEST(owners_in_storage_sized_for_listeners_and_closers_whatever_the_sockets)
 {
 	ASSERT_EQ_INT(owners_entries_for(0, true), OWNERS_KEPT);
-	ASSERT_EQ_INT(owners_entries_for(OWNERS_KEPT, true), 2 * OWNERS_KEPT);
-	ASSERT_EQ_INT(owners_entries_for(10000, true), 32768);
-	ASSERT_EQ_INT(owners_entries_for(100000, true), 131072);
-	ASSERT_EQ_INT(owners_entries_for(1ull << 40, true), OWNERS_MAX);
+	ASSERT_EQ_INT(owners_entries_for(100000, true), OWNERS_KEPT);
+	ASSERT_EQ_INT(owners_entries_for(1ull << 40, true), OWNERS_KEPT);
+}
+
+TEST(seed_parking_sized_for_every_socket_and_room_up_to_the_cap)
+{
+	ASSERT_EQ_INT(seed_entries_for(0), OWNERS_KEPT);
+	ASSERT_EQ_INT(seed_entries_for(100000), 100000 + OWNERS_KEPT);
+	ASSERT_EQ_INT(seed_entries_for(1ull << 40), OWNERS_MAX);
 }
 
 /* A fake reader: namespace inode i has i * 10 sockets, or only TCP and UDP counts when odd. */

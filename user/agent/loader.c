@@ -128,6 +128,17 @@ static enum attach_kind usable_kind(struct agent *a, const struct btf *vmlinux, 
 	return ATTACH_NONE;
 }
 
+/* The start-up seed loads in an object of its own (seed.c), with its parking map. */
+static void seed_leave_out(struct tcptriage_bpf *skel)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj)
+		if (!strncmp(bpf_program__name(p), "seed_", strlen("seed_")))
+			bpf_program__set_autoload(p, false);
+	bpf_map__set_autocreate(skel->maps.seed_pending, false);
+}
+
 static void set_autoload(struct agent *a, const struct btf *vmlinux)
 {
 	for (size_t i = 0; i < HOOK_COUNT; i++) {
@@ -138,6 +149,7 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 	}
 	a->owners_in_storage = owners_storage_usable(a);
 	a->skel->rodata->owners_in_storage = a->owners_in_storage;
+	seed_leave_out(a->skel);
 }
 
 /*
@@ -203,7 +215,7 @@ static void note_unavailable(struct agent *a, const struct agent_opts *opts)
 
 /*
  * The snapshot's iterators run on demand; every other program is a hook or
- * the agent's seeding of its owners map: leave them out.  The snapshot
+ * the start-up seed: leave them out.  The snapshot
  * iterators use no map, so none is created (the agent's maps, preallocated
  * hash tables of every CPU, took ~15 ms of a ~60 ms small snapshot), but
  * the object's global data (.rodata), which libbpf sets up at load.
@@ -297,10 +309,8 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 }
 
 /*
- * Before load: owners for the host's sockets, twice over (iterators: no
- * maps); in storage mode once (the sockets open at start-up, whose storage
- * an iterator cannot reach, and they only go) plus room for listeners and
- * orphans' closers.  Test sizes last.
+ * Before load: owners for the host's sockets, twice over; in storage mode
+ * room for listeners and orphans' closers only.  Test sizes last.
  */
 static int size_maps(struct agent *a, char *err, size_t errlen)
 {

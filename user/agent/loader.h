@@ -51,8 +51,9 @@ size_t agent__gaps(const struct agent *agent, char *buf, size_t len);
 const char *agent__tracefs(const struct agent *agent);
 
 /*
- * Learn the owners of every inet socket open right now (iter/task_file);
- * *learned: how many the agent did not know yet.
+ * Learn the owners of every inet socket open right now (seed.c): in the
+ * sockets' storage when owners are kept there, else in `owners`; *learned:
+ * how many the agent did not know yet.
  */
 int agent__seed_owners(struct agent *agent, uint64_t *learned);
 /* Owners are kept in the sockets' storage (else in the `owners` map). */

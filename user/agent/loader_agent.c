@@ -71,30 +71,3 @@ bool agent__owners_in_storage(const struct agent *agent)
 {
 	return agent->owners_in_storage;
 }
-
-int agent__seed_owners(struct agent *agent, uint64_t *learned)
-{
-	struct bpf_link *link;
-	char buf[256];
-	int fd, ret = 0;
-	ssize_t n;
-
-	*learned = 0;
-
-	link = bpf_program__attach_iter(agent->skel->progs.seed_owners, NULL);
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		ret = -errno;
-		goto cleanup;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		*learned += n; /* one byte per owner learned */
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-cleanup:
-	bpf_link__destroy(link);
-	return ret;
-}

@@ -81,12 +81,18 @@ int map_entries_spec_check(const char *spec, char *bad, size_t len)
 
 uint32_t owners_entries_for(uint64_t sockets, bool in_storage)
 {
-	uint32_t want = in_storage ? OWNERS_KEPT : OWNERS_MIN;
-	uint64_t need = in_storage ? sockets + OWNERS_KEPT : 2 * sockets;
+	uint32_t want = OWNERS_MIN;
 
-	while (want < OWNERS_MAX && want < need)
+	if (in_storage)
+		return OWNERS_KEPT;
+	while (want < OWNERS_MAX && want < 2 * sockets)
 		want *= 2;
 	return want;
+}
+
+uint32_t seed_entries_for(uint64_t sockets)
+{
+	return sockets + OWNERS_KEPT < OWNERS_MAX ? sockets + OWNERS_KEPT : OWNERS_MAX;
 }
 
 static uint64_t sockets_of(const struct sockstat *ss)

@@ -31,12 +31,17 @@ int map_entries_spec_check(const char *spec, char *bad, size_t len);
  * Entries for `owners` when the host has `sockets` sockets: twice that, as a
  * power of two in [OWNERS_MIN, OWNERS_MAX] (an LRU map too small for the
  * host evicts the owners of live sockets).  When the sockets keep their
- * owners in their own storage (in_storage), `owners` holds only the sockets
- * open at start-up (an iterator cannot reach their storage; they only go),
- * listeners and orphans' closers: the sockets plus OWNERS_KEPT, as a power of
- * two in [OWNERS_KEPT, OWNERS_MAX].
+ * owners in their own storage (in_storage), the start-up seed's included,
+ * `owners` holds only listeners and orphans' closers: OWNERS_KEPT, whatever
+ * the sockets.
  */
 uint32_t owners_entries_for(uint64_t sockets, bool in_storage);
+/*
+ * Entries for the start-up seed's parking map (bpf/owner.bpf.c
+ * seed_pending): every socket, and room; it is charged only for what it
+ * holds, and freed after the seed.
+ */
+uint32_t seed_entries_for(uint64_t sockets);
 
 /* Reads one namespace's /proc/net/sockstat into ss: 0 or -errno. */
 typedef int (*sockstat_fn)(const struct netns_entry *e, struct sockstat *ss);

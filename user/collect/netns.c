@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "netns.h"
 
 static int inode_of(const char *path, uint32_t *inode)
@@ -176,4 +177,31 @@ cleanup:
 		close(target);
 	close(self);
 	return ret;
+}
+
+struct iter_here {
+	int link_fd;
+	uint32_t inode; /* the namespace meant: a /proc/<pid> path may have been reused */
+	int fd;
+};
+
+/* Runs inside the namespace: the iterator binds to the creator's namespace. */
+static int iter_create_here(void *ctx)
+{
+	struct iter_here *it = ctx;
+
+	if (netns_self() != it->inode)
+		return -ENOENT;
+	it->fd = bpf_iter_create(it->link_fd);
+	return it->fd < 0 ? -errno : 0;
+}
+
+int netns_iter_create(const struct netns_entry *e, int link_fd)
+{
+	struct iter_here it = { .link_fd = link_fd, .inode = e->inode, .fd = -1 };
+	int ret = netns_run_in(e, iter_create_here, &it);
+
+	if (ret == -ESRCH)
+		ret = -ENOENT;
+	return ret ? ret : it.fd;
 }

@@ -35,4 +35,10 @@ uint32_t netns_self(void);
 /* Run fn(ctx) inside e's namespace and come back. fn's result, or -errno of setns. */
 int netns_run_in(const struct netns_entry *e, int (*fn)(void *ctx), void *ctx);
 
+/*
+ * A BPF iterator of link_fd made inside e, so that it walks e's sockets
+ * (iter/tcp, iter/udp): its fd, or -errno (-ENOENT: e is gone).
+ */
+int netns_iter_create(const struct netns_entry *e, int link_fd);
+
 #endif /* __TT_NETNS_H */

@@ -78,35 +78,15 @@ static int read_iter(struct bpf_link *link, struct recbuf *b)
 
 /* ---------------------------------------------------- network namespaces */
 
-struct iter_in_netns {
-	struct bpf_link *link;
-	__u32 inode; /* the namespace meant: a /proc/<pid> path may have been reused */
-	int fd;
-};
-
-/* Runs inside the namespace: the iterator binds to the creator's namespace. */
-static int iter_create_here(void *ctx)
-{
-	struct iter_in_netns *it = ctx;
-
-	if (netns_self() != it->inode)
-		return -ENOENT;
-	it->fd = bpf_iter_create(bpf_link__fd(it->link));
-	return it->fd < 0 ? -errno : 0;
-}
-
 /* Sockets of one namespace into b; -ENOENT when it went away meanwhile. */
 static int read_socks_in(struct bpf_link *link, const struct netns_entry *ns, struct recbuf *b)
 {
-	struct iter_in_netns it = { .link = link, .inode = ns->inode, .fd = -1 };
-	int ret = netns_run_in(ns, iter_create_here, &it);
+	int fd = netns_iter_create(ns, bpf_link__fd(link)), ret;
 
-	if (ret == -ESRCH)
-		ret = -ENOENT;
-	if (ret)
-		return ret;
-	ret = recbuf_read_fd(b, it.fd);
-	close(it.fd);
+	if (fd < 0)
+		return fd;
+	ret = recbuf_read_fd(b, fd);
+	close(fd);
 	return ret;
 }
 
