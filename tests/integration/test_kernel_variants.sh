@@ -3,8 +3,9 @@
 # refuses is reported unavailable, with the kernel's reason, while the others
 # run; an essential hook refused stops the agent with its name.  The refusal
 # is a real one (TCPTRIAGE_TEST_REFUSE loads that hook's program as a socket
-# filter, which the kernel rejects in every form).  Also: every attach mode
-# checks out, --btf names the BTF in use, and nothing stays attached.
+# filter, which the kernel rejects in every form).  A refusal only in storage
+# mode turns the storage off and keeps the hook's form.  Also: every attach
+# mode checks out, --btf names the BTF in use, and nothing stays attached.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -26,6 +27,7 @@ for mode in tp_btf raw_tp tracepoint; do
 	tt_assert_eq "$?" 0 "check --attach $mode exits 0"
 	tt_assert_eq "$(grep -cE '^[* ] +(tcp|sock|skb|printk):[a-z_]+ +none ' <<<"$out")" 0 \
 		"check --attach $mode: every tracepoint hook attached"
+	[[ $mode == tp_btf ]] && kept_tp_btf=$(grep '^socket owners kept in: ' <<<"$out")
 done
 
 # ------------------------------------------------ one hook refused
@@ -36,6 +38,8 @@ tt_diag "send_reset: $line"
 tt_assert_true "[[ '$line' == *' none '*'load: '* ]]" "send_reset is unavailable, with the kernel's reason"
 tt_assert_eq "$(grep -cE '^[* ] +(tcp|sock|skb|printk):[a-z_]+ +tp_btf ' <<<"$out")" 9 \
 	"the other 9 tracepoint hooks attached as tp_btf"
+tt_assert_eq "$(grep '^socket owners kept in: ' <<<"$out")" "$kept_tp_btf" \
+	"owners kept where they are without the refusal (it was not the storage's)"
 
 AG=$TT_TMP/agent.json
 TCPTRIAGE_TEST_REFUSE=send_reset ta_start "$AG" --duration 2 || tt_bail "agent start with send_reset refused"
@@ -48,6 +52,21 @@ tt_assert_true "jq -e '.capabilities.hooks[] | select(.tracepoint.name == \"tcp_
 tt_assert_eq "$(jq -r '[.capabilities.hooks[] | select(.essential)] | length' <<<"$start")" 4 \
 	"start line: four essential hooks"
 tt_assert_eq "$(jq -c 'select(.type == "end")' "$AG" | wc -l)" 1 "the agent ran to its end line"
+
+# ------------------------------------------------ refused only with owners in socket storage
+# A kernel that refuses a hook for the socket storage (TCPTRIAGE_TEST_REFUSE
+# HOOK:storage) must cost the storage, not the hook's best form.
+if grep -qx 'socket owners kept in: socket storage' <<<"$out"; then
+	out=$(TCPTRIAGE_TEST_REFUSE=send_reset:storage timeout 60 "$A" check 2>&1)
+	tt_assert_eq "$?" 0 "check exits 0 with send_reset refused in storage mode only"
+	tt_diag "send_reset: $(hook_line "$out" tcp:tcp_send_reset)"
+	tt_assert_true "[[ '$(hook_line "$out" tcp:tcp_send_reset)' == *' tp_btf '* ]]" \
+		"send_reset still attached as tp_btf (not demoted for the storage's refusal)"
+	tt_assert_true "grep -qx 'socket owners kept in: the owners map' <<<\"\$out\"" \
+		"owners kept in the map instead"
+else
+	tt_skip "refusal in storage mode only: this kernel keeps owners in the map"
+fi
 
 # ------------------------------------------------ an essential hook refused
 TCPTRIAGE_TEST_REFUSE=drop timeout 60 "$A" check >"$TT_TMP/ess.out" 2>"$TT_TMP/ess.err"

@@ -156,13 +156,19 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
  * Tests only: TCPTRIAGE_TEST_REFUSE=<hook> loads that hook's program as a
  * socket filter, which the verifier refuses (tracing helpers), in every form:
  * a real refusal, to prove one hook failing leaves the others running.
+ * <hook>:storage refuses it only with owners in socket storage, as a kernel
+ * refusing the storage would (storage_doubted below).
  */
 static void refuse_for_test(struct agent *a)
 {
 	const char *name = getenv("TCPTRIAGE_TEST_REFUSE");
+	size_t len = name ? strcspn(name, ":") : 0;
 
+	if (name && !strcmp(name + len, ":storage") && !a->owners_in_storage)
+		return;
 	for (size_t i = 0; name && i < HOOK_COUNT; i++)
-		if (a->plan[i] != ATTACH_NONE && !strcmp(a->hooks[i].name, name))
+		if (a->plan[i] != ATTACH_NONE && strlen(a->hooks[i].name) == len &&
+		    !strncmp(a->hooks[i].name, name, len))
 			bpf_program__set_type(planned_prog(a, i), BPF_PROG_TYPE_SOCKET_FILTER);
 }
 
@@ -430,13 +436,40 @@ static int essentials_missing(const struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A load refused in storage mode may be refused for the storage itself
+ * (socket storage from a tracing program, a typed load): before any hook is
+ * demoted for it, the same plan is tried once with owners in the map.  True
+ * when that try is next.  If it is refused too, the storage was not the
+ * cause: it is back for the attempts after, and the hooks are demoted.
+ */
+static bool storage_doubted(struct agent *a, int ret)
+{
+	if (a->storage_doubt == STORAGE_TRYING_WITHOUT) {
+		a->storage_doubt = STORAGE_SETTLED;
+		a->sk_storage = ret != 0;
+		return false;
+	}
+	if (!ret || ret == -ENOMEM || !a->owners_in_storage || a->storage_doubt == STORAGE_SETTLED)
+		return false;
+	if (a->verbose)
+		fprintf(stderr, "tcptriage: refused with owners in socket storage: trying the owners map\n");
+	a->storage_doubt = STORAGE_TRYING_WITHOUT;
+	a->sk_storage = false;
+	return true;
+}
+
 /* One load; on a refusal or attach failure, demote those hooks and start over. */
 static int load_attempts(struct agent *a, const struct btf *vmlinux, char *err, size_t errlen)
 {
 	int ret = -EAGAIN;
 
-	for (int attempt = 0; attempt < (int)MAX_ATTEMPTS; attempt++) {
+	for (int attempt = 0; attempt < (int)MAX_ATTEMPTS + 1; attempt++) {
 		ret = try_load(a, vmlinux, false, err, errlen);
+		if (storage_doubted(a, ret)) {
+			reset_attempt(a);
+			continue;
+		}
 		if (ret == -ENOMEM || (ret && !demote_refused(a, ret)))
 			return ret; /* not a hook's program: nothing to demote */
 		if (!ret && !attach_planned(a))

@@ -27,6 +27,8 @@ struct agent {
 	uint64_t host_sockets; /* when loaded: sizes `owners` (0: unknown) */
 	bool sk_storage; /* the kernel lets tracing programs keep socket storage */
 	bool owners_in_storage; /* this attempt keeps owners in socket storage */
+	/* after a refusal in storage mode: loader.c storage_doubted() */
+	enum { STORAGE_TRUSTED, STORAGE_TRYING_WITHOUT, STORAGE_SETTLED } storage_doubt;
 	bool verbose;
 };
 
