@@ -406,6 +406,12 @@ TEST(reset_storm_groups_peers_by_service_port_not_connection)
 		c = culprit_of(&f, 100, "resets");
 		ASSERT_TRUE(c && !strcmp(c->laddr, "127.0.0.1:5615") && c->count == 3);
 	}
+	/* the same endpoints in another namespace are not this storm's peers */
+	fx.flows[0].netns = fx.flows[1].netns = NS_INODE + 1;
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1)) {
+		c = culprit_of(&f, 100, "resets");
+		ASSERT_TRUE(c && c->count == 1 && c->netns == NS_INODE);
+	}
 out:
 	free_fixture(&fx);
 }

@@ -321,15 +321,18 @@ static int peer_resets_cmp(const void *a, const void *b)
 	return peer_key_cmp(a, b);
 }
 
-/* Every peer of the flows with resets, most resets first, into p (room for each flow): how many. */
-static size_t group_reset_peers(const struct diag_input *in, struct peer_resets *p)
+/*
+ * Every peer of netns's flows with resets, most resets first, into p (room
+ * for each flow): how many.  Another namespace's peers are not this storm's.
+ */
+static size_t group_reset_peers(const struct diag_input *in, uint32_t netns, struct peer_resets *p)
 {
 	size_t n = 0, k = 0;
 
 	for (size_t i = 0; i < in->n_reset_flows; i++) {
 		const struct flow_seen *fl = &in->reset_flows[i];
 
-		if (fl->resets)
+		if (fl->resets && fl->netns == netns)
 			p[n++] = (struct peer_resets){ fl, local_serves(in, fl), fl->resets };
 	}
 	qsort(p, n, sizeof(*p), peer_key_cmp);
@@ -343,11 +346,14 @@ static size_t group_reset_peers(const struct diag_input *in, struct peer_resets 
 	return k;
 }
 
-/* The peers with the most resets, as culprits; none when not every flow with resets was kept. */
-static void add_reset_peers(const struct diag_input *in, struct finding *f)
+/*
+ * netns's peers with the most resets, as culprits; none when not every flow
+ * with resets was kept.
+ */
+static void add_reset_peers(const struct diag_input *in, uint32_t netns, struct finding *f)
 {
 	struct peer_resets *peers = in->reset_flows ? calloc(in->n_reset_flows + 1, sizeof(*peers)) : NULL;
-	size_t n = peers ? group_reset_peers(in, peers) : 0;
+	size_t n = peers ? group_reset_peers(in, netns, peers) : 0;
 
 	for (size_t i = 0; i < n && i < 3; i++) {
 		const struct flow_seen *fl = peers[i].flow;
@@ -440,7 +446,7 @@ int rule_reset_storm(const struct diag_input *in, struct finding *f)
 	finding_num(f, "top_reason_count", top_count);
 	add_owner_culprits_in(in, f, TT_SIG_RST_SENT, ANY_SUB, s.ns->inode,
 			      "owns the sockets that sent resets (0: no socket, the kernel refused a connection)");
-	add_reset_peers(in, f);
+	add_reset_peers(in, s.ns->inode, f);
 	finding_advice(f, "see why connections are refused or aborted: the top reason names it "
 		       "(no_socket: clients reach a port nobody listens on; tcp_abort_on_linger / "
 		       "tcp_abort_on_close: the application closes with unread data or SO_LINGER 0)",
