@@ -43,8 +43,9 @@ static int seed_maps(const struct agent *a, struct tcptriage_bpf *skel)
 	struct bpf_map *m, *theirs;
 
 	bpf_object__for_each_map(m, skel->obj) {
-		if (m == skel->maps.seed_pending) {
-			int ret = bpf_map__set_max_entries(m, seed_entries_for(a->host_sockets));
+		if (m == skel->maps.seed_pending) { /* unused in map mode */
+			int ret = bpf_map__set_max_entries(m, a->owners_in_storage ?
+							      seed_entries_for(a->host_sockets) : 1);
 
 			if (ret)
 				return ret;
@@ -101,18 +102,22 @@ static int iter_drain(int fd, size_t size, int (*each)(struct seed *, const void
 		      struct seed *s, uint64_t *records)
 {
 	char buf[4096];
-	ssize_t n;
+	ssize_t n = 0;
 	int ret = 0;
 
 	while (!ret && (n = read(fd, buf, sizeof(buf))) > 0) {
-		if (n % size)
-			return -EPROTO; /* one program's output is never split across reads */
+		if (n % size) {
+			ret = -EPROTO; /* one program's output is never split across reads */
+			break;
+		}
 		for (ssize_t off = 0; !ret && off < n; off += size)
 			ret = each ? each(s, buf + off) : 0;
 		*records += n / size;
 	}
+	if (!ret && n < 0)
+		ret = -errno;
 	close(fd);
-	return ret ? ret : n < 0 ? -errno : 0;
+	return ret;
 }
 
 static int seed_rec(struct seed *s, const void *data)
