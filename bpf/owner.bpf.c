@@ -43,26 +43,44 @@ int destroy_sock__tp(struct trace_event_raw_tcp_event_sk *ctx)
 /*
  * The start-up seed: the owner of every inet socket some task has open (UDP
  * too: drops on a UDP socket are charged to its owner as well).  Live
- * records win.  The seed runs in an object of its own (user/agent/seed.c),
- * sharing the agent's maps, and is freed after.
+ * records win.  Userspace runs it once (user/agent/seed.c).
  *
  * In storage mode an owner goes in the socket's storage, which a socket found
  * through a file cannot reach (an untrusted pointer on 6.x): seed_owners
- * parks it in seed_pending by socket address, and iter/tcp and iter/udp,
- * whose sockets are typed, move it into the storage, run once inside each
- * namespace that has some.  So `owners` does not grow with the host's
- * sockets (memlock at 100k sockets, `make bench`).  Listeners go in `owners`
- * as well: userspace finds them there.  What no socket table holds (a socket
- * never bound or connected) stays parked and is dropped with the object: such
- * a socket has had no traffic, and connect() or listen() records it.
+ * parks it by socket address, and iter/tcp and iter/udp, whose sockets are
+ * typed, move it into the storage, run once inside each namespace that has
+ * some.  So `owners` does not grow with the host's sockets (memlock at 100k
+ * sockets, `make bench`).  Listeners go in `owners` as well: userspace finds
+ * them there.  What no socket table holds (a socket never bound or
+ * connected) stays parked and goes with the parking map: such a socket has
+ * had no traffic, and connect() or listen() records it.
+ *
+ * The parking map is as big as the host's sockets, for seconds: userspace
+ * makes it, puts it in seed_slot for the seed and frees it after, so the
+ * agent keeps only the slot.
  */
-struct {
+struct tt_seed_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* charged for what it holds, for seconds */
-	__uint(max_entries, 1);               /* sized by user/agent/seed.c */
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* charged for what it holds */
+	__uint(max_entries, 1);               /* userspace's is sized for the host */
 	__type(key, __u64);                   /* struct sock address */
 	__type(value, struct tt_owner);
-} seed_pending SEC(".maps");
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct tt_seed_map);
+} seed_slot SEC(".maps");
+
+/* The parking map, or NULL outside the seed. */
+static __always_inline void *seed_pending(void)
+{
+	__u32 slot = 0;
+
+	return bpf_map_lookup_elem(&seed_slot, &slot);
+}
 
 /* Seed sk's owner in `owners` unless the agent already knows it.  True when this made it. */
 static __always_inline bool seed_in_map(const struct sock *sk, const struct tt_owner *owner)
@@ -79,9 +97,10 @@ static __always_inline bool seed_in_map(const struct sock *sk, const struct tt_o
 /* Park sk's owner for seed_storage(). True when parked. */
 static __always_inline bool seed_park(const struct sock *sk, const struct tt_owner *owner)
 {
+	void *pending = seed_pending();
 	__u64 skaddr = (__u64)sk;
 
-	return !bpf_map_update_elem(&seed_pending, &skaddr, owner, BPF_NOEXIST);
+	return pending && !bpf_map_update_elem(pending, &skaddr, owner, BPF_NOEXIST);
 }
 
 /* A listener: its port names the owner of what it accepts (owner_of). */
@@ -144,18 +163,19 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 /* A parked owner into sk's storage, unless a live record is there already. */
 static __always_inline void seed_storage(struct seq_file *seq, struct sock *sk)
 {
+	void *pending = seed_pending();
 	__u64 skaddr = (__u64)sk;
-	struct tt_owner *o = bpf_map_lookup_elem(&seed_pending, &skaddr);
+	struct tt_owner *o;
 	__u8 learned = 1;
 
-	if (!o)
+	if (!pending || !(o = bpf_map_lookup_elem(pending, &skaddr)))
 		return;
 	if (!storage_owner(sk) &&
 	    bpf_sk_storage_get(&sk_owners, sk, o, BPF_SK_STORAGE_GET_F_CREATE)) {
 		proc_note(o);
 		bpf_seq_write(seq, &learned, sizeof(learned));
 	}
-	bpf_map_delete_elem(&seed_pending, &skaddr);
+	bpf_map_delete_elem(pending, &skaddr);
 }
 
 /* Full TCP sockets of the namespace the iterator was made in (not TIME_WAIT or request socks). */

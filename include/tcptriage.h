@@ -127,12 +127,12 @@ struct tt_owner {
 
 /*
  * The start-up seed's record of one owner learned (bpf/owner.bpf.c
- * seed_owners): parked ones wait in seed_pending for the socket iterators of
- * their namespace to move them into the socket's storage.
+ * seed_owners): parked ones wait in the parking map (seed_slot) for the
+ * socket iterators of their namespace to move them into the socket's storage.
  */
 struct tt_seed_rec {
 	__u32 netns;
-	__u32 parked; /* 1: in seed_pending; 0: in `owners` */
+	__u32 parked; /* 1: in the parking map; 0: in `owners` */
 };
 
 /* Key of the `listen_owners` map: a listening port in a namespace. */

@@ -128,15 +128,14 @@ static enum attach_kind usable_kind(struct agent *a, const struct btf *vmlinux, 
 	return ATTACH_NONE;
 }
 
-/* The start-up seed loads in an object of its own (seed.c), with its parking map. */
-static void seed_leave_out(struct tcptriage_bpf *skel)
+/*
+ * The start-up seed's iterators (seed.c): the ones that reach the sockets'
+ * storage only when owners are kept there.
+ */
+static void seed_autoload(struct agent *a)
 {
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, skel->obj)
-		if (!strncmp(bpf_program__name(p), "seed_", strlen("seed_")))
-			bpf_program__set_autoload(p, false);
-	bpf_map__set_autocreate(skel->maps.seed_pending, false);
+	bpf_program__set_autoload(a->skel->progs.seed_storage_tcp, a->owners_in_storage);
+	bpf_program__set_autoload(a->skel->progs.seed_storage_udp, a->owners_in_storage);
 }
 
 static void set_autoload(struct agent *a, const struct btf *vmlinux)
@@ -149,7 +148,7 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 	}
 	a->owners_in_storage = owners_storage_usable(a);
 	a->skel->rodata->owners_in_storage = a->owners_in_storage;
-	seed_leave_out(a->skel);
+	seed_autoload(a);
 }
 
 /*

@@ -38,7 +38,7 @@ int map_entries_spec_check(const char *spec, char *bad, size_t len);
 uint32_t owners_entries_for(uint64_t sockets, bool in_storage);
 /*
  * Entries for the start-up seed's parking map (bpf/owner.bpf.c
- * seed_pending): every socket, and room; it is charged only for what it
+ * tt_seed_map): every socket, and room; it is charged only for what it
  * holds, and freed after the seed.
  */
 uint32_t seed_entries_for(uint64_t sockets);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The start-up seed (bpf/owner.bpf.c): the owners of the sockets open before
- * the agent started.  Its programs load in an object of their own that uses
- * the agent's maps, so that its parking map (seed_pending, as big as the
- * host's sockets in storage mode) is gone once the seed is done.
+ * the agent started.  In storage mode its parking map, as big as the host's
+ * sockets, is made here, put in the agent's seed_slot for the seed, and
+ * freed after: the agent keeps only the slot.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,57 +26,53 @@ struct seed_namespaces {
 struct seed {
 	struct tcptriage_bpf *skel;
 	struct seed_namespaces ns;
+	int pending_fd; /* the parking map, -1 in map mode */
 	uint64_t learned;
 };
 
-static bool seed_program(const struct bpf_program *p, bool in_storage)
+/*
+ * The parking map, typed as the slot's template (bpf/owner.bpf.c
+ * tt_seed_map): the key and value of `owners`, from the object's BTF (6.1
+ * compares what a map made without BTF lacks).
+ */
+static int pending_create(const struct agent *a)
 {
-	const char *name = bpf_program__name(p);
+	struct bpf_map *owners = a->skel->maps.owners;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = bpf_object__btf_fd(a->skel->obj),
+		    .btf_key_type_id = bpf_map__btf_key_type_id(owners),
+		    .btf_value_type_id = bpf_map__btf_value_type_id(owners),
+		    .map_flags = BPF_F_NO_PREALLOC);
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "seed_pending", sizeof(__u64),
+				sizeof(struct tt_owner), seed_entries_for(a->host_sockets), &opts);
 
-	return !strcmp(name, "seed_owners") ||
-	       (in_storage && !strncmp(name, "seed_storage_", strlen("seed_storage_")));
+	return fd < 0 ? -errno : fd;
 }
 
-/* Each of the object's maps: the agent's own, its own parking map, or none (unused here). */
-static int seed_maps(const struct agent *a, struct tcptriage_bpf *skel)
+/* In storage mode, the parking map into the slot. */
+static int pending_install(const struct agent *a, struct seed *s)
 {
-	struct bpf_map *m, *theirs;
+	__u32 slot = 0;
 
-	bpf_object__for_each_map(m, skel->obj) {
-		if (m == skel->maps.seed_pending) { /* unused in map mode */
-			int ret = bpf_map__set_max_entries(m, a->owners_in_storage ?
-							      seed_entries_for(a->host_sockets) : 1);
-
-			if (ret)
-				return ret;
-			continue;
-		}
-		theirs = bpf_object__find_map_by_name(a->skel->obj, bpf_map__name(m));
-		if (bpf_map__is_internal(m) || !theirs || bpf_map__fd(theirs) < 0 ||
-		    bpf_map__type(m) == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
-			bpf_map__set_autocreate(m, bpf_map__is_internal(m));
-			continue;
-		}
-		if (bpf_map__reuse_fd(m, bpf_map__fd(theirs)))
-			return -errno;
-	}
+	s->pending_fd = -1;
+	if (!a->owners_in_storage)
+		return 0;
+	s->pending_fd = pending_create(a);
+	if (s->pending_fd < 0)
+		return s->pending_fd;
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.seed_slot), &slot, &s->pending_fd, BPF_ANY))
+		return -errno;
 	return 0;
 }
 
-static int seed_load(const struct agent *a, struct seed *s)
+/* Out of the slot and freed, with what never found its socket. */
+static void pending_remove(struct seed *s)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = a->btf_path);
-	struct bpf_program *p;
-	int ret;
+	__u32 slot = 0;
 
-	s->skel = tcptriage_bpf__open_opts(&oo);
-	if (!s->skel)
-		return -errno;
-	bpf_object__for_each_program(p, s->skel->obj)
-		bpf_program__set_autoload(p, seed_program(p, a->owners_in_storage));
-	s->skel->rodata->owners_in_storage = a->owners_in_storage;
-	ret = seed_maps(a, s->skel);
-	return ret ? ret : tcptriage_bpf__load(s->skel);
+	if (s->pending_fd < 0)
+		return;
+	bpf_map_delete_elem(bpf_map__fd(s->skel->maps.seed_slot), &slot);
+	close(s->pending_fd);
 }
 
 static int namespace_note(struct seed_namespaces *ns, uint32_t inode)
@@ -187,15 +183,15 @@ static int seed_storage(struct seed *s)
 
 int agent__seed_owners(struct agent *agent, uint64_t *learned)
 {
-	struct seed s = {};
-	int ret = seed_load(agent, &s);
+	struct seed s = { .skel = agent->skel };
+	int ret = pending_install(agent, &s);
 
 	if (!ret)
 		ret = seed_files(&s);
 	if (!ret)
 		ret = seed_storage(&s);
+	pending_remove(&s);
 	*learned = s.learned;
 	free(s.ns.inodes);
-	tcptriage_bpf__destroy(s.skel);
 	return ret;
 }
