@@ -66,10 +66,12 @@ struct {
  * with the connections (half its size at 100k sockets, `make bench`).  The
  * create costs about what the map update did: the CPU per connection barely
  * moved.  Userspace turns it on (owners_in_storage) when every hook loads as
- * tp_btf; otherwise, and for what userspace must find by address (listeners,
- * a closer's unsent data), `owners` holds them.  The start-up seed reaches
- * the storage too (bpf/owner.bpf.c seed_storage), so in storage mode `owners`
- * does not grow with the host's sockets.
+ * tp_btf; otherwise `owners` holds them.  The start-up seed reaches the
+ * storage too (bpf/owner.bpf.c seed_storage), and a closer leaving unsent
+ * data is marked there (the snapshot's iter/tcp names it for an orphan): in
+ * storage mode `owners` holds only listeners, which userspace finds by
+ * address and which go when they stop listening, so it does not grow with
+ * the host's sockets and tcp_destroy_sock has nothing to forget.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -380,23 +382,23 @@ static __always_inline void owner_set(const struct sock *sk, const struct tt_own
 
 /*
  * o owns sk, in sk's storage (storage_on() only, typed sk).  Made with o, or
- * rewritten when it named another process or did not know `owners` had sk.
+ * rewritten when it named another process or o is a closer it did not know.
  */
 static __always_inline void storage_put(const struct sock *sk, const struct tt_owner *o)
 {
 	struct tt_owner *s = bpf_sk_storage_get(&sk_owners, (void *)sk, (void *)o,
 						BPF_SK_STORAGE_GET_F_CREATE);
-	__u8 in_map;
+	__u8 closer;
 
 	if (!s) { /* not a full socket, or the socket's option memory is spent */
 		health_inc(TT_H_OWNERS_FULL);
 		return;
 	}
-	if (s->tgid == o->tgid && s->in_map >= o->in_map)
+	if (s->tgid == o->tgid && s->closer >= o->closer)
 		return;
-	in_map = s->in_map | o->in_map;
+	closer = s->closer | o->closer;
 	*s = *o;
-	s->in_map = in_map;
+	s->closer = closer;
 }
 
 /* A connect(): o owns sk, in the socket's storage when on, else in `owners`. */
@@ -410,29 +412,11 @@ static __always_inline void owner_remember(const struct sock *sk, const struct t
 	proc_note(o);
 }
 
-/*
- * sk's entry in `owners` is o: in storage mode the storage, which owner_of()
- * reads, learns it too, and that the destroy hook must delete the entry.
- * Typed sk only (set_state).
- */
+/* In storage mode the storage, which owner_of() reads first, learns o too (typed sk). */
 static __always_inline void storage_keep(const struct sock *sk, const struct tt_owner *o)
 {
-	struct tt_owner kept = *o;
-
-	if (!storage_on())
-		return;
-	kept.in_map = 1;
-	storage_put(sk, &kept);
-}
-
-/*
- * A listener or a closer leaving unsent data: userspace looks these up by
- * address (listeners, orphans' owners), so `owners` has them in any mode.
- */
-static __always_inline void owner_keep(const struct sock *sk, const struct tt_owner *o)
-{
-	owner_set(sk, o);
-	storage_keep(sk, o);
+	if (storage_on())
+		storage_put(sk, o);
 }
 
 /* The addresses of a flow key from a typed socket: v4 as v4-mapped v6 (below). */

@@ -5,7 +5,8 @@
  * to whatever task happened to be on the CPU.  Learned where the owner is
  * certainly current (connect, listen and a close leaving unsent data, in
  * state.bpf.c), seeded from every open file at start-up by iterators,
- * forgotten when the socket is destroyed.  An accepted socket has no entry:
+ * forgotten when the socket is destroyed (by the kernel, with the socket's
+ * storage, in storage mode).  An accepted socket has no entry:
  * its listener's owner is its owner (common.bpf.h owner_of).
  */
 #include "common.bpf.h"
@@ -17,16 +18,12 @@ static __always_inline void on_destroy(const struct sock *sk)
 	__u64 skaddr = (__u64)sk;
 
 	/*
-	 * The storage goes with the socket; `owners` has it only if the storage
-	 * says so (the start-up seed included: seed_storage below), so a socket
-	 * without storage (one accepted) costs no map lookup.
+	 * In storage mode the owners go with the sockets, and `owners` holds only
+	 * listeners, forgotten when they stop listening (state.bpf.c): nothing
+	 * to do on the path every socket takes.
 	 */
-	if (storage_on()) {
-		struct tt_owner *o = storage_owner(sk);
-
-		if (!o || !o->in_map)
-			return;
-	}
+	if (storage_on())
+		return;
 	if (!bpf_map_delete_elem(&owners, &skaddr))
 		health_inc(TT_H_OWNERS_REMOVED);
 }
@@ -148,7 +145,8 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 	if (listener)
 		seed_listener(sk, &owner);
 	if (storage_on() && seed_parkable(sk)) {
-		owner.in_map = listener && seed_in_map(sk, &owner);
+		if (listener) /* userspace finds listeners by address */
+			seed_in_map(sk, &owner);
 		learned = seed_park(sk, &owner);
 		rec.parked = 1;
 	} else {
@@ -200,3 +198,4 @@ int seed_storage_udp(struct bpf_iter__udp *ctx)
 		seed_storage(ctx->meta->seq, &udp->inet.sk);
 	return 0;
 }
+

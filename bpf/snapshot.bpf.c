@@ -5,7 +5,8 @@
  * full socket, request and TIME_WAIT socks); iter/task_file writes one record
  * per TCP socket file a process holds, to join sockets to processes.
  * Layouts in include/snapshot_records.h; userspace in user/collect/snapshot*.c.  They use no
- * map: `tcptriage snapshot` loads them without creating any (user/agent/loader.c).
+ * map but the sockets' storage (sk_owners), which `tcptriage snapshot` creates
+ * empty (user/agent/loader.c).
  */
 #include "common.bpf.h"
 #include "snapshot_records.h"
@@ -114,14 +115,31 @@ static __always_inline void snap_timer(const struct tcp_sock *tp, struct tt_snap
 		r->timer = TT_SNAP_TIMER_KEEPALIVE; /* timer_pending(&sk->sk_timer) */
 }
 
+/*
+ * An orphan's closer, in storage mode (the running agent's object: the
+ * `tcptriage snapshot` command has no owners to read): who closed it leaving
+ * unsent data (state.bpf.c note_closer).
+ */
+static __always_inline void snap_closer(struct sock *sk, struct tt_snap_sock *r)
+{
+	struct tt_owner *o;
+
+	if (!storage_on() || !(r->flags & TT_SNAP_F_ORPHAN))
+		return;
+	o = bpf_sk_storage_get(&sk_owners, sk, NULL, 0);
+	if (o && o->closer)
+		r->closer_tgid = o->tgid;
+}
+
 static __always_inline void snap_full(struct tcp_sock *tp, struct tt_snap_sock *r)
 {
-	const struct sock *sk = (const struct sock *)tp;
+	struct sock *sk = (struct sock *)tp;
 	const struct socket *sock = sk->sk_socket;
 
 	r->kind = TT_SNAP_FULL;
 	r->ino = snap_ino(sock);
 	snap_flags(sk, sock, r);
+	snap_closer(sk, r);
 	snap_memory(sk, r);
 	snap_queues(tp, r);
 	snap_timer(tp, r);

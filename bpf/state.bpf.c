@@ -103,20 +103,26 @@ static __always_inline void on_listen(const struct sock *sk)
 	} else {
 		owner_current(&o, lk.netns);
 		o.listen_port = lk.port;
-		owner_keep(sk, &o);
+		owner_set(sk, &o); /* userspace finds listeners by address */
+		storage_keep(sk, &o);
 	}
 	bpf_map_update_elem(&listen_owners, &lk, &o, BPF_ANY);
 }
 
 /*
- * A listener closed: forget its port, unless another process listens there
- * too (SO_REUSEPORT) and wrote it last.  Its port is inet_sport here:
- * inet_num is zeroed before the tracepoint (see on_connect_failed).
+ * A listener closed: forget it (in storage mode no destroy hook does), and
+ * its port, unless another process listens there too (SO_REUSEPORT) and
+ * wrote it last.  Its port is inet_sport here: inet_num is zeroed before the
+ * tracepoint (see on_connect_failed).
  */
 static __always_inline void on_listen_stop(const struct sock *sk)
 {
 	struct tt_listen_key lk = { .netns = netns_of(sk) };
+	__u64 skaddr = (__u64)sk;
 	struct tt_owner *o;
+
+	if (!bpf_map_delete_elem(&owners, &skaddr))
+		health_inc(TT_H_OWNERS_REMOVED);
 
 	lk.port = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	o = bpf_map_lookup_elem(&listen_owners, &lk);
@@ -137,7 +143,9 @@ static __always_inline void on_connect(const struct sock *sk)
 /*
  * close() of a socket with data the peer has not acknowledged: the socket
  * may live on as an orphan holding that memory, and the closer is who left
- * it there.  Rare (most closes leave nothing unsent): only then an update.
+ * it there.  Rare (most closes leave nothing unsent): only then an update,
+ * of the socket's storage (marked a closer: userspace finds it with
+ * dump_closers) or, in map mode, of `owners`.
  */
 static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u64 unsent)
 {
@@ -146,16 +154,19 @@ static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u6
 
 	if (!unsent)
 		return;
-	/*
-	 * a process closing what it connected, in `owners` already: no second
-	 * update (in storage mode connects are not in `owners`: userspace finds
-	 * an orphan's owner there, by address)
-	 */
+	if (storage_on()) {
+		owner_current(&o, netns);
+		o.closer = 1;
+		storage_put(sk, &o); /* no rewrite when it knows this closer */
+		proc_note(&o);
+		return;
+	}
+	/* a process closing what it connected, in `owners` already: no second update */
 	known = bpf_map_lookup_elem(&owners, &skaddr);
 	if (known && known->tgid == bpf_get_current_pid_tgid() >> 32)
 		return;
 	owner_current(&o, netns);
-	owner_keep(sk, &o);
+	owner_set(sk, &o);
 }
 
 /*

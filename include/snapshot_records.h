@@ -69,7 +69,8 @@ struct tt_snap_sock {
 	__u8 retransmits;  /* icsk_retransmits, or SYN-ACKs resent for a request sock */
 	__u8 probes;       /* zero window / keepalive probes sent unanswered */
 	__u8 pad;
-	__u32 pad2;
+	__u32 closer_tgid; /* an orphan's: who closed it leaving unsent data, when the
+			    * agent kept it in the socket's storage; else 0 */
 	__u64 idle_us; /* full: since the socket last sent or received; request: since
 			* the SYN-ACK went out; 0 when unknown */
 };

@@ -122,7 +122,7 @@ struct tt_owner {
 	__u32 listen_backlog; /* what listen() asked for (when listening) */
 	__u16 listen_port;
 	__u8 listening;       /* 1 once listen() was called on it */
-	__u8 in_map;          /* socket storage only: the `owners` map has an entry too */
+	__u8 closer;          /* socket storage only: recorded at a close() leaving unsent data */
 };
 
 /*

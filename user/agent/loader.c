@@ -128,11 +128,8 @@ static enum attach_kind usable_kind(struct agent *a, const struct btf *vmlinux, 
 	return ATTACH_NONE;
 }
 
-/*
- * The start-up seed's iterators (seed.c): the ones that reach the sockets'
- * storage only when owners are kept there.
- */
-static void seed_autoload(struct agent *a)
+/* The start-up seed's iterators that reach the sockets' storage: only when owners are kept there. */
+static void storage_iterators_autoload(struct agent *a)
 {
 	bpf_program__set_autoload(a->skel->progs.seed_storage_tcp, a->owners_in_storage);
 	bpf_program__set_autoload(a->skel->progs.seed_storage_udp, a->owners_in_storage);
@@ -148,7 +145,7 @@ static void set_autoload(struct agent *a, const struct btf *vmlinux)
 	}
 	a->owners_in_storage = owners_storage_usable(a);
 	a->skel->rodata->owners_in_storage = a->owners_in_storage;
-	seed_autoload(a);
+	storage_iterators_autoload(a);
 }
 
 /*
@@ -220,10 +217,11 @@ static void note_unavailable(struct agent *a, const struct agent_opts *opts)
 
 /*
  * The snapshot's iterators run on demand; every other program is a hook or
- * the start-up seed: leave them out.  The snapshot
- * iterators use no map, so none is created (the agent's maps, preallocated
- * hash tables of every CPU, took ~15 ms of a ~60 ms small snapshot), but
- * the object's global data (.rodata), which libbpf sets up at load.
+ * the start-up seed: leave them out.  The snapshot iterators use no map but
+ * the sockets' storage (read only by the running agent's), so no other is
+ * created (the agent's maps, preallocated hash tables of every CPU, took ~15
+ * ms of a ~60 ms small snapshot), but the object's global data (.rodata),
+ * which libbpf sets up at load.
  */
 static void autoload_iterators_only(struct agent *a)
 {
@@ -234,7 +232,7 @@ static void autoload_iterators_only(struct agent *a)
 		bpf_program__set_autoload(p, bpf_program__expected_attach_type(p) == BPF_TRACE_ITER &&
 					     !strncmp(bpf_program__name(p), "snapshot_", 9));
 	bpf_object__for_each_map(m, a->skel->obj)
-		bpf_map__set_autocreate(m, bpf_map__is_internal(m));
+		bpf_map__set_autocreate(m, bpf_map__is_internal(m) || m == a->skel->maps.sk_owners);
 }
 
 /*

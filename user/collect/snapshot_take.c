@@ -138,13 +138,35 @@ int iter_read_once(struct bpf_link *link, void **data, size_t *len)
 
 /* ------------------------------------------------------------- take */
 
+/*
+ * Who closed sock r leaving unsent data, if the agent remembers: the
+ * socket's storage named it in the record (closer_tgid; its name and cgroup
+ * from procs), or `owners` has it by address (map mode).  0 when found.
+ */
+static int remembered_owner(struct tcptriage_bpf *skel, const struct tt_snap_sock *r,
+			    struct tt_owner *o)
+{
+	struct tt_proc p;
+
+	memset(o, 0, sizeof(*o));
+	if (!r->closer_tgid)
+		return bpf_map__lookup_elem(skel->maps.owners, &r->skaddr, sizeof(r->skaddr), o,
+					    sizeof(*o), 0) || !o->tgid ? -ENOENT : 0;
+	o->tgid = r->closer_tgid;
+	if (!bpf_map__lookup_elem(skel->maps.procs, &o->tgid, sizeof(o->tgid), &p, sizeof(p), 0)) {
+		o->cgroup = p.cgroup;
+		memcpy(o->comm, p.comm, sizeof(o->comm));
+	}
+	return 0;
+}
+
 /* Sockets closed by their process: the agent may remember who that was. */
-static int add_remembered_owners(struct snapshot *s, struct bpf_map *owners)
+static int add_remembered_owners(struct snapshot *s, struct tcptriage_bpf *skel)
 {
 	struct tt_snap_file *files;
 	size_t extra = 0;
 
-	if (bpf_map__fd(owners) < 0) /* not created: no agent, nothing remembered */
+	if (bpf_map__fd(skel->maps.owners) < 0) /* not created: no agent, nothing remembered */
 		return 0;
 	for (size_t i = 0; i < s->n_socks; i++)
 		extra += s->owner[i] < 0 && s->socks[i].kind == TT_SNAP_FULL;
@@ -156,16 +178,14 @@ static int add_remembered_owners(struct snapshot *s, struct bpf_map *owners)
 	s->files = files;
 	for (size_t i = 0; i < s->n_socks; i++) {
 		struct tt_snap_file *f = &s->files[s->n_files];
-		__u64 skaddr = s->socks[i].skaddr;
 		struct tt_owner o;
 
 		if (s->owner[i] >= 0 || s->socks[i].kind != TT_SNAP_FULL ||
-		    bpf_map__lookup_elem(owners, &skaddr, sizeof(skaddr), &o, sizeof(o), 0) ||
-		    !o.tgid) /* an entry kept only for the socket's state */
+		    remembered_owner(skel, &s->socks[i], &o))
 			continue;
 		*f = (struct tt_snap_file){ .hdr = { TT_SNAP_FILE, sizeof(*f) }, .tgid = o.tgid,
 					    .fd = SNAP_FD_CLOSED, .cgroup = o.cgroup,
-					    .skaddr = skaddr };
+					    .skaddr = s->socks[i].skaddr };
 		memcpy(f->comm, o.comm, sizeof(f->comm));
 		s->owner[i] = s->n_files++;
 	}
@@ -247,7 +267,7 @@ int snapshot_take(struct tcptriage_bpf *skel, const struct snapshot_opts *opts,
 		free(r.files.data);
 	}
 	if (!ret)
-		ret = add_remembered_owners(s, skel->maps.owners);
+		ret = add_remembered_owners(s, skel);
 	if (ret) {
 		snapshot_free(s);
 		return ret;
