@@ -54,17 +54,22 @@ tt_diag "limits low for $((i / 10)).$((i % 10)) s, $ticks agent ticks then; TCPA
 tt_assert_ge $((a1 - a0)) 1 "the kernel aborted orphans for lack of memory (TCPAbortOnMemory grew)"
 root=$(ta_finding "$AG" tcp_mem_exhausted)
 sym=$(ta_finding "$AG" orphan_sockets)
-tt_assert_true "[[ -n '${root:0:1}' ]]" "a final tcp_mem_exhausted finding"
 # each abort sends a reset: a reset_storm, caused by the memory, not by the network
 rs=$(ta_finding "$AG" reset_storm)
 tt_assert_true "[[ -n '${rs:0:1}' ]]" "a final reset_storm finding (a reset per abort)"
 tt_assert_ge "$(jq -r '.evidence.resets_sent // 0' <<<"$rs")" $((a1 - a0)) \
 	"reset_storm: resets_sent >= the orphans aborted for memory (TCPAbortOnMemory delta)"
+# Memory over tcp_mem and orphans over tcp_max_orphans are seen by sampling,
+# or from the kernel's KERN_INFO lines where the console shows them
+# (TCPAbortOnMemory counts memory and orphan aborts alike): when the kernel
+# killed every orphan before the first check (their probes fired together;
+# seen on 5.10 under qemu, whose console hides KERN_INFO), neither could.
+if ((i == 0)) && [[ -z ${root:0:1} ]]; then
+	tt_skip "tcp_mem_exhausted, orphan_sockets and their links: the kernel killed all $CONNS orphans within 0.1 s of the limits, before any agent tick, and no kernel line of it reached the agent"
+	tt_finish
+fi
+tt_assert_true "[[ -n '${root:0:1}' ]]" "a final tcp_mem_exhausted finding"
 ta_assert_linked "$rs" "$root" "lack of TCP memory"
-# Orphans over tcp_max_orphans are seen only by sampling (the kernel's line is
-# KERN_INFO, and TCPAbortOnMemory counts memory and orphan aborts alike): when
-# the kernel killed them all before the first check (their probes fired
-# together; seen once on 5.10 under qemu), no tick could see them.
 if ((i == 0)) && [[ -z ${sym:0:1} ]]; then
 	tt_skip "orphan_sockets and its link: the kernel killed all $CONNS orphans within 0.1 s of the limits, before any agent tick"
 	tt_finish
