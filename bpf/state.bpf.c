@@ -144,8 +144,8 @@ static __always_inline void on_connect(const struct sock *sk)
  * close() of a socket with data the peer has not acknowledged: the socket
  * may live on as an orphan holding that memory, and the closer is who left
  * it there.  Rare (most closes leave nothing unsent): only then an update,
- * of the socket's storage (marked a closer: userspace finds it with
- * dump_closers) or, in map mode, of `owners`.
+ * of the socket's storage (marked a closer: the agent's snapshot reads it,
+ * snapshot.bpf.c snap_closer) or, in map mode, of `owners`.
  */
 static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u64 unsent)
 {
