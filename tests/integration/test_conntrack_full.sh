@@ -135,8 +135,14 @@ tt_assert_eq "$(jq -r '.evidence.stat_insert_failed // empty' <<<"$f")" $((cS_in
 if ta_kernel_lacks "$AG" drop_reasons; then
 	tt_skip "evidence.netfilter_drops: kfree_skb has no drop reason before Linux 5.17"
 else
-	tt_assert_eq "$(jq -r '.evidence.netfilter_drops // empty' <<<"$f")" $((drop1 - drop0)) \
-		"evidence.netfilter_drops (kfree_skb NETFILTER_DROP in b) == b's stat drop delta"
+	# exact, unless the kernel skipped drop program runs (a softirq's batch of
+	# drops nested over the same program on its CPU: 50 once in a full suite
+	# run here), which the agent reports as runs_skipped
+	nf=$(jq -r '.evidence.netfilter_drops // 0' <<<"$f")
+	skipped=$(ta_end "$AG" | jq -r '.agent.runs_skipped // 0')
+	tt_assert_le "$nf" $((drop1 - drop0)) "evidence.netfilter_drops <= b's stat drop delta (no double counts)"
+	tt_assert_le $((drop1 - drop0 - nf)) "$skipped" \
+		"evidence.netfilter_drops (kfree_skb NETFILTER_DROP in b) == b's stat drop delta, but for runs the kernel skipped ($nf of $((drop1 - drop0)), runs_skipped $skipped)"
 fi
 # (all() is true on an empty list: the culprits must be there first)
 tt_assert_true "jq -e '.culprits | length > 0' <<<\"\$f\" >/dev/null" "conntrack_full names culprits"
