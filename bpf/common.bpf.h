@@ -116,6 +116,19 @@ struct {
 } procs SEC(".maps") __weak;
 
 /*
+ * What listen() asked (its caller, the backlog), by socket, until the socket
+ * turns LISTEN (state.bpf.c on_listen moves it into `owners`).  A listen()
+ * that fails leaves its entry here, where nothing else looks: `owners`
+ * holds only sockets that listened.  Microseconds each: a small LRU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* struct sock address */
+	__type(value, struct tt_owner);
+} listen_asked SEC(".maps") __weak;
+
+/*
  * Who listens on each port: the owner of a socket it accepted, found from
  * the socket's own port when no owners entry names one (no hook runs on
  * accept()).  Written at listen(), deleted when the listener closes.

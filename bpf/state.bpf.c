@@ -92,20 +92,19 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 static __always_inline void on_listen(const struct sock *sk)
 {
 	__u64 skaddr = (__u64)sk;
-	struct tt_owner *known = bpf_map_lookup_elem(&owners, &skaddr), o = {};
+	struct tt_owner *asked = bpf_map_lookup_elem(&listen_asked, &skaddr), o = {};
 	struct tt_listen_key lk = { .netns = netns_of(sk) };
 
-	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (known && known->tgid) { /* the listen() hook's, with the backlog asked */
-		known->listen_port = lk.port;
-		o = *known;
-		storage_keep(sk, &o);
-	} else {
+	if (asked && asked->tgid) /* the listen() hook's, with the backlog asked */
+		o = *asked;
+	else
 		owner_current(&o, lk.netns);
-		o.listen_port = lk.port;
-		owner_set(sk, &o); /* userspace finds listeners by address */
-		storage_keep(sk, &o);
-	}
+	if (asked)
+		bpf_map_delete_elem(&listen_asked, &skaddr);
+	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	o.listen_port = lk.port;
+	owner_set(sk, &o); /* userspace finds listeners by address */
+	storage_keep(sk, &o);
 	bpf_map_update_elem(&listen_owners, &lk, &o, BPF_ANY);
 }
 

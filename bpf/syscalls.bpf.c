@@ -14,7 +14,8 @@ SEC("tracepoint/syscalls/sys_enter_listen")
 int listen_enter__tp(struct trace_event_raw_sys_enter *ctx)
 {
 	struct sock *sk = fd_sock(ctx->args[0]);
-	struct tt_owner o = {};
+	struct tt_owner o = {}, *known;
+	__u64 skaddr = (__u64)sk;
 
 	if (!sk || !sk_is_tcp(sk))
 		return 0;
@@ -23,6 +24,12 @@ int listen_enter__tp(struct trace_event_raw_sys_enter *ctx)
 	o.listening = 1;
 	/* bound already (bind(), or a listen() again): else state.bpf.c learns it */
 	o.listen_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	owner_set(sk, &o);
+	known = bpf_map_lookup_elem(&owners, &skaddr);
+	if (known && known->listening) { /* listening already: a new backlog */
+		owner_set(sk, &o);
+		return 0;
+	}
+	bpf_map_update_elem(&listen_asked, &skaddr, &o, BPF_ANY);
+	proc_note(&o);
 	return 0;
 }

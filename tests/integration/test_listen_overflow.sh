@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../agent.sh"
 
-tt_require ip awk setsid ss
+tt_require ip awk setsid ss python3 bpftool jq
 tt_init lstnovf
 ta_require
 tt_ttload || tt_bail "build ttload"
@@ -42,6 +42,36 @@ d1=$(tt_nstat "$NS" TcpExt.ListenDrops)
 listener=$(ip netns exec "$NS" ss -Hltn "sport = :$PORT")
 read -r _ ss_recvq ss_sendq _ <<<"$listener"
 tt_diag "listener: $listener"
+
+# A listen() that fails (on a connected socket: EINVAL) must leave no
+# listener in the agent's owners map while that socket lives: only sockets
+# that turned LISTEN are listeners.
+listening_owners() { # the agent's owners entries marked listening
+	local id
+	id=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -un |
+		while read -r m; do bpftool -j map show id "$m" | jq -r 'select(.name == "owners") | .id'; done)
+	bpftool -j map dump id "$id" | jq '[.[] | select(.formatted.value.listening == 1)] | length'
+}
+before=$(listening_owners)
+# (its own listener, so the server's queue and the counters above stay as they are)
+tt_bg -o "$TT_TMP/badlisten.out" ip netns exec "$NS" python3 -c '
+import errno, socket, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(5)
+c = socket.create_connection(l.getsockname())
+try:
+    c.listen(5)
+    print("listened", flush=True)
+except OSError as e:
+    print("listen failed", errno.errorcode[e.errno], flush=True)
+time.sleep(10)' >/dev/null
+tt_wait_for_line "$TT_TMP/badlisten.out" '^listen' 5 || tt_diag "the failing listen() did not report"
+tt_sleep 1
+after=$(listening_owners)
+tt_diag "failing listen(): $(cat "$TT_TMP/badlisten.out"); owners marked listening: $before before, $after after"
+tt_assert_true "grep -q '^listen failed EINVAL' '$TT_TMP/badlisten.out'" "listen() on a connected socket failed (EINVAL)"
+tt_assert_eq "$after" $((before + 1)) "a failed listen() adds no listener to the owners map (the one that listened does)"
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 tt_diag "kernel: ListenOverflows delta=$((o1 - o0)) ListenDrops delta=$((d1 - d0)) (netns $ino)"
