@@ -8,7 +8,9 @@
 # suggest tcp_tw_recycle.  Besides those procfs counters (which the agent
 # reads too), the truths: the client's own count (2 connected, 18 refused at
 # least once each) and ss (the listener's accept queue, over netlink) against
-# the agent's accept_queue evidence from its own socket walk.
+# the agent's accept_queue evidence from its own socket walk.  First, a
+# listen() that fails (EINVAL on a connected socket) must not make a
+# listener in the agent's owners map (bpftool dump, while it lives).
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -25,6 +27,39 @@ PORT=5613
 
 AG=$TT_TMP/agent.json
 ta_start "$AG" || tt_bail "agent start"
+# A listen() that fails (on a connected socket: EINVAL) must leave no
+# listener in the agent's owners map while that socket lives: only sockets
+# that turned LISTEN are listeners.
+listening_owners() { # the agent's owners entries marked listening
+	local id
+	id=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -un |
+		while read -r m; do bpftool -j map show id "$m" | jq -r 'select(.name == "owners") | .id'; done)
+	bpftool -j map dump id "$id" | jq '[.[] | select(.formatted.value.listening == 1)] | length'
+}
+before=$(listening_owners)
+# (its own listener, gone before the workload starts)
+tt_bg -o "$TT_TMP/badlisten.out" ip netns exec "$NS" python3 -c '
+import errno, socket, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(5)
+c = socket.create_connection(l.getsockname())
+try:
+    c.listen(5)
+    print("listened", flush=True)
+except OSError as e:
+    print("listen failed", errno.errorcode[e.errno], flush=True)
+time.sleep(30)' >/dev/null
+bad=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/badlisten.out" '^listen' 5 || tt_diag "the failing listen() did not report"
+tt_sleep 1
+after=$(listening_owners)
+tt_diag "failing listen(): $(cat "$TT_TMP/badlisten.out"); owners marked listening: $before before, $after after"
+tt_assert_true "grep -q '^listen failed EINVAL' '$TT_TMP/badlisten.out'" "listen() on a connected socket failed (EINVAL)"
+tt_assert_eq "$after" $((before + 1)) "a failed listen() adds no listener to the owners map (the one that listened does)"
+kill "$bad" 2>/dev/null
+wait "$bad" 2>/dev/null
+
 o0=$(tt_nstat "$NS" TcpExt.ListenOverflows)
 d0=$(tt_nstat "$NS" TcpExt.ListenDrops)
 
@@ -43,35 +78,6 @@ listener=$(ip netns exec "$NS" ss -Hltn "sport = :$PORT")
 read -r _ ss_recvq ss_sendq _ <<<"$listener"
 tt_diag "listener: $listener"
 
-# A listen() that fails (on a connected socket: EINVAL) must leave no
-# listener in the agent's owners map while that socket lives: only sockets
-# that turned LISTEN are listeners.
-listening_owners() { # the agent's owners entries marked listening
-	local id
-	id=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -un |
-		while read -r m; do bpftool -j map show id "$m" | jq -r 'select(.name == "owners") | .id'; done)
-	bpftool -j map dump id "$id" | jq '[.[] | select(.formatted.value.listening == 1)] | length'
-}
-before=$(listening_owners)
-# (its own listener, so the server's queue and the counters above stay as they are)
-tt_bg -o "$TT_TMP/badlisten.out" ip netns exec "$NS" python3 -c '
-import errno, socket, time
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.listen(5)
-c = socket.create_connection(l.getsockname())
-try:
-    c.listen(5)
-    print("listened", flush=True)
-except OSError as e:
-    print("listen failed", errno.errorcode[e.errno], flush=True)
-time.sleep(10)' >/dev/null
-tt_wait_for_line "$TT_TMP/badlisten.out" '^listen' 5 || tt_diag "the failing listen() did not report"
-tt_sleep 1
-after=$(listening_owners)
-tt_diag "failing listen(): $(cat "$TT_TMP/badlisten.out"); owners marked listening: $before before, $after after"
-tt_assert_true "grep -q '^listen failed EINVAL' '$TT_TMP/badlisten.out'" "listen() on a connected socket failed (EINVAL)"
-tt_assert_eq "$after" $((before + 1)) "a failed listen() adds no listener to the owners map (the one that listened does)"
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 tt_diag "kernel: ListenOverflows delta=$((o1 - o0)) ListenDrops delta=$((d1 - d0)) (netns $ino)"
