@@ -126,7 +126,7 @@ static __always_inline void snap_closer(struct sock *sk, struct tt_snap_sock *r)
 
 	if (!storage_on() || !(r->flags & TT_SNAP_F_ORPHAN))
 		return;
-	o = bpf_sk_storage_get(&sk_owners, sk, NULL, 0);
+	o = storage_owner(sk);
 	if (o && o->closer)
 		r->closer_tgid = o->tgid;
 }

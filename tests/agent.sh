@@ -140,6 +140,13 @@ ta_show() { # FILE : print end line and findings as diagnostics
 		while IFS= read -r l; do tt_diag "finding: ${l:0:1500}"; done
 }
 
+ta_map_id() { # NAME : id of the running agent's map NAME (through its descriptors' map ids)
+	local ids
+	ids=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -un | jq -sc .)
+	bpftool -j map show | jq -r --argjson ids "$ids" --arg name "$1" \
+		'[.[] | select((.id as $i | $ids | index($i)) and .name == $name) | .id][0] // empty'
+}
+
 ta_bpf_progs() { # number of loaded BPF programs (bpftool prog show)
 	bpftool -j prog show 2>/dev/null | jq 'length'
 }

@@ -31,10 +31,7 @@ ta_start "$AG" || tt_bail "agent start"
 # listener in the agent's owners map while that socket lives: only sockets
 # that turned LISTEN are listeners.
 listening_owners() { # the agent's owners entries marked listening
-	local id
-	id=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -un |
-		while read -r m; do bpftool -j map show id "$m" | jq -r 'select(.name == "owners") | .id'; done)
-	bpftool -j map dump id "$id" | jq '[.[] | select(.formatted.value.listening == 1)] | length'
+	bpftool -j map dump id "$(ta_map_id owners)" | jq '[.[] | select(.formatted.value.listening == 1)] | length'
 }
 before=$(listening_owners)
 # (its own listener, gone before the workload starts)

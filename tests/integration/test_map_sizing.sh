@@ -46,10 +46,7 @@ tt_assert_ge "$ns_used" $SOCKETS "the namespace holds the $SOCKETS sockets"
 
 AG=$TT_TMP/agent.json
 ta_start "$AG" || tt_bail "agent start"
-# the agent's maps: through the map ids of its descriptors
-ids=$(grep -hs '^map_id:' /proc/"$TA_PID"/fdinfo/* | awk '{ print $2 }' | sort -un | jq -sc .)
-owners=$(bpftool -j map show | jq -r --argjson ids "$ids" \
-	'[.[] | select((.id as $i | $ids | index($i)) and .name == "owners") | .max_entries][0] // empty')
+owners=$(bpftool -j map show id "$(ta_map_id owners)" | jq -r '.max_entries // empty')
 seeded=$(jq -r 'select(.type == "start") | .owners_seeded' "$AG")
 kept=$(jq -r 'select(.type == "start") | .capabilities.owners' "$AG")
 ta_stop 10 || tt_bail "agent end line"

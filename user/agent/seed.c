@@ -93,9 +93,12 @@ static int namespace_note(struct seed_namespaces *ns, uint32_t inode)
 	return 0;
 }
 
-/* Run an iterator made from fd to its end; *records: what it wrote, in units of size. */
+/*
+ * Run an iterator made from fd to its end, each record of size to each(), or
+ * (each NULL) only counted into s->learned.
+ */
 static int iter_drain(int fd, size_t size, int (*each)(struct seed *, const void *),
-		      struct seed *s, uint64_t *records)
+		      struct seed *s)
 {
 	char buf[4096];
 	ssize_t n = 0;
@@ -106,9 +109,10 @@ static int iter_drain(int fd, size_t size, int (*each)(struct seed *, const void
 			ret = -EPROTO; /* one program's output is never split across reads */
 			break;
 		}
-		for (ssize_t off = 0; !ret && off < n; off += size)
-			ret = each ? each(s, buf + off) : 0;
-		*records += n / size;
+		if (!each)
+			s->learned += n / size;
+		for (ssize_t off = 0; each && !ret && off < n; off += size)
+			ret = each(s, buf + off);
 	}
 	if (!ret && n < 0)
 		ret = -errno;
@@ -131,13 +135,12 @@ static int seed_rec(struct seed *s, const void *data)
 static int seed_files(struct seed *s)
 {
 	struct bpf_link *link = bpf_program__attach_iter(s->skel->progs.seed_owners, NULL);
-	uint64_t records = 0;
 	int fd, ret;
 
 	if (!link)
 		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(link));
-	ret = fd < 0 ? -errno : iter_drain(fd, sizeof(struct tt_seed_rec), seed_rec, s, &records);
+	ret = fd < 0 ? -errno : iter_drain(fd, sizeof(struct tt_seed_rec), seed_rec, s);
 	bpf_link__destroy(link);
 	return ret;
 }
@@ -156,7 +159,7 @@ static int seed_storage_with(struct seed *s, const struct netns_list *l, struct 
 
 		/* a namespace gone meanwhile took its sockets with it */
 		if (fd >= 0)
-			ret = iter_drain(fd, 1, NULL, s, &s->learned);
+			ret = iter_drain(fd, 1, NULL, s);
 		else if (fd != -ENOENT)
 			ret = fd;
 	}
