@@ -20,7 +20,7 @@ static __always_inline void on_destroy(const struct sock *sk)
 	/*
 	 * In storage mode the owners go with the sockets, and `owners` holds only
 	 * listeners, forgotten when they stop listening (state.bpf.c): nothing
-	 * to do on the path every socket takes.
+	 * to do on the path every socket takes (nor for connectors' slots).
 	 */
 	if (storage_on())
 		return;

@@ -129,14 +129,21 @@ static __always_inline void on_listen_stop(const struct sock *sk)
 		bpf_map_delete_elem(&listen_owners, &lk);
 }
 
-/* connect(): the caller owns the socket, and is counted without a lookup. */
+/*
+ * connect(): the caller owns the socket, and is counted without a lookup.
+ * Remembered in the socket's slot, else (held by another) as before.
+ */
 static __always_inline void on_connect(const struct sock *sk)
 {
-	struct tt_owner o = {};
+	struct tt_conn_slot *slot = conn_take(sk);
+	struct tt_owner o = {}, *owner = slot ? &slot->owner : &o;
 
-	owner_current(&o, arg_netns(sk));
-	owner_remember(sk, &o);
-	count_add_owner(o.tgid, o.cgroup, o.netns, TT_SIG_CONNECT, 0, 1);
+	owner_current(owner, arg_netns(sk));
+	if (slot)
+		proc_note(owner);
+	else
+		owner_remember(sk, owner);
+	count_add_owner(owner->tgid, owner->cgroup, owner->netns, TT_SIG_CONNECT, 0, 1);
 }
 
 /*
