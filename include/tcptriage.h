@@ -110,6 +110,18 @@ struct tt_count_val {
 };
 
 /*
+ * The last key counted on a CPU and what it counted since (bpf/common.bpf.h
+ * count_cache): one cache line, so that a run of one owner's events of one
+ * signal touches no hash table.  busy: a program on this CPU is changing it.
+ */
+struct tt_count_cache {
+	struct tt_count_key key;
+	struct tt_count_val val;
+	__u8 busy;
+	__u8 pad[23];
+};
+
+/*
  * Value of the `owners` map, keyed by the kernel address of a struct sock:
  * who owns the socket, plus the little per-socket state the agent keeps, so
  * that one entry (one delete when the socket dies) serves them all.

@@ -63,6 +63,8 @@ void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window
 	c->counts.fds[0] = bpf_map__fd(skel->maps.counts_a);
 	c->counts.fds[1] = bpf_map__fd(skel->maps.counts_b);
 	c->counts.active = 0; /* the loader put counts_a in the slot */
+	c->counts.cache_fd = bpf_map__fd(skel->maps.count_cache);
+	c->counts.gen = &skel->bss->count_gen;
 }
 
 void collect_free(struct collector *c)
@@ -122,6 +124,7 @@ void collect_health(const struct collector *c, uint64_t malformed, struct agent_
 
 	memset(h, 0, sizeof(*h));
 	health_kernel(c, h->kernel);
+	h->kernel[TT_H_EVENTS] += c->counts.cache_events; /* counted in the caches, not the map */
 	memcpy(h->evicted, c->evict.evicted, sizeof(h->evicted));
 	h->records_malformed = malformed;
 	h->runs_skipped = runs_skipped(c);

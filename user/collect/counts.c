@@ -170,18 +170,72 @@ out:
 	return err;
 }
 
+/*
+ * Generation gen of the per-CPU caches, which nothing writes into now: each
+ * CPU's key and counts as a row of t (unsorted), then the entry emptied.
+ */
+static int cache_entry_drain(struct counts_pair *p, __u32 entry, struct tt_count_cache *cs,
+			     int ncpus, struct count_table *t)
+{
+	size_t first = t->count;
+	uint64_t events = 0;
+
+	if (bpf_map_lookup_elem(p->cache_fd, &entry, cs))
+		return -errno;
+	for (int c = 0; c < ncpus; c++) {
+		if (!cs[c].val.events)
+			continue;
+		t->rows[t->count++] = (struct count_row){ cs[c].key, cs[c].val.events,
+							  cs[c].val.amount };
+		events += cs[c].val.events;
+	}
+	memset(cs, 0, ncpus * sizeof(*cs));
+	if (bpf_map_update_elem(p->cache_fd, &entry, cs, BPF_ANY)) {
+		t->count = first; /* still in the entry: read at its next drain, not twice */
+		return -errno;
+	}
+	p->cache_events += events;
+	return 0;
+}
+
+static int cache_drain(struct counts_pair *p, __u32 gen, struct count_table *t)
+{
+	int ncpus = libbpf_num_possible_cpus(), err = 0;
+	struct tt_count_cache *cs = ncpus > 0 ? calloc(ncpus, sizeof(*cs)) : NULL;
+	size_t room = (size_t)(ncpus > 0 ? ncpus : 0) * TT_SIG_MAX;
+	struct count_row *rows = cs ? realloc(t->rows, (t->count + room) * sizeof(*rows)) : NULL;
+
+	if (!rows) {
+		free(cs);
+		return ncpus < 0 ? ncpus : -ENOMEM;
+	}
+	t->rows = rows;
+	for (__u32 sig = 0; sig < TT_SIG_MAX; sig++) {
+		int e = cache_entry_drain(p, gen * TT_SIG_MAX + sig, cs, ncpus, t);
+
+		err = err ? err : e;
+	}
+	free(cs);
+	return err;
+}
+
 int counts_swap_drain(struct counts_pair *p, struct count_table *t)
 {
-	int next = !p->active, err;
+	int next = !p->active, err, cache_err;
 	__u32 slot = 0;
 
 	memset(t, 0, sizeof(*t));
-	/* returns once no program can still be adding to the map it replaces */
-	if (bpf_map_update_elem(p->slot_fd, &slot, &p->fds[next], BPF_ANY))
+	*p->gen = next;
+	/* returns once no program can still be adding to the map, or cache entry, it replaces */
+	if (bpf_map_update_elem(p->slot_fd, &slot, &p->fds[next], BPF_ANY)) {
+		*p->gen = p->active;
 		return -errno;
+	}
 	p->active = next;
 	err = counts_drain(p->fds[!next], t);
-	return err;
+	cache_err = cache_drain(p, !next, t);
+	counts_sort_merge(t);
+	return err ? err : cache_err;
 }
 
 int counts_accumulate(struct count_table *acc, const struct count_table *add)

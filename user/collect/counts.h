@@ -28,19 +28,27 @@ struct count_table {
 #define ANY_SUB UINT32_MAX
 #define ANY_NETNS 0
 
-/* The two counter maps and the one-slot map that says which the programs add to. */
+/*
+ * The two counter maps, the one-slot map that says which the programs add to,
+ * and the per-CPU caches in front of them (count_cache, one entry a
+ * generation; *gen, the programs' count_gen, says which).
+ */
 struct counts_pair {
-	int slot_fd; /* `counts`: ARRAY_OF_MAPS, one slot */
-	int fds[2];  /* counts_a, counts_b */
-	int active;  /* index in fds of the map in the slot (the loader installs fds[0]) */
+	int slot_fd;           /* `counts`: ARRAY_OF_MAPS, one slot */
+	int fds[2];            /* counts_a, counts_b */
+	int active;            /* index in fds of the map in the slot (the loader installs fds[0]) */
+	int cache_fd;          /* count_cache */
+	volatile __u32 *gen;   /* count_gen, kept equal to active */
+	uint64_t cache_events; /* events read from the caches so far (health's TT_H_EVENTS) */
 };
 
 /*
- * Put the other map in the slot (the kernel returns once no program can still
- * add to the one it replaces), then drain that one into t: every entry read
- * (summing CPUs) and deleted, sorted.  0 or -errno; on an error t still holds
- * what was drained (use it: it is gone from the map), the rest stays in its
- * map for the next drain of it.
+ * Point the programs at the other cache entry and put the other map in the
+ * slot (the kernel returns once no program can still add to the ones they
+ * replace), then drain both into t: every entry read (summing CPUs) and
+ * deleted or emptied, sorted.  0 or -errno; on an error t still holds what
+ * was drained (use it: it is gone from the map), the rest stays where it was
+ * for the next drain of it.
  */
 int counts_swap_drain(struct counts_pair *p, struct count_table *t);
 /* Drain map fd, which nothing writes into, as above. */
