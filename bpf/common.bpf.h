@@ -313,6 +313,12 @@ static __always_inline __u32 arg_netns(const struct sock *sk)
 	return ARG_READ(sk->__sk_common.skc_net.net->ns.inum, sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/* The namespace of a hook's packet argument, by its device (ARG_READ); 0 without one. */
+static __always_inline __u32 skb_netns(const struct sk_buff *skb)
+{
+	return ARG_READ(skb->dev->nd_net.net->ns.inum, skb, dev, nd_net.net, ns.inum);
+}
+
 static __always_inline bool sk_is_inet(const struct sock *sk)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -643,24 +649,22 @@ static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_k
 }
 
 /*
- * The flows entry of sk's connection, made (with owner, the caller's
- * owner_of(), NULL: unknown) when missing; NULL if full.
+ * The flows entry of key, made (with owner, the caller's owner_of(), NULL:
+ * unknown) when missing; NULL if full.
  */
-static __always_inline struct tt_flow_val *flow_entry(const struct sock *sk,
+static __always_inline struct tt_flow_val *flow_entry(const struct tt_flow_key *key,
 						      const struct tt_owner *owner)
 {
-	struct tt_flow_key key = {};
 	struct tt_flow_val *val, init = {};
 
-	flow_from_sk(sk, &key);
-	val = bpf_map_lookup_elem(&flows, &key);
+	val = bpf_map_lookup_elem(&flows, key);
 	if (val)
 		return val;
 	init.tgid = owner ? owner->tgid : 0;
 	/* refused because another CPU just made it is not full */
-	if (!bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST))
+	if (!bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST))
 		health_inc(TT_H_FLOWS_ADDED);
-	val = bpf_map_lookup_elem(&flows, &key);
+	val = bpf_map_lookup_elem(&flows, key);
 	if (!val)
 		health_inc(TT_H_FLOWS_FULL);
 	return val;

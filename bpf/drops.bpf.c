@@ -25,8 +25,8 @@ static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
 	if (sk)
 		netns = arg_netns(sk);
 	else
-		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	count_add(sk, netns, TT_SIG_DROP, reason, BPF_CORE_READ(skb, len));
+		netns = skb_netns(skb);
+	count_add(sk, netns, TT_SIG_DROP, reason, ARG_READ(skb->len, skb, len));
 }
 
 /* reason is the third argument since 5.17, rx_sk the fourth since 6.11 */

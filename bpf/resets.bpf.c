@@ -11,12 +11,35 @@ static __always_inline bool is_abort_on_memory(__u32 reason)
 	return reason == bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_ABORT_ON_MEMORY);
 }
 
-/* Which peers the resets go to or come from (resets are rare next to packets). */
+/*
+ * Which peers the resets go to or come from, by service, not by connection:
+ * the ephemeral one of the two ports is left out (0), so that a storm of
+ * short connections to one service (or from one client host) is one entry,
+ * found again at each reset, and does not push the connections with
+ * retransmits out of the LRU.  The local port is the service when its owner
+ * listens there (an accepted socket's owner is its listener), else when it
+ * is the lower of the two.  Userspace groups resets by service port too.
+ */
+static __always_inline void flow_by_service(struct tt_flow_key *key, const struct tt_owner *owner)
+{
+	bool serves = owner && owner->listen_port ? owner->listen_port == key->sport :
+						    key->sport < key->dport;
+
+	if (serves)
+		key->dport = 0;
+	else
+		key->sport = 0;
+}
+
 static __always_inline void flow_note_reset(const struct sock *sk, const struct tt_owner *owner,
 					    bool sent)
 {
-	struct tt_flow_val *val = flow_entry(sk, owner);
+	struct tt_flow_key key = {};
+	struct tt_flow_val *val;
 
+	flow_from_sk(sk, &key);
+	flow_by_service(&key, owner);
+	val = flow_entry(&key, owner);
 	if (!val)
 		return;
 	__sync_fetch_and_add(sent ? &val->resets_sent : &val->resets_received, 1);
@@ -54,7 +77,7 @@ static __always_inline void on_send_reset(const struct sock *sk, const struct sk
 
 	if (!sk) { /* no connection: the peer is only in the packet */
 		/* tp_btf: a nullable pointer must be checked before use */
-		netns = skb ? BPF_CORE_READ(skb, dev, nd_net.net, ns.inum) : 0;
+		netns = skb ? skb_netns(skb) : 0;
 		count_add_by(NULL, netns, TT_SIG_RST_SENT, reason, 1);
 		return;
 	}

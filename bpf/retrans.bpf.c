@@ -18,8 +18,11 @@ static __always_inline void flow_add(const struct sock *sk, const struct tt_owne
 				     __u64 segs)
 {
 	const struct tcp_sock *tp = (const void *)sk;
-	struct tt_flow_val *val = flow_entry(sk, owner);
+	struct tt_flow_key key = {};
+	struct tt_flow_val *val;
 
+	flow_from_sk(sk, &key);
+	val = flow_entry(&key, owner);
 	if (!val)
 		return;
 	__sync_fetch_and_add(&val->retrans_segs, segs);

@@ -20,8 +20,9 @@
 # Knobs: BENCH_ROUNDS (7), BENCH_CHURN_S (4), BENCH_WINDOWS (5), BENCH_WINDOW_S (3),
 # BENCH_BULK_BYTES (3e9), BENCH_NICE (-5: steadier numbers on a busy host), BENCH_SNAP_RUNS (5),
 # BENCH_TICK_NS (1000), BENCH_TICK_SOCKS (100000), BENCH_TICK_S (20),
-# BENCH_ONLY=costs|snapshot|tick (that phase alone: prints its rows, leaves bench/results.md as
-# it is; costs: phase 1 with the per-connection figures, to compare two builds quickly).
+# BENCH_ONLY=costs|rates|snapshot|tick (that phase alone: prints its rows, leaves bench/results.md
+# as it is; costs: phase 1 with the per-connection figures, rates: phase 4, to compare two
+# builds quickly).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 # shellcheck source=../tests/lib.sh
@@ -902,7 +903,8 @@ bench_only() { # PHASE : that phase alone, its rows on stdout
 	costs) churn_setup && phase_costs && cost_table && per_conn_lines ;;
 	snapshot) phase_snapshot && printf '%s\n' "${SNAPSHOT_ROWS[@]}" "" "$SNAPSHOT_NOTE" ;;
 	tick) phase_tick && tick_section ;;
-	*) die "BENCH_ONLY: costs, snapshot or tick, not '$1'" ;;
+	rates) churn_setup && phase_rates && rates_table ;;
+	*) die "BENCH_ONLY: costs, rates, snapshot or tick, not '$1'" ;;
 	esac
 }
 

@@ -264,9 +264,11 @@ static bool listens_on(const struct diag_input *in, uint32_t netns, long port)
 }
 
 /*
- * Whether the local side of fl is its server: it listens on its port, or its
- * port is outside the namespace's ephemeral range while the peer's is in it
- * (the kernel's default range when the namespace's is unknown).
+ * Whether the local side of fl is its server: the agent left the peer's port
+ * out (resets are kept by service, bpf/resets.bpf.c flow_by_service), it
+ * listens on its port, or its port is outside the namespace's ephemeral range
+ * while the peer's is in it (the kernel's default range when the namespace's
+ * is unknown).
  */
 static bool local_serves(const struct diag_input *in, const struct flow_seen *fl)
 {
@@ -276,6 +278,8 @@ static bool local_serves(const struct diag_input *in, const struct flow_seen *fl
 
 	if (lport < 0)
 		return false;
+	if (!lport || !rport) /* resets are kept by service, the ephemeral port left out (0) */
+		return !rport;
 	if (listens_on(in, fl->netns, lport))
 		return true;
 	if (ns && ns->cur.limits.port_range[0] > 0 && ns->cur.limits.port_range[1] > 0)
