@@ -18,12 +18,13 @@ static __always_inline bool is_abort_on_memory(__u32 reason)
  * found again at each reset, and does not push the connections with
  * retransmits out of the LRU.  The local port is the service when its owner
  * listens there (an accepted socket's owner is its listener), else when it
- * is the lower of the two.  Userspace groups resets by service port too.
+ * is the lower of the two and known (a closed socket gave its port back: 0).
+ * Userspace groups resets by service port too.
  */
 static __always_inline void flow_by_service(struct tt_flow_key *key, const struct tt_owner *owner)
 {
 	bool serves = owner && owner->listen_port ? owner->listen_port == key->sport :
-						    key->sport < key->dport;
+						    key->sport && key->sport < key->dport;
 
 	if (serves)
 		key->dport = 0;
