@@ -80,18 +80,18 @@ struct {
 } owners SEC(".maps") __weak;
 
 /*
- * The owners of sockets a process connected, kept in the socket itself
- * (tp_btf programs may since 5.11): made at connect, freed with the socket,
- * so tcp_destroy_sock deletes nothing for them and `owners` need not grow
- * with the connections (half its size at 100k sockets, `make bench`).  The
- * create costs about what the map update did: the CPU per connection barely
- * moved.  Userspace turns it on (owners_in_storage) when every hook loads as
- * tp_btf; otherwise `owners` holds them.  The start-up seed reaches the
- * storage too (bpf/owner.bpf.c seed_storage), and a closer leaving unsent
- * data is marked there (the snapshot's iter/tcp names it for an orphan): in
- * storage mode `owners` holds only listeners, which userspace finds by
- * address and which go when they stop listening, so it does not grow with
- * the host's sockets and tcp_destroy_sock has nothing to forget.
+ * Owners kept in the socket itself (tp_btf programs may since 5.11), freed
+ * with the socket, so tcp_destroy_sock deletes nothing for them and `owners`
+ * need not grow with the host's sockets (half its size at 100k sockets,
+ * `make bench`).  Userspace turns it on (owners_in_storage) when every hook
+ * loads as tp_btf; otherwise `owners` holds them.  A connector goes in its
+ * slot (connectors, below), here only when another live connection holds
+ * that.  The start-up seed reaches the storage too (bpf/owner.bpf.c
+ * seed_storage), and a closer leaving unsent data is marked here (the
+ * snapshot's iter/tcp names it for an orphan): in storage mode `owners`
+ * holds only listeners, which userspace finds by address and which go when
+ * they stop listening, so it does not grow with the host's sockets and
+ * tcp_destroy_sock has nothing to forget.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -145,6 +145,9 @@ static __always_inline struct tt_owner *storage_owner(const struct sock *sk)
  */
 #define TT_CONN_SLOTS_LOG2 16
 
+/* log2 of connectors' slots: the loader's, from the map's size (a test shrinks it) */
+const volatile __u32 conn_slots_log2 __weak = TT_CONN_SLOTS_LOG2;
+
 struct tt_conn_slot {
 	__u64 sk;   /* the socket's address; 0: never used */
 	__u64 peer; /* conn_peer() at connect */
@@ -169,7 +172,7 @@ static __always_inline struct tt_conn_slot *conn_slot(const struct sock *sk)
 	__u32 i;
 
 	bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
-	i = (addr * 0x9E3779B97F4A7C15ULL) >> (64 - TT_CONN_SLOTS_LOG2);
+	i = (addr * 0x9E3779B97F4A7C15ULL) >> (64 - conn_slots_log2);
 
 	return bpf_map_lookup_elem(&connectors, &i);
 }

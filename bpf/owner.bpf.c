@@ -6,7 +6,8 @@
  * certainly current (connect, listen and a close leaving unsent data, in
  * state.bpf.c), seeded from every open file at start-up by iterators,
  * forgotten when the socket is destroyed (by the kernel, with the socket's
- * storage, in storage mode).  An accepted socket has no entry:
+ * storage, in storage mode; a connector's slot is simply taken by the next
+ * connection that needs it).  An accepted socket has no entry:
  * its listener's owner is its owner (common.bpf.h owner_of).
  */
 #include "common.bpf.h"

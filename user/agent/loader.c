@@ -311,15 +311,33 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The connectors' hash takes as many bits as the table has slots (a power of two, >= 2). */
+static int hash_connectors(struct agent *a, char *err, size_t errlen)
+{
+	__u32 slots = bpf_map__max_entries(a->skel->maps.connectors), bits = 1;
+
+	while ((2u << bits) <= slots && bits < 31)
+		bits++;
+	if (slots < 2 || slots != 1u << bits) {
+		snprintf(err, errlen, "connectors: %u slots, not a power of two from 2", slots);
+		return -EINVAL;
+	}
+	a->skel->rodata->conn_slots_log2 = bits;
+	return 0;
+}
+
 /*
  * Before load: owners for the host's sockets, twice over; in storage mode
  * room for listeners and orphans' closers only.  Test sizes last.
  */
 static int size_maps(struct agent *a, char *err, size_t errlen)
 {
+	int ret;
+
 	bpf_map__set_max_entries(a->skel->maps.owners,
 				 owners_entries_for(a->host_sockets, a->owners_in_storage));
-	return size_maps_for_test(a, err, errlen);
+	ret = size_maps_for_test(a, err, errlen);
+	return ret ? ret : hash_connectors(a, err, errlen);
 }
 
 /* After load, before any hook attaches: the programs count into counts_a. */
