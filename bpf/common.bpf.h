@@ -373,7 +373,7 @@ static __always_inline bool count_key_eq(const struct tt_count_key *a,
 #define barrier() asm volatile("" ::: "memory")
 
 /*
- * Count one event of key (count_cache above; a signal out of range has no entry).  A program that nests over
+ * Count one event of key (count_cache above).  A program that nests over
  * another on this CPU while that one is changing the entry (busy) goes to the
  * hash map directly: nesting unwinds in order, so the one it interrupted
  * finds the entry as it left it.
@@ -381,8 +381,10 @@ static __always_inline bool count_key_eq(const struct tt_count_key *a,
 static __always_inline void count_key_add(const struct tt_count_key *key, __u64 amount)
 {
 	__u32 entry = (count_gen & 1) * TT_SIG_MAX + key->signal;
-	struct tt_count_cache *c = bpf_map_lookup_elem(&count_cache, &entry);
+	struct tt_count_cache *c = NULL;
 
+	if (key->signal < TT_SIG_MAX) /* else another generation's entry: no cache */
+		c = bpf_map_lookup_elem(&count_cache, &entry);
 	if (!c || c->busy) {
 		count_hash_add(key, 1, amount);
 		return;
