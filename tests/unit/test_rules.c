@@ -417,6 +417,46 @@ out:
 }
 
 /*
+ * Flows as the agent keeps those with resets, by service (bpf/resets.bpf.c
+ * flow_by_service): the ephemeral port left out (0).  That alone says which
+ * side serves, with no listener known and the service port inside the
+ * namespace's ephemeral range.
+ */
+TEST(reset_storm_peers_kept_by_service)
+{
+	const struct culprit *c;
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.OutRsts", 2990);
+	ns_count(&fx, "Tcp.ActiveOpens", 3000);
+	ns_count(&fx, "Tcp.PassiveOpens", 3000);
+	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 2990, 0));
+	fx.ns[0].cur.limits.port_range[0] = 1024;
+	fx.ns[0].cur.limits.port_range[1] = 65535;
+	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:0", NS_INODE, 100, 0, 7, 0, 0 };
+	fx.flows[1] = (struct flow_seen){ "10.0.0.1:0", "10.0.0.2:8443", NS_INODE, 200, 0, 5, 0, 0 };
+	fx.in.n_reset_flows = 2;
+	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		goto out;
+	c = culprit_of(&f, 100, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_INT(c->count, 7);
+		ASSERT_EQ_STR(c->laddr, "127.0.0.1:5615");
+		ASSERT_EQ_STR(c->raddr, "127.0.0.1");
+	}
+	c = culprit_of(&f, 200, "resets");
+	if (ASSERT_TRUE(c != NULL)) {
+		ASSERT_EQ_INT(c->count, 5);
+		ASSERT_EQ_STR(c->laddr, "");
+		ASSERT_EQ_STR(c->raddr, "10.0.0.2:8443");
+	}
+out:
+	free_fixture(&fx);
+}
+
+/*
  * The TIME_WAIT incident at full size: 3000 connections to the server's
  * port, 1 reset each, far more than the MAX_FLOWS most troubled flows.  The
  * peer counts every one of them; and among more peers than MAX_FLOWS, the
