@@ -343,6 +343,15 @@ static const struct culprit *culprit_of(const struct finding *f, uint32_t pid, c
 	return NULL;
 }
 
+/* A reset storm of n kernel resets (no socket) against n connections opened each way. */
+static void reset_storm_of(struct fixture *fx, uint64_t n)
+{
+	fake_ns(fx, "Tcp.OutRsts", n);
+	ns_count(fx, "Tcp.ActiveOpens", n + 10);
+	ns_count(fx, "Tcp.PassiveOpens", n + 10);
+	add(fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, n, 0));
+}
+
 /*
  * The flows of the TIME_WAIT incident: the server's connections each reset
  * once, each from another ephemeral port of the client.  One peer per
@@ -357,10 +366,7 @@ TEST(reset_storm_groups_peers_by_service_port_not_connection)
 	struct finding f;
 
 	setup(&fx);
-	fake_ns(&fx, "Tcp.OutRsts", 2990);
-	ns_count(&fx, "Tcp.ActiveOpens", 3000);
-	ns_count(&fx, "Tcp.PassiveOpens", 3000);
-	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 2990, 0));
+	reset_storm_of(&fx, 2990);
 	/* the server (5615, below the ephemeral range) reset by the churn client's ports */
 	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40001", NS_INODE, 100, 0, 1, 0, 0 };
 	fx.flows[1] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:40002", NS_INODE, 100, 0, 1, 0, 0 };
@@ -429,10 +435,7 @@ TEST(reset_storm_peers_kept_by_service)
 	struct finding f;
 
 	setup(&fx);
-	fake_ns(&fx, "Tcp.OutRsts", 2990);
-	ns_count(&fx, "Tcp.ActiveOpens", 3000);
-	ns_count(&fx, "Tcp.PassiveOpens", 3000);
-	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, 2990, 0));
+	reset_storm_of(&fx, 2990);
 	fx.ns[0].cur.limits.port_range[0] = 1024;
 	fx.ns[0].cur.limits.port_range[1] = 65535;
 	fx.flows[0] = (struct flow_seen){ "127.0.0.1:5615", "127.0.0.1:0", NS_INODE, 100, 0, 7, 0, 0 };
@@ -473,10 +476,7 @@ TEST(reset_storm_peer_counts_every_flow_with_resets)
 	setup(&fx);
 	if (!ASSERT_TRUE(flows != NULL))
 		goto out;
-	fake_ns(&fx, "Tcp.OutRsts", N);
-	ns_count(&fx, "Tcp.ActiveOpens", N);
-	ns_count(&fx, "Tcp.PassiveOpens", N);
-	add(&fx, ns_row(0, TT_SIG_RST_SENT, RST_NO_SOCKET, N, 0));
+	reset_storm_of(&fx, N);
 	for (int i = 0; i < N; i++) {
 		flows[i] = (struct flow_seen){ "127.0.0.1:5615", "", NS_INODE, 100, 0, 1, 0, 0 };
 		snprintf(flows[i].raddr, sizeof(flows[i].raddr), "127.0.0.1:%d", 33000 + i);
