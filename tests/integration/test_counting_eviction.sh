@@ -10,8 +10,9 @@
 #      far more keys than they hold.  Every PAR processes (2 * PAR + 1 keys)
 #      end within one or two 1 s ticks, so some tick has more than 16 for sure.  agent <= kernel, and what the agent
 #      missed of both signals together <= loss, the end line's
-#      agent.counts_map_full (events of the rest of the host may add to it),
-#      which is > 0 (the map was full, and said so).
+#      agent.counts_map_full (events of the rest of the host may add to it)
+#      plus the runs the kernel skipped (as in (b)); counts_map_full > 0 (the
+#      map was full, and said so).
 #  (b) the map as built: agent == kernel, no loss (but for program runs the kernel
 #      skipped, reported as agent.runs_skipped).
 #  (c) tiny LRU maps (procs:16, owners:8): the kernel evicts from them without
@@ -84,7 +85,10 @@ phase a counts:16
 tt_assert_le "$CONN" "$OPENS" "(a) agent connects <= Tcp.ActiveOpens (no double counts)"
 tt_assert_le "$RECV" "$FAILS" "(a) agent resets_received <= Tcp.AttemptFails (no double counts)"
 missed=$((OPENS - CONN + FAILS - RECV))
-tt_assert_le "$missed" "$LOSS" "(a) the connects and resets received the agent missed ($missed) are reported as loss (counts_map_full)"
+# runs the kernel skipped (see (b)) are reported too, as runs_skipped: seen on 7.3 under
+# emulation, 16 of 1575 missed
+tt_assert_le "$missed" $((LOSS + ${SKIPPED//missing/0})) \
+	"(a) the connects and resets received the agent missed ($missed) are reported as loss (counts_map_full $LOSS + runs_skipped $SKIPPED)"
 tt_assert_ge "$LOSS" 1 "(a) the 16-entry maps overflowed and the agent said so (counts_map_full > 0)"
 tt_assert_eq "$(jq -s '[.[] | select(.type == "stats") | .agent.counts_map_full] | add' "$AG")" "$LOSS" \
 	"(a) the stats lines' counts_map_full add up to the end line's"
