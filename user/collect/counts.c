@@ -171,8 +171,9 @@ out:
 }
 
 /*
- * Generation gen of the per-CPU caches, which nothing writes into now: each
- * CPU's key and counts as a row of t (unsorted), then the entry emptied.
+ * One entry of the per-CPU caches (a signal of a generation), which nothing
+ * writes into now: each CPU's key and counts as a row of t (unsorted), then
+ * the entry emptied.  t has room for a row a CPU.
  */
 static int cache_entry_drain(struct counts_pair *p, __u32 entry, struct tt_count_cache *cs,
 			     int ncpus, struct count_table *t)
@@ -198,6 +199,7 @@ static int cache_entry_drain(struct counts_pair *p, __u32 entry, struct tt_count
 	return 0;
 }
 
+/* Generation gen of the per-CPU caches, every signal's entry, into t as above. */
 static int cache_drain(struct counts_pair *p, __u32 gen, struct count_table *t)
 {
 	int ncpus = libbpf_num_possible_cpus(), err = 0;
