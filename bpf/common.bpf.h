@@ -177,39 +177,37 @@ static __always_inline struct tt_conn_slot *conn_slot(const struct sock *sk)
 	return bpf_map_lookup_elem(&connectors, &i);
 }
 
-/* Remote port and (the low word of the) address of a hook's socket argument (ARG_READ). */
-static __always_inline __u64 conn_peer(const struct sock *sk)
+/*
+ * Remote port and (the low word of the) address of sk: a hook's socket
+ * argument (arg: ARG_READ), or a socket known only by address (a probe read:
+ * it may be gone).  arg is a constant at every call: one branch is compiled.
+ */
+#define PEER_READ(plain, ...) (arg ? ARG_READ(plain, __VA_ARGS__) : BPF_CORE_READ(__VA_ARGS__))
+
+static __always_inline __u64 conn_peer(const struct sock *sk, const bool arg)
 {
 	const struct sock_common *skc = &sk->__sk_common;
-	__u16 family = ARG_READ(skc->skc_family, sk, __sk_common.skc_family);
-	__u64 port = ARG_READ(skc->skc_dport, sk, __sk_common.skc_dport);
+	__u16 family = PEER_READ(skc->skc_family, sk, __sk_common.skc_family);
+	__u64 port = PEER_READ(skc->skc_dport, sk, __sk_common.skc_dport);
 	__u32 addr;
 
 	if (family == AF_INET6)
-		addr = ARG_READ(skc->skc_v6_daddr.in6_u.u6_addr32[3], sk,
-				__sk_common.skc_v6_daddr.in6_u.u6_addr32[3]);
+		addr = PEER_READ(skc->skc_v6_daddr.in6_u.u6_addr32[3], sk,
+				 __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]);
 	else
-		addr = ARG_READ(skc->skc_daddr, sk, __sk_common.skc_daddr);
+		addr = PEER_READ(skc->skc_daddr, sk, __sk_common.skc_daddr);
 	return port << 32 | addr;
 }
 
-/* The same of a socket known only by address (a probe read: it may be gone). */
-static __always_inline __u64 conn_peer_probe(__u64 skaddr)
-{
-	const struct sock *sk = (const struct sock *)skaddr;
-	__u64 port = BPF_CORE_READ(sk, __sk_common.skc_dport);
-
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6)
-		return port << 32 | BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]);
-	return port << 32 | BPF_CORE_READ(sk, __sk_common.skc_daddr);
-}
+#undef PEER_READ
 
 /* Who connected sk, when its slot names it. */
 static __always_inline struct tt_owner *conn_owner(const struct sock *sk)
 {
 	struct tt_conn_slot *slot = conn_slot(sk);
 
-	if (!slot || slot->sk != (__u64)sk || !slot->owner.tgid || slot->peer != conn_peer(sk))
+	if (!slot || slot->sk != (__u64)sk || !slot->owner.tgid ||
+	    slot->peer != conn_peer(sk, true))
 		return NULL;
 	return &slot->owner;
 }
@@ -221,11 +219,12 @@ static __always_inline struct tt_conn_slot *conn_take(const struct sock *sk)
 
 	if (!slot)
 		return NULL;
-	if (slot->sk && slot->sk != (__u64)sk && conn_peer_probe(slot->sk) == slot->peer)
+	if (slot->sk && slot->sk != (__u64)sk &&
+	    conn_peer((const struct sock *)slot->sk, false) == slot->peer)
 		return NULL;
 	slot->owner.tgid = 0; /* unnamed until the caller fills the owner in */
 	slot->sk = (__u64)sk;
-	slot->peer = conn_peer(sk);
+	slot->peer = conn_peer(sk, true);
 	return slot;
 }
 
@@ -381,28 +380,31 @@ static __always_inline bool count_key_eq(const struct tt_count_key *a,
 static __always_inline void count_key_add(const struct tt_count_key *key, __u64 amount)
 {
 	__u32 entry = (count_gen & 1) * TT_SIG_MAX + key->signal;
+	struct tt_count_key out_key = *key; /* what goes to the hash map, if anything */
+	struct tt_count_val out = { 1, amount };
 	struct tt_count_cache *c = NULL;
 
 	if (key->signal < TT_SIG_MAX) /* else another generation's entry: no cache */
 		c = bpf_map_lookup_elem(&count_cache, &entry);
-	if (!c || c->busy) {
-		count_hash_add(key, 1, amount);
-		return;
+	if (c && !c->busy) {
+		c->busy = 1;
+		barrier();
+		if (c->val.events && count_key_eq(&c->key, key)) {
+			c->val.events++;
+			c->val.amount += amount;
+			out.events = 0;
+		} else { /* the entry's counts go on, this event takes it */
+			out_key = c->key;
+			out = c->val;
+			c->key = *key;
+			c->val.events = 1;
+			c->val.amount = amount;
+		}
+		barrier();
+		c->busy = 0;
 	}
-	c->busy = 1;
-	barrier();
-	if (c->val.events && count_key_eq(&c->key, key)) {
-		c->val.events++;
-		c->val.amount += amount;
-	} else {
-		if (c->val.events)
-			count_hash_add(&c->key, c->val.events, c->val.amount);
-		c->key = *key;
-		c->val.events = 1;
-		c->val.amount = amount;
-	}
-	barrier();
-	c->busy = 0;
+	if (out.events) /* one call site: the hash update is inlined once a program */
+		count_hash_add(&out_key, out.events, out.amount);
 }
 
 /*
