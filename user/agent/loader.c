@@ -314,15 +314,13 @@ static int size_maps_for_test(struct agent *a, char *err, size_t errlen)
 /* The connectors' hash takes as many bits as the table has slots (a power of two, >= 2). */
 static int hash_connectors(struct agent *a, char *err, size_t errlen)
 {
-	__u32 slots = bpf_map__max_entries(a->skel->maps.connectors), bits = 1;
+	__u32 slots = bpf_map__max_entries(a->skel->maps.connectors);
 
-	while ((2u << bits) <= slots && bits < 31)
-		bits++;
-	if (slots < 2 || slots != 1u << bits) {
+	if (slots < 2 || (slots & (slots - 1))) {
 		snprintf(err, errlen, "connectors: %u slots, not a power of two from 2", slots);
 		return -EINVAL;
 	}
-	a->skel->rodata->conn_slots_log2 = bits;
+	a->skel->rodata->conn_slots_log2 = __builtin_ctz(slots);
 	return 0;
 }
 
