@@ -309,16 +309,58 @@ static __always_inline __u32 netns_of(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/*
+ * A namespace's inode number, the agent's name for it, shares a cache line
+ * with the namespace's reference count, which every socket made or freed in
+ * it writes: read at every event, it missed the cache (~40 ns a reset sent
+ * in a storm, `make bench`).  Each CPU notes the last namespace it named, by
+ * the low half of its cookie (made with the namespace, unique, on a quiet
+ * line; 5.14+: before, it is made on demand and the inode number is read
+ * each time), in one word, so that a program nesting over another never
+ * leaves half a note.
+ */
+struct tt_net_note {
+	__u64 cookie_inum; /* (__u32)net_cookie << 32 | ns.inum; 0: none */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_net_note);
+} net_notes SEC(".maps") __weak;
+
+/* The inode number of a hook argument's namespace (ARG_READ: net came from a typed load, or not). */
+static __always_inline __u32 net_inum(const struct net *net)
+{
+	struct tt_net_note *note;
+	__u32 zero = 0, inum;
+	__u64 cookie;
+
+	if (!bpf_core_field_exists(net->net_cookie))
+		return ARG_READ(net->ns.inum, net, ns.inum);
+	cookie = (__u32)ARG_READ(net->net_cookie, net, net_cookie);
+	note = bpf_map_lookup_elem(&net_notes, &zero);
+	if (note && cookie && note->cookie_inum >> 32 == cookie)
+		return (__u32)note->cookie_inum;
+	inum = ARG_READ(net->ns.inum, net, ns.inum);
+	if (note)
+		note->cookie_inum = cookie << 32 | inum;
+	return inum;
+}
+
 /* netns_of() of a hook's own socket argument (ARG_READ) */
 static __always_inline __u32 arg_netns(const struct sock *sk)
 {
-	return ARG_READ(sk->__sk_common.skc_net.net->ns.inum, sk, __sk_common.skc_net.net, ns.inum);
+	return net_inum(ARG_READ(sk->__sk_common.skc_net.net, sk, __sk_common.skc_net.net));
 }
 
 /* The namespace of a hook's packet argument, by its device (ARG_READ); 0 without one. */
 static __always_inline __u32 skb_netns(const struct sk_buff *skb)
 {
-	return ARG_READ(skb->dev->nd_net.net->ns.inum, skb, dev, nd_net.net, ns.inum);
+	const struct net_device *dev = ARG_READ(skb->dev, skb, dev);
+
+	return dev ? net_inum(ARG_READ(dev->nd_net.net, dev, nd_net.net)) : 0;
 }
 
 static __always_inline bool sk_is_inet(const struct sock *sk)
@@ -483,24 +525,6 @@ static __always_inline void count_add_owner(__u32 tgid, __u64 cgroup, __u32 netn
 	count_key_add(&key, amount);
 }
 
-static __always_inline __u32 current_netns(void)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-}
-
-/* Add to the counter of the current task (process context: a syscall's caller). */
-static __always_inline void count_add_current(__u32 signal, __u32 sub, __u64 amount)
-{
-	struct tt_count_key key = { .signal = signal, .sub = sub };
-
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	key.cgroup = bpf_get_current_cgroup_id();
-	key.netns = current_netns();
-	count_key_add(&key, amount);
-}
-
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
@@ -562,19 +586,64 @@ static __always_inline void proc_note(const struct tt_owner *owner)
 		health_inc(TT_H_PROCS_FULL);
 }
 
-/* The current task as an owner of a socket in netns. */
+/*
+ * The last task that owned a socket on this CPU, as an owner (tgid, cgroup,
+ * comm), for one generation of counts (count_gen, flipped by userspace every
+ * tick).  A task connects, listens or closes many times in a row: its cgroup
+ * id, comm and the procs lookup cost ~100 ns (`make bench`), a hit here a
+ * few.  A cgroup move or an exec's new name shows at the next tick at the
+ * latest.  Written in process context only (the callers of owner_current()).
+ */
+struct tt_task_note {
+	__u64 task;     /* bpf_get_current_task() */
+	__u64 pid_tgid; /* a task_struct freed and reused is another thread */
+	__u32 gen;      /* count_gen when noted */
+	__u32 pad;
+	__u64 cgroup;
+	char comm[TT_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_task_note);
+} task_notes SEC(".maps") __weak;
+
+/*
+ * The current task as an owner of a socket in netns (process context only),
+ * and in procs (proc_note): on a miss of this CPU's task note only.
+ */
 static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 {
-	o->tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 task = bpf_get_current_task(), pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0, gen = count_gen;
+	struct tt_task_note *n = bpf_map_lookup_elem(&task_notes, &zero);
+
+	o->tgid = pid_tgid >> 32;
 	o->netns = netns;
+	if (n && n->task == task && n->pid_tgid == pid_tgid && n->gen == gen) {
+		o->cgroup = n->cgroup;
+		__builtin_memcpy(o->comm, n->comm, sizeof(o->comm));
+		return;
+	}
 	o->cgroup = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	proc_note(o);
+	if (!n)
+		return;
+	n->task = task;
+	n->pid_tgid = pid_tgid;
+	n->gen = gen;
+	n->cgroup = o->cgroup;
+	__builtin_memcpy(n->comm, o->comm, sizeof(n->comm));
 }
 
 /*
  * Record o as the owner of sk in `owners`.  A new socket takes one update;
  * one the agent knows already (listen, a close leaving unsent data) two, so
- * that only entries this update made are counted added.
+ * that only entries this update made are counted added.  o is a task's that
+ * owner_current() noted in procs.
  */
 static __always_inline void owner_set(const struct sock *sk, const struct tt_owner *o)
 {
@@ -585,7 +654,6 @@ static __always_inline void owner_set(const struct sock *sk, const struct tt_own
 		health_inc(TT_H_OWNERS_ADDED);
 	else if (ret != -EEXIST || bpf_map_update_elem(&owners, &skaddr, o, BPF_EXIST))
 		health_inc(TT_H_OWNERS_FULL);
-	proc_note(o);
 }
 
 /*
@@ -612,12 +680,10 @@ static __always_inline void storage_put(const struct sock *sk, const struct tt_o
 /* A connect(): o owns sk, in the socket's storage when on, else in `owners`. */
 static __always_inline void owner_remember(const struct sock *sk, const struct tt_owner *o)
 {
-	if (!storage_on()) {
+	if (storage_on())
+		storage_put(sk, o);
+	else
 		owner_set(sk, o);
-		return;
-	}
-	storage_put(sk, o);
-	proc_note(o);
 }
 
 /* In storage mode the storage, which owner_of() reads first, learns o too (typed sk). */
@@ -668,19 +734,15 @@ static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_k
 	bpf_core_read(&fk->daddr[12], 4, &sk->__sk_common.skc_daddr);
 }
 
-/*
- * The flows entry of key, made (with owner, the caller's owner_of(), NULL:
- * unknown) when missing; NULL if full.
- */
-static __always_inline struct tt_flow_val *flow_entry(const struct tt_flow_key *key,
-						      const struct tt_owner *owner)
+/* The flows entry of key, made (with tgid, its owner's; 0: unknown) when missing; NULL if full. */
+static __always_inline struct tt_flow_val *flow_entry(const struct tt_flow_key *key, __u32 tgid)
 {
 	struct tt_flow_val *val, init = {};
 
 	val = bpf_map_lookup_elem(&flows, key);
 	if (val)
 		return val;
-	init.tgid = owner ? owner->tgid : 0;
+	init.tgid = tgid;
 	/* refused because another CPU just made it is not full */
 	if (!bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST))
 		health_inc(TT_H_FLOWS_ADDED);

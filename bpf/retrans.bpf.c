@@ -22,7 +22,7 @@ static __always_inline void flow_add(const struct sock *sk, const struct tt_owne
 	struct tt_flow_val *val;
 
 	flow_from_sk(sk, &key);
-	val = flow_entry(&key, owner);
+	val = flow_entry(&key, owner ? owner->tgid : 0);
 	if (!val)
 		return;
 	__sync_fetch_and_add(&val->retrans_segs, segs);

@@ -51,7 +51,7 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 {
 	struct tt_connfail_val *val, init = {};
 	struct tt_flow_key key = {}, fk = {};
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct tt_owner o = {};
 
 	/*
 	 * inet_sport, not inet_num: the tracepoint fires after a closing socket
@@ -61,8 +61,8 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 	if (BPF_CORE_READ((const struct inet_sock *)sk, inet_sport))
 		return;
 	flow_from_sk(sk, &fk);
-	count_add_owner(tgid, bpf_get_current_cgroup_id(), fk.netns, TT_SIG_CONNECT_FAIL,
-			EADDRNOTAVAIL, 1);
+	owner_current(&o, fk.netns);
+	count_add_owner(o.tgid, o.cgroup, fk.netns, TT_SIG_CONNECT_FAIL, EADDRNOTAVAIL, 1);
 	/* destination only: saddr/sport zero */
 	key.family = fk.family;
 	key.dport = fk.dport;
@@ -70,7 +70,7 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 	__builtin_memcpy(key.daddr, fk.daddr, sizeof(key.daddr));
 	val = bpf_map_lookup_elem(&connfails, &key);
 	if (!val) {
-		init.tgid = tgid;
+		init.tgid = o.tgid;
 		init.err = EADDRNOTAVAIL;
 		/* refused because another CPU just made it is not full */
 		if (!bpf_map_update_elem(&connfails, &key, &init, BPF_NOEXIST))
@@ -139,9 +139,7 @@ static __always_inline void on_connect(const struct sock *sk)
 	struct tt_owner o = {}, *owner = slot ? &slot->owner : &o;
 
 	owner_current(owner, arg_netns(sk));
-	if (slot)
-		proc_note(owner);
-	else
+	if (!slot)
 		owner_remember(sk, owner);
 	count_add_owner(owner->tgid, owner->cgroup, owner->netns, TT_SIG_CONNECT, 0, 1);
 }
@@ -164,7 +162,6 @@ static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u6
 		owner_current(&o, netns);
 		o.closer = 1;
 		storage_put(sk, &o); /* no rewrite when it knows this closer */
-		proc_note(&o);
 		return;
 	}
 	/* a process closing what it connected, in `owners` already: no second update */
@@ -183,6 +180,7 @@ static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u6
 static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, int oldstate,
 					 int newstate)
 {
+	struct tt_owner closer = {};
 	__u32 netns;
 	__u64 unsent;
 
@@ -223,9 +221,10 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 		return;
 	netns = arg_netns(sk);
 	unsent = unsent_bytes(sk);
-	if (newstate == TCP_FIN_WAIT1)
-		count_add_owner(bpf_get_current_pid_tgid() >> 32, bpf_get_current_cgroup_id(),
-				netns, TT_SIG_ACTIVE_CLOSE, 0, unsent);
+	if (newstate == TCP_FIN_WAIT1) {
+		owner_current(&closer, netns);
+		count_add_owner(closer.tgid, closer.cgroup, netns, TT_SIG_ACTIVE_CLOSE, 0, unsent);
+	}
 	note_closer(sk, netns, unsent);
 }
 

@@ -30,6 +30,5 @@ int listen_enter__tp(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	bpf_map_update_elem(&listen_asked, &skaddr, &o, BPF_ANY);
-	proc_note(&o);
 	return 0;
 }

@@ -197,6 +197,19 @@ struct tt_flow_val {
 	__u32 pad;
 };
 
+/*
+ * A CPU's resets not in `flows` yet (bpf/resets.bpf.c): the last flow it
+ * counted a reset of, and the resets counted since.
+ */
+struct tt_reset_cache {
+	struct tt_flow_key key;
+	__u32 tgid; /* the owner of its first reset here, for a flows entry it makes */
+	__u64 sent;
+	__u64 received;
+	__u32 busy; /* a program is changing it (nesting, the flush) */
+	__u32 pad;
+};
+
 /* A destination connect() could not reach for lack of a local port. */
 struct tt_connfail_val {
 	__u64 failures;

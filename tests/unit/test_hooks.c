@@ -49,7 +49,13 @@ static const char *unclaimed(int err)
 	       err == -EINVAL ? "malformed section" : "attaches no tracepoint";
 }
 
-/* One program: a form no other program of its hook has, or an iterator. */
+/* Run on demand, never attached: an iterator, or a raw_tp naming no tracepoint (flush_resets). */
+static bool runs_on_demand(const char *sec)
+{
+	return !strncmp(sec, "iter/", 5) || !strcmp(sec, "raw_tp");
+}
+
+/* One program: a form no other program of its hook has, or one run on demand. */
 static void check_program(struct test_ctx *t, const struct bpf_program *p,
 			  const struct bpf_program *seen[][ATTACH_NONE])
 {
@@ -58,8 +64,8 @@ static void check_program(struct test_ctx *t, const struct bpf_program *p,
 	int i = hook_of_program(p, &site);
 
 	if (i < 0) {
-		test_check(t, i == -ENOENT && !strncmp(sec, "iter/", 5), __FILE__, __LINE__,
-			   "%s (SEC \"%s\") is no hook's form and no iterator: %s", name, sec,
+		test_check(t, i == -ENOENT && runs_on_demand(sec), __FILE__, __LINE__,
+			   "%s (SEC \"%s\") is no hook's form and not run on demand: %s", name, sec,
 			   unclaimed(i));
 		return;
 	}
@@ -70,7 +76,7 @@ static void check_program(struct test_ctx *t, const struct bpf_program *p,
 	seen[i][site.kind] = p;
 }
 
-TEST(hooks_every_program_is_one_hooks_form_or_an_iterator)
+TEST(hooks_every_program_is_one_hooks_form_or_run_on_demand)
 {
 	const struct bpf_program *seen[HOOKS_MAX][ATTACH_NONE] = {};
 	struct tcptriage_bpf *skel;

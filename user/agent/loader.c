@@ -47,7 +47,7 @@ static void map_programs(struct agent *a)
 	bpf_object__for_each_program(p, a->skel->obj) {
 		i = hook_of_program(p, &site);
 		if (i < 0)
-			continue; /* an iterator (tests/unit/test_hooks.c: nothing else) */
+			continue; /* an iterator, or flush_resets (run, never attached) */
 		a->progs[i][site.kind] = p;
 		snprintf(a->hooks[i].tp, sizeof(a->hooks[i].tp), "%s", site.tp);
 		if (site.category[0])

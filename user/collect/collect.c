@@ -12,6 +12,7 @@
 #include "evict.h"
 #include "mapwalk.h"
 #include "procfs.h"
+#include "resetflush.h"
 #include "snapshot.h"
 #include "tcptriage.h"
 #include "tcptriage.skel.h"
@@ -528,8 +529,9 @@ static int read_lru_maps(struct collector *c, struct tick_evidence *ev, struct d
 			 struct owners_walk *ow)
 {
 	uint64_t before[TT_H_MAX], after[TT_H_MAX], present[LRU_MAPS] = { 0 };
-	int err = 0, walk_err[LRU_MAPS];
+	int err, walk_err[LRU_MAPS];
 
+	err = reset_caches_flush(c->skel); /* before the counts: what it adds to flows is before's */
 	health_kernel(c, before);
 	walk_err[LRU_FLOWS] = read_flows(c, &ev->flows, &present[LRU_FLOWS]);
 	walk_err[LRU_OWNERS] = read_owners(c, ow);
