@@ -2,7 +2,8 @@
 # Resets, in one namespace over loopback:
 #  (a) connects to a closed port: the kernel answers each SYN with a RST that
 #      has no socket; resets_sent == Tcp.OutRsts, resets_received ==
-#      Tcp.AttemptFails (each refused connect fails in SYN_SENT).
+#      Tcp.AttemptFails (each refused connect fails in SYN_SENT), and the
+#      peer (port 9) is charged every reset received.
 #  (b) a client that closes 80 connections with SO_LINGER 0: resets from the
 #      client's own sockets; reset_storm must name the client first.
 #  (c) a server started after the agent that closes what it accepts before
@@ -52,6 +53,11 @@ else
 fi
 tt_assert_eq "$recv" $((f1 - f0)) "(a) agent resets_received in netns == Tcp.AttemptFails delta"
 tt_assert_ge "$recv" 60 "(a) agent saw >= 60 resets received"
+# Resets by peer come from the flows map, behind a per-CPU cache of the last
+# flow that each tick flushes (bpf/resets.bpf.c): the peer is charged each one.
+f=$(ta_findings "$AG" reset_storm | tail -n 1)
+tt_assert_eq "$(jq -r '[.culprits[]? | select(.raddr == "127.0.0.1:9") | .resets] | add // 0' <<<"$f")" \
+	"$recv" "(a) reset_storm's peer 127.0.0.1:9 is charged every reset received"
 
 # ------------------------------------------------- (b) SO_LINGER 0 closes
 PORT=5401
