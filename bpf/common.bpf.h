@@ -312,8 +312,8 @@ static __always_inline __u32 netns_of(const struct sock *sk)
 /*
  * A namespace's inode number, the agent's name for it, shares a cache line
  * with the namespace's reference count, which every socket made or freed in
- * it writes: read at every event, it missed the cache (~40 ns a reset sent
- * in a storm, `make bench`).  Each CPU notes the last namespace it named, by
+ * it writes: read at every event, it cost ~30 ns a reset sent in a storm
+ * (`make bench`).  Each CPU notes the last namespace it named, by
  * the low half of its cookie (made with the namespace, unique, on a quiet
  * line; 5.14+: before, it is made on demand and the inode number is read
  * each time), in one word, so that a program nesting over another never
@@ -590,8 +590,8 @@ static __always_inline void proc_note(const struct tt_owner *owner)
  * The last task that owned a socket on this CPU, as an owner (tgid, cgroup,
  * comm), for one generation of counts (count_gen, flipped by userspace every
  * tick).  A task connects, listens or closes many times in a row: its cgroup
- * id, comm and the procs lookup cost ~100 ns (`make bench`), a hit here a
- * few.  A cgroup move or an exec's new name shows at the next tick at the
+ * id and comm cost ~50 ns and the procs lookup 10-150 more (`make bench`'s
+ * single operations), a hit here a few.  A cgroup move or an exec's new name shows at the next tick at the
  * latest.  Written in process context only (the callers of owner_current()).
  */
 struct tt_task_note {

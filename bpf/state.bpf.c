@@ -47,19 +47,12 @@ static __always_inline bool is_tcp_change(const struct sock *sk, __u16 protocol)
  * out) had a port.  Missed: a socket bound to a port beforehand whose 4-tuple is
  * taken (EADDRNOTAVAIL with inet_num set).  Rare: the destination is read only here.
  */
-static __always_inline void on_connect_failed(const struct sock *sk)
+static __always_inline void count_no_port(const struct sock *sk)
 {
 	struct tt_connfail_val *val, init = {};
 	struct tt_flow_key key = {}, fk = {};
 	struct tt_owner o = {};
 
-	/*
-	 * inet_sport, not inet_num: the tracepoint fires after a closing socket
-	 * gave its port back (inet_put_port zeroes inet_num), so a refused or
-	 * abandoned connect has inet_num 0 too, but kept its source port.
-	 */
-	if (BPF_CORE_READ((const struct inet_sock *)sk, inet_sport))
-		return;
 	flow_from_sk(sk, &fk);
 	owner_current(&o, fk.netns);
 	count_add_owner(o.tgid, o.cgroup, fk.netns, TT_SIG_CONNECT_FAIL, EADDRNOTAVAIL, 1);
@@ -83,6 +76,18 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 	}
 	__sync_fetch_and_add(&val->failures, 1);
 	val->last_ns = bpf_ktime_get_ns();
+}
+
+/* SYN_SENT -> CLOSE: a connect that failed, counted only when it found no local port. */
+static __always_inline void on_connect_failed(const struct sock *sk)
+{
+	/*
+	 * inet_sport, not inet_num: the tracepoint fires after a closing socket
+	 * gave its port back (inet_put_port zeroes inet_num), so a refused or
+	 * abandoned connect has inet_num 0 too, but kept its source port.
+	 */
+	if (!BPF_CORE_READ((const struct inet_sock *)sk, inet_sport))
+		count_no_port(sk);
 }
 
 /*
@@ -172,6 +177,15 @@ static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u6
 	owner_set(sk, &o);
 }
 
+/* close() or shutdown() by current, leaving unsent bytes (0 mostly) */
+static __always_inline void count_active_close(__u32 netns, __u64 unsent)
+{
+	struct tt_owner o = {};
+
+	owner_current(&o, netns);
+	count_add_owner(o.tgid, o.cgroup, netns, TT_SIG_ACTIVE_CLOSE, 0, unsent);
+}
+
 /*
  * inet_sock_set_state fires for every inet protocol with a state machine
  * (MPTCP, SCTP, ...): whatever the form, only TCP's changes count, filtered on
@@ -180,7 +194,6 @@ static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u6
 static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, int oldstate,
 					 int newstate)
 {
-	struct tt_owner closer = {};
 	__u32 netns;
 	__u64 unsent;
 
@@ -221,10 +234,8 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 		return;
 	netns = arg_netns(sk);
 	unsent = unsent_bytes(sk);
-	if (newstate == TCP_FIN_WAIT1) {
-		owner_current(&closer, netns);
-		count_add_owner(closer.tgid, closer.cgroup, netns, TT_SIG_ACTIVE_CLOSE, 0, unsent);
-	}
+	if (newstate == TCP_FIN_WAIT1)
+		count_active_close(netns, unsent);
 	note_closer(sk, netns, unsent);
 }
 
