@@ -123,8 +123,11 @@ static __always_inline bool storage_on(void)
  */
 #define ARG_READ(plain, ...) (storage_on() ? (plain) : BPF_CORE_READ(__VA_ARGS__))
 
+/* Most sockets have no storage at all: then no helper call (a plain load, typed sk). */
 static __always_inline struct tt_owner *storage_owner(const struct sock *sk)
 {
+	if (!sk->sk_bpf_storage)
+		return NULL;
 	return bpf_sk_storage_get(&sk_owners, (void *)sk, NULL, 0);
 }
 
@@ -162,17 +165,40 @@ struct {
 } connectors SEC(".maps") __weak;
 
 /*
- * sk's slot (Fibonacci hashing: sockets are slab objects a few KiB apart).
- * The verifier allows no arithmetic on a typed pointer (tp_btf): its value
- * is copied out as a number first.
+ * The verifier allows no arithmetic on a typed pointer (tp_btf): its value is
+ * copied out as a number first.  A pointer stored in a map value reads back
+ * as one, without the helper call of a probe read (~10 ns); a program nesting
+ * between the store and the load may change the word, then the probe read.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} addr_scratch SEC(".maps") __weak;
+
+static __always_inline __u64 sk_address(const struct sock *sk)
+{
+	__u32 zero = 0;
+	volatile __u64 *word = bpf_map_lookup_elem(&addr_scratch, &zero);
+	__u64 addr = 0;
+
+	if (word) {
+		*word = (__u64)sk;
+		addr = *word;
+		/* addr = 0 unless it is sk: in asm, or the compiler would return sk itself */
+		asm volatile("if %[a] == %[p] goto +1\n\t%[a] = 0" : [a] "+r"(addr) : [p] "r"(sk));
+		if (addr)
+			return addr;
+	}
+	bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
+	return addr;
+}
+
+/* sk's slot (Fibonacci hashing: sockets are slab objects a few KiB apart). */
 static __always_inline struct tt_conn_slot *conn_slot(const struct sock *sk)
 {
-	__u64 addr = 0;
-	__u32 i;
-
-	bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
-	i = (addr * 0x9E3779B97F4A7C15ULL) >> (64 - conn_slots_log2);
+	__u32 i = (sk_address(sk) * 0x9E3779B97F4A7C15ULL) >> (64 - conn_slots_log2);
 
 	return bpf_map_lookup_elem(&connectors, &i);
 }
