@@ -35,7 +35,7 @@ static int flush_on(int prog_fd, int cpu)
 
 int reset_caches_flush(struct tcptriage_bpf *skel)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	int ncpu = libbpf_num_possible_cpus(), err = 0, cpu_err;
 	int prog_fd = bpf_program__fd(skel->progs.flush_resets);
 	struct tt_reset_cache *v;
 	__u32 zero = 0;
@@ -45,11 +45,15 @@ int reset_caches_flush(struct tcptriage_bpf *skel)
 	v = calloc(ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.reset_cache), &zero, v))
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.reset_cache), &zero, v)) {
 		err = -errno;
-	for (int cpu = 0; !err && cpu < ncpu; cpu++)
-		if (v[cpu].sent || v[cpu].received)
-			err = flush_on(prog_fd, cpu);
+		free(v);
+		return err;
+	}
+	for (int cpu = 0; cpu < ncpu; cpu++) { /* one CPU failing does not keep the others' */
+		cpu_err = v[cpu].sent || v[cpu].received ? flush_on(prog_fd, cpu) : 0;
+		err = err ? err : cpu_err;
+	}
 	free(v);
 	return err;
 }
