@@ -123,10 +123,17 @@ static __always_inline bool storage_on(void)
  */
 #define ARG_READ(plain, ...) (storage_on() ? (plain) : BPF_CORE_READ(__VA_ARGS__))
 
-/* Most sockets have no storage at all: then no helper call (a plain load, typed sk). */
+/*
+ * sk's owner in its storage (typed sk).  Most sockets have no storage at all:
+ * then no helper call, a plain load.  Only full sockets have storage: a
+ * TIME_WAIT or request sock is smaller than struct sock (the helper checks
+ * that too, but after this load).
+ */
 static __always_inline struct tt_owner *storage_owner(const struct sock *sk)
 {
-	if (!sk->sk_bpf_storage)
+	int state = sk->__sk_common.skc_state;
+
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV || !sk->sk_bpf_storage)
 		return NULL;
 	return bpf_sk_storage_get(&sk_owners, (void *)sk, NULL, 0);
 }
