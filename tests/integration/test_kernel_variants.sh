@@ -5,7 +5,9 @@
 # is a real one (TCPTRIAGE_TEST_REFUSE loads that hook's program as a socket
 # filter, which the kernel rejects in every form).  A refusal only in storage
 # mode turns the storage off and keeps the hook's form.  Also: every attach
-# mode checks out, --btf names the BTF in use, and nothing stays attached.
+# mode checks out, by default every hook takes its best form and owners go in
+# socket storage where the kernel allows, --btf names the BTF in use, and
+# nothing stays attached.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -27,8 +29,24 @@ for mode in tp_btf raw_tp tracepoint; do
 	tt_assert_eq "$?" 0 "check --attach $mode exits 0"
 	tt_assert_eq "$(grep -cE '^[* ] +(tcp|sock|skb|printk):[a-z_]+ +none ' <<<"$out")" 0 \
 		"check --attach $mode: every tracepoint hook attached"
-	[[ $mode == tp_btf ]] && kept_tp_btf=$(grep '^socket owners kept in: ' <<<"$out")
+	[[ $mode == tp_btf ]] && kept_tp_btf=$(grep '^socket owners kept in: ' <<<"$out") && best=$out
 done
+
+# ------------------------------------------------ the best form, by default
+# A program the verifier refuses as tp_btf falls back to raw_tp, and owners to
+# the map, without failing anything: only its cost would show.  Every kernel
+# of the matrix (5.10 on) takes all ten tracepoint hooks as tp_btf, and keeps
+# owners in socket storage from 5.11 on (bpf_sock_from_file).
+tt_assert_eq "$(grep -cE '^[* ] +(tcp|sock|skb|printk):[a-z_]+ +tp_btf ' <<<"$best")" 10 \
+	"check: all 10 tracepoint hooks attached as tp_btf"
+read -r kmaj kmin _ < <(uname -r | tr '.-' '  ')
+if ((kmaj > 5 || (kmaj == 5 && kmin >= 11))); then
+	tt_assert_eq "$kept_tp_btf" "socket owners kept in: socket storage" \
+		"check: owners kept in socket storage (Linux $kmaj.$kmin >= 5.11)"
+else
+	tt_assert_eq "$kept_tp_btf" "socket owners kept in: the owners map" \
+		"check: owners kept in the owners map (Linux $kmaj.$kmin < 5.11)"
+fi
 
 # ------------------------------------------------ one hook refused
 out=$(TCPTRIAGE_TEST_REFUSE=send_reset timeout 60 "$A" check 2>&1)
