@@ -171,23 +171,34 @@ struct {
 	__type(value, struct tt_conn_slot);
 } connectors SEC(".maps") __weak;
 
+/* A map of one value per CPU: a note, a cache entry, a scratch word. */
+#define TT_PERCPU_SLOT(name, value_type)                 \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, 1);                  \
+		__type(key, __u32);                      \
+		__type(value, value_type);               \
+	} name SEC(".maps") __weak
+
+/* This CPU's value of a TT_PERCPU_SLOT map (never NULL for these, but the verifier asks). */
+static __always_inline void *percpu_slot(void *map)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(map, &zero);
+}
+
 /*
  * The verifier allows no arithmetic on a typed pointer (tp_btf): its value is
  * copied out as a number first.  A pointer stored in a map value reads back
  * as one, without the helper call of a probe read (~10 ns); a program nesting
  * between the store and the load may change the word, then the probe read.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} addr_scratch SEC(".maps") __weak;
+TT_PERCPU_SLOT(addr_scratch, __u64);
 
 static __always_inline __u64 sk_address(const struct sock *sk)
 {
-	__u32 zero = 0;
-	volatile __u64 *word = bpf_map_lookup_elem(&addr_scratch, &zero);
+	volatile __u64 *word = percpu_slot(&addr_scratch);
 	__u64 addr = 0;
 
 	if (word) {
@@ -356,24 +367,19 @@ struct tt_net_note {
 	__u64 cookie_inum; /* (__u32)net_cookie << 32 | ns.inum; 0: none */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_net_note);
-} net_notes SEC(".maps") __weak;
+TT_PERCPU_SLOT(net_notes, struct tt_net_note);
 
 /* The inode number of a hook argument's namespace (ARG_READ: net came from a typed load, or not). */
 static __always_inline __u32 net_inum(const struct net *net)
 {
 	struct tt_net_note *note;
-	__u32 zero = 0, inum;
+	__u32 inum;
 	__u64 cookie;
 
 	if (!bpf_core_field_exists(net->net_cookie))
 		return ARG_READ(net->ns.inum, net, ns.inum);
 	cookie = (__u32)ARG_READ(net->net_cookie, net, net_cookie);
-	note = bpf_map_lookup_elem(&net_notes, &zero);
+	note = percpu_slot(&net_notes);
 	if (note && cookie && note->cookie_inum >> 32 == cookie)
 		return (__u32)note->cookie_inum;
 	inum = ARG_READ(net->ns.inum, net, ns.inum);
@@ -636,12 +642,7 @@ struct tt_task_note {
 	char comm[TT_COMM_LEN];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_task_note);
-} task_notes SEC(".maps") __weak;
+TT_PERCPU_SLOT(task_notes, struct tt_task_note);
 
 /*
  * The current task as an owner of a socket in netns (process context only),
@@ -650,8 +651,8 @@ struct {
 static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 {
 	__u64 task = bpf_get_current_task(), pid_tgid = bpf_get_current_pid_tgid();
-	__u32 zero = 0, gen = count_gen;
-	struct tt_task_note *n = bpf_map_lookup_elem(&task_notes, &zero);
+	__u32 gen = count_gen;
+	struct tt_task_note *n = percpu_slot(&task_notes);
 
 	o->tgid = pid_tgid >> 32;
 	o->netns = netns;
@@ -740,8 +741,8 @@ static __always_inline void flow_addrs_plain(const struct sock_common *skc, stru
 	__builtin_memcpy(&fk->daddr[12], &skc->skc_daddr, 4);
 }
 
-/* Fill a flow key (local = s, remote = d) from a hook's socket argument. */
-static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_key *fk)
+/* Fill a flow key (local = s, remote = d) from a hook's socket argument in netns (arg_netns()). */
+static __always_inline void flow_from_sk(const struct sock *sk, __u32 netns, struct tt_flow_key *fk)
 {
 	const struct sock_common *skc = &sk->__sk_common;
 	__u16 family = ARG_READ(skc->skc_family, sk, __sk_common.skc_family);
@@ -749,7 +750,7 @@ static __always_inline void flow_from_sk(const struct sock *sk, struct tt_flow_k
 	fk->family = family;
 	fk->sport = ARG_READ(skc->skc_num, sk, __sk_common.skc_num);
 	fk->dport = __builtin_bswap16(ARG_READ(skc->skc_dport, sk, __sk_common.skc_dport));
-	fk->netns = arg_netns(sk);
+	fk->netns = netns;
 	if (storage_on()) { /* typed: plain loads */
 		flow_addrs_plain(skc, fk);
 		return;

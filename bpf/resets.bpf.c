@@ -41,12 +41,7 @@ static __always_inline void flow_by_service(struct tt_flow_key *key, const struc
  * (user/collect/resetflush.c), so flows is a tick behind at most, and each
  * reset reaches flows once, sent by a program on its own CPU.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_reset_cache);
-} reset_cache SEC(".maps");
+TT_PERCPU_SLOT(reset_cache, struct tt_reset_cache);
 
 static __always_inline bool flow_key_eq(const struct tt_flow_key *a, const struct tt_flow_key *b)
 {
@@ -79,16 +74,15 @@ static __always_inline void flow_add_resets(const struct tt_reset_cache *out)
  * another on this CPU while that one changes the entry (busy) goes to flows
  * directly (as count_key_add() does).
  */
-static __always_inline void flow_note_reset(const struct sock *sk, const struct tt_owner *owner,
-					    bool sent)
+static __always_inline void flow_note_reset(const struct sock *sk, __u32 netns,
+					    const struct tt_owner *owner, bool sent)
 {
 	struct tt_reset_cache out = { .sent = sent, .received = !sent }, *c;
-	__u32 zero = 0;
 
-	flow_from_sk(sk, &out.key);
+	flow_from_sk(sk, netns, &out.key);
 	flow_by_service(&out.key, owner);
 	out.tgid = owner ? owner->tgid : 0;
-	c = bpf_map_lookup_elem(&reset_cache, &zero);
+	c = percpu_slot(&reset_cache);
 	if (c && !c->busy) {
 		c->busy = 1;
 		barrier();
@@ -119,10 +113,8 @@ static __always_inline void flow_note_reset(const struct sock *sk, const struct 
 SEC("raw_tp")
 int flush_resets(void *ctx)
 {
-	struct tt_reset_cache out, *c;
-	__u32 zero = 0;
+	struct tt_reset_cache out, *c = percpu_slot(&reset_cache);
 
-	c = bpf_map_lookup_elem(&reset_cache, &zero);
 	if (!c)
 		return 0;
 	if (c->busy)
@@ -138,8 +130,8 @@ int flush_resets(void *ctx)
 }
 
 /* Rare and decisive (the kernel killing a socket for memory): one record each. */
-static __always_inline void emit_reset(const struct sock *sk, const struct tt_owner *owner,
-				       __u32 reason)
+static __always_inline void emit_reset(const struct sock *sk, __u32 netns,
+				       const struct tt_owner *owner, __u32 reason)
 {
 	struct tt_rec_reset *rec;
 
@@ -154,7 +146,7 @@ static __always_inline void emit_reset(const struct sock *sk, const struct tt_ow
 	rec->hdr.ts_ns = bpf_ktime_get_ns();
 	rec->reason = reason;
 	rec->state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	flow_from_sk(sk, &rec->flow);
+	flow_from_sk(sk, netns, &rec->flow);
 	if (owner)
 		rec->owner = *owner;
 	bpf_ringbuf_submit(rec, 0);
@@ -175,9 +167,9 @@ static __always_inline void on_send_reset(const struct sock *sk, const struct sk
 	netns = arg_netns(sk);
 	owner = owner_of(sk, netns); /* once, for the count, the flow and the record */
 	count_add_by(owner, netns, TT_SIG_RST_SENT, reason, 1);
-	flow_note_reset(sk, owner, true);
+	flow_note_reset(sk, netns, owner, true);
 	if (is_abort_on_memory(reason))
-		emit_reset(sk, owner, reason);
+		emit_reset(sk, netns, owner, reason);
 }
 
 static __always_inline void on_receive_reset(const struct sock *sk)
@@ -186,7 +178,7 @@ static __always_inline void on_receive_reset(const struct sock *sk)
 	struct tt_owner *owner = owner_of(sk, netns);
 
 	count_add_by(owner, netns, TT_SIG_RST_RECV, 0, 1);
-	flow_note_reset(sk, owner, false);
+	flow_note_reset(sk, netns, owner, false);
 }
 
 /* reason is the third argument since 6.10; before, every reset counts as reason 0 */

@@ -14,14 +14,14 @@ static __always_inline __u64 skb_segs(const struct sk_buff *skb)
 }
 
 /* The connection's own totals come along, so its retransmits can be judged against its traffic. */
-static __always_inline void flow_add(const struct sock *sk, const struct tt_owner *owner,
+static __always_inline void flow_add(const struct sock *sk, __u32 netns, const struct tt_owner *owner,
 				     __u64 segs)
 {
 	const struct tcp_sock *tp = (const void *)sk;
 	struct tt_flow_key key = {};
 	struct tt_flow_val *val;
 
-	flow_from_sk(sk, &key);
+	flow_from_sk(sk, netns, &key);
 	val = flow_entry(&key, owner ? owner->tgid : 0);
 	if (!val)
 		return;
@@ -45,7 +45,7 @@ static __always_inline void on_retransmit(const struct sock *sk, const struct sk
 	}
 	segs = skb_segs(skb);
 	count_add_by(owner, netns, TT_SIG_RETRANS, 0, segs);
-	flow_add(sk, owner, segs);
+	flow_add(sk, netns, owner, segs);
 }
 
 static __always_inline void on_synack_retransmit(const struct sock *sk)

@@ -53,7 +53,7 @@ static __always_inline void count_no_port(const struct sock *sk)
 	struct tt_flow_key key = {}, fk = {};
 	struct tt_owner o = {};
 
-	flow_from_sk(sk, &fk);
+	flow_from_sk(sk, arg_netns(sk), &fk);
 	owner_current(&o, fk.netns);
 	count_add_owner(o.tgid, o.cgroup, fk.netns, TT_SIG_CONNECT_FAIL, EADDRNOTAVAIL, 1);
 	/* destination only: saddr/sport zero */
