@@ -343,6 +343,20 @@ static const struct culprit *culprit_of(const struct finding *f, uint32_t pid, c
 	return NULL;
 }
 
+/* f names pid a peer laddr -> raddr of count resets (count < 0: any count). */
+static void check_reset_peer(struct test_ctx *t, const struct finding *f, uint32_t pid,
+			     long long count, const char *laddr, const char *raddr)
+{
+	const struct culprit *c = culprit_of(f, pid, "resets");
+
+	if (!test_check(t, c != NULL, __FILE__, __LINE__, "a resets culprit with pid %u", pid))
+		return;
+	if (count >= 0)
+		ASSERT_EQ_INT(c->count, count);
+	ASSERT_EQ_STR(c->laddr, laddr);
+	ASSERT_EQ_STR(c->raddr, raddr);
+}
+
 /* A reset storm of n kernel resets (no socket) against n connections opened each way. */
 static void reset_storm_of(struct fixture *fx, uint64_t n)
 {
@@ -381,23 +395,9 @@ TEST(reset_storm_groups_peers_by_service_port_not_connection)
 	fx.in.n_listeners = 1;
 	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
 		goto out;
-	c = culprit_of(&f, 100, "resets");
-	if (ASSERT_TRUE(c != NULL)) {
-		ASSERT_EQ_INT(c->count, 3);
-		ASSERT_EQ_STR(c->laddr, "127.0.0.1:5615");
-		ASSERT_EQ_STR(c->raddr, "127.0.0.1");
-	}
-	c = culprit_of(&f, 200, "resets");
-	if (ASSERT_TRUE(c != NULL)) {
-		ASSERT_EQ_INT(c->count, 4);
-		ASSERT_EQ_STR(c->laddr, "");
-		ASSERT_EQ_STR(c->raddr, "10.0.0.2:443");
-	}
-	c = culprit_of(&f, 300, "resets");
-	if (ASSERT_TRUE(c != NULL)) {
-		ASSERT_EQ_STR(c->laddr, "10.0.0.1:50000");
-		ASSERT_EQ_STR(c->raddr, "10.0.0.3");
-	}
+	check_reset_peer(t, &f, 100, 3, "127.0.0.1:5615", "127.0.0.1");
+	check_reset_peer(t, &f, 200, 4, "", "10.0.0.2:443");
+	check_reset_peer(t, &f, 300, -1, "10.0.0.1:50000", "10.0.0.3");
 	ASSERT_EQ_INT(f.n_culprits, 4); /* the kernel (no socket), then one per peer */
 	ASSERT_EQ_INT(f.culprits[1].pid, 200); /* most resets first */
 	fx.ns[0].cur.limits.port_range[0] = 1024; /* 5615 is in this namespace's ephemeral range */
@@ -430,7 +430,6 @@ out:
  */
 TEST(reset_storm_peers_kept_by_service)
 {
-	const struct culprit *c;
 	struct fixture fx;
 	struct finding f;
 
@@ -443,18 +442,8 @@ TEST(reset_storm_peers_kept_by_service)
 	fx.in.n_reset_flows = 2;
 	if (!ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
 		goto out;
-	c = culprit_of(&f, 100, "resets");
-	if (ASSERT_TRUE(c != NULL)) {
-		ASSERT_EQ_INT(c->count, 7);
-		ASSERT_EQ_STR(c->laddr, "127.0.0.1:5615");
-		ASSERT_EQ_STR(c->raddr, "127.0.0.1");
-	}
-	c = culprit_of(&f, 200, "resets");
-	if (ASSERT_TRUE(c != NULL)) {
-		ASSERT_EQ_INT(c->count, 5);
-		ASSERT_EQ_STR(c->laddr, "");
-		ASSERT_EQ_STR(c->raddr, "10.0.0.2:8443");
-	}
+	check_reset_peer(t, &f, 100, 7, "127.0.0.1:5615", "127.0.0.1");
+	check_reset_peer(t, &f, 200, 5, "", "10.0.0.2:8443");
 out:
 	free_fixture(&fx);
 }
