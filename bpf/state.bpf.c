@@ -232,8 +232,10 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 	if (!(oldstate == TCP_ESTABLISHED && newstate == TCP_FIN_WAIT1) &&
 	    !(oldstate == TCP_CLOSE_WAIT && newstate == TCP_LAST_ACK))
 		return;
-	netns = arg_netns(sk);
 	unsent = unsent_bytes(sk);
+	if (newstate == TCP_LAST_ACK && !unsent) /* a passive close needs nothing else */
+		return;
+	netns = arg_netns(sk);
 	if (newstate == TCP_FIN_WAIT1)
 		count_active_close(netns, unsent);
 	note_closer(sk, netns, unsent);
