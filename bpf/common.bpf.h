@@ -158,14 +158,20 @@ static __always_inline struct tt_owner *storage_owner(const struct sock *sk)
 /* log2 of connectors' slots: the loader's, from the map's size (a test shrinks it) */
 const volatile __u32 conn_slots_log2 __weak = TT_CONN_SLOTS_LOG2;
 
+/*
+ * One cache line a slot: an mmapable array's values start on a page, a plain
+ * one's where struct bpf_array ends (56 bytes into a line on 6.18), where a
+ * slot of 56 bytes took two lines for six connects in eight.
+ */
 struct tt_conn_slot {
 	__u64 sk;   /* the socket's address; 0: never used */
 	__u64 peer; /* conn_peer() at connect */
 	struct tt_owner owner;
-};
+} __attribute__((aligned(64)));
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* for the alignment above, never mapped */
 	__uint(max_entries, 1 << TT_CONN_SLOTS_LOG2);
 	__type(key, __u32);
 	__type(value, struct tt_conn_slot);
@@ -189,48 +195,16 @@ static __always_inline void *percpu_slot(void *map)
 }
 
 /*
- * The last task that owned a socket on this CPU, as an owner (tgid, cgroup,
- * comm), for one generation of counts (count_gen, flipped by userspace every
- * tick).  A task connects, listens or closes many times in a row: its cgroup
- * id and comm cost ~50 ns and the procs lookup 10-150 more (`make bench`'s
- * single operations), a hit here a few.  A cgroup move or an exec's new name
- * shows at the next tick at the latest.  Written in process context only (the
- * callers of owner_current()).
- */
-struct tt_task_note {
-	__u64 task;     /* bpf_get_current_task() */
-	__u64 pid_tgid; /* a task_struct freed and reused is another thread */
-	__u32 gen;      /* count_gen when noted */
-	__u32 pad;
-	__u64 cgroup;
-	char comm[TT_COMM_LEN];
-};
-
-/*
- * What each CPU notes for the next event, in one value of one map: a
- * connect reads all three, with one lookup and mostly one cache line (three
- * maps took three; `make bench` showed no difference beyond its noise).  The
- * namespace note and the scratch word are single words, written in any
- * context: a program nesting over another never leaves half of one.
- */
-struct tt_cpu_notes {
-	struct tt_task_note task; /* owner_current() */
-	__u64 net_cookie_inum;    /* net_inum(): (__u32)net_cookie << 32 | ns.inum; 0: none */
-	__u64 addr;               /* sk_address()'s scratch word */
-};
-
-TT_PERCPU_SLOT(cpu_notes, struct tt_cpu_notes);
-
-/*
  * The verifier allows no arithmetic on a typed pointer (tp_btf): its value is
  * copied out as a number first.  A pointer stored in a map value reads back
  * as one, without the helper call of a probe read (~10 ns); a program nesting
  * between the store and the load may change the word, then the probe read.
  */
+TT_PERCPU_SLOT(addr_scratch, __u64);
+
 static __always_inline __u64 sk_address(const struct sock *sk)
 {
-	struct tt_cpu_notes *notes = percpu_slot(&cpu_notes);
-	volatile __u64 *word = notes ? &notes->addr : NULL;
+	volatile __u64 *word = percpu_slot(&addr_scratch);
 	__u64 addr = 0;
 
 	if (word) {
@@ -389,26 +363,34 @@ static __always_inline __u32 netns_of(const struct sock *sk)
  * A namespace's inode number, the agent's name for it, shares a cache line
  * with the namespace's reference count, which every socket made or freed in
  * it writes: read at every event, it cost ~30 ns a reset sent in a storm
- * (`make bench`).  Each CPU notes the last namespace it named, by the low
- * half of its cookie (made with the namespace, unique, on a quiet line;
- * 5.14+: before, it is made on demand and the inode number is read each
- * time), in one word (tt_cpu_notes).
+ * (`make bench`).  Each CPU notes the last namespace it named, by
+ * the low half of its cookie (made with the namespace, unique, on a quiet
+ * line; 5.14+: before, it is made on demand and the inode number is read
+ * each time), in one word, so that a program nesting over another never
+ * leaves half a note.
  */
+struct tt_net_note {
+	__u64 cookie_inum; /* (__u32)net_cookie << 32 | ns.inum; 0: none */
+};
+
+TT_PERCPU_SLOT(net_notes, struct tt_net_note);
+
+/* The inode number of a hook argument's namespace (ARG_READ: net came from a typed load, or not). */
 static __always_inline __u32 net_inum(const struct net *net)
 {
-	struct tt_cpu_notes *notes;
+	struct tt_net_note *note;
 	__u32 inum;
 	__u64 cookie;
 
 	if (!bpf_core_field_exists(net->net_cookie))
 		return ARG_READ(net->ns.inum, net, ns.inum);
 	cookie = (__u32)ARG_READ(net->net_cookie, net, net_cookie);
-	notes = percpu_slot(&cpu_notes);
-	if (notes && cookie && notes->net_cookie_inum >> 32 == cookie)
-		return (__u32)notes->net_cookie_inum;
+	note = percpu_slot(&net_notes);
+	if (note && cookie && note->cookie_inum >> 32 == cookie)
+		return (__u32)note->cookie_inum;
 	inum = ARG_READ(net->ns.inum, net, ns.inum);
-	if (notes)
-		notes->net_cookie_inum = cookie << 32 | inum;
+	if (note)
+		note->cookie_inum = cookie << 32 | inum;
 	return inum;
 }
 
@@ -650,16 +632,33 @@ static __always_inline void proc_note(const struct tt_owner *owner)
 }
 
 /*
+ * The last task that owned a socket on this CPU, as an owner (tgid, cgroup,
+ * comm), for one generation of counts (count_gen, flipped by userspace every
+ * tick).  A task connects, listens or closes many times in a row: its cgroup
+ * id and comm cost ~50 ns and the procs lookup 10-150 more (`make bench`'s
+ * single operations), a hit here a few.  A cgroup move or an exec's new name shows at the next tick at the
+ * latest.  Written in process context only (the callers of owner_current()).
+ */
+struct tt_task_note {
+	__u64 task;     /* bpf_get_current_task() */
+	__u64 pid_tgid; /* a task_struct freed and reused is another thread */
+	__u32 gen;      /* count_gen when noted */
+	__u32 pad;
+	__u64 cgroup;
+	char comm[TT_COMM_LEN];
+};
+
+TT_PERCPU_SLOT(task_notes, struct tt_task_note);
+
+/*
  * The current task as an owner of a socket in netns (process context only),
- * and in procs (proc_note): on a miss of this CPU's task note
- * (tt_task_note) only.
+ * and in procs (proc_note): on a miss of this CPU's task note only.
  */
 static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 {
 	__u64 task = bpf_get_current_task(), pid_tgid = bpf_get_current_pid_tgid();
-	struct tt_cpu_notes *notes = percpu_slot(&cpu_notes);
-	struct tt_task_note *n = notes ? &notes->task : NULL;
 	__u32 gen = count_gen;
+	struct tt_task_note *n = percpu_slot(&task_notes);
 
 	o->tgid = pid_tgid >> 32;
 	o->netns = netns;
