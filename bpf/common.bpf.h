@@ -679,6 +679,14 @@ static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 	__builtin_memcpy(n->comm, o->comm, sizeof(n->comm));
 }
 
+/* Count an event of the current task (process context), which o becomes the owner of. */
+static __always_inline void count_current(struct tt_owner *o, __u32 netns, __u32 signal,
+					  __u32 sub, __u64 amount)
+{
+	owner_current(o, netns);
+	count_add_owner(o->tgid, o->cgroup, netns, signal, sub, amount);
+}
+
 /*
  * Record o as the owner of sk in `owners`.  A new socket takes one update;
  * one the agent knows already (listen, a close leaving unsent data) two, so

@@ -54,8 +54,7 @@ static __always_inline void count_no_port(const struct sock *sk)
 	struct tt_owner o = {};
 
 	flow_from_sk(sk, arg_netns(sk), &fk);
-	owner_current(&o, fk.netns);
-	count_add_owner(o.tgid, o.cgroup, fk.netns, TT_SIG_CONNECT_FAIL, EADDRNOTAVAIL, 1);
+	count_current(&o, fk.netns, TT_SIG_CONNECT_FAIL, EADDRNOTAVAIL, 1);
 	/* destination only: saddr/sport zero */
 	key.family = fk.family;
 	key.dport = fk.dport;
@@ -143,10 +142,9 @@ static __always_inline void on_connect(const struct sock *sk)
 	struct tt_conn_slot *slot = conn_take(sk);
 	struct tt_owner o = {}, *owner = slot ? &slot->owner : &o;
 
-	owner_current(owner, arg_netns(sk));
+	count_current(owner, arg_netns(sk), TT_SIG_CONNECT, 0, 1);
 	if (!slot)
 		owner_remember(sk, owner);
-	count_add_owner(owner->tgid, owner->cgroup, owner->netns, TT_SIG_CONNECT, 0, 1);
 }
 
 /*
@@ -182,8 +180,7 @@ static __always_inline void count_active_close(__u32 netns, __u64 unsent)
 {
 	struct tt_owner o = {};
 
-	owner_current(&o, netns);
-	count_add_owner(o.tgid, o.cgroup, netns, TT_SIG_ACTIVE_CLOSE, 0, unsent);
+	count_current(&o, netns, TT_SIG_ACTIVE_CLOSE, 0, unsent);
 }
 
 /*
