@@ -10,6 +10,9 @@
 #      reading the byte each client sent: resets from accepted sockets, which
 #      no hook saw being accepted; reset_storm must name the server first (an
 #      accepted socket's owner is its listener's).
+#  (d) 60 SO_LINGER 0 closes in a burst 14 s into a quiet run: under the 5/s
+#      floor on average (60 over ~15 s), far over it in their second;
+#      reset_storm must fire and give the burst's rate.
 # Each phase has its own agent run, so each run's totals are that phase's.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -122,5 +125,28 @@ else
 	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$srv" \
 		"(c) reset_storm's first culprit is the server (pid $srv), owner of the sockets it accepted"
 fi
+
+# ---------------------------------------------- (d) a burst late in a quiet run
+PORT=5403
+tt_bg -o "$TT_TMP/srv-d.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $PORT --seconds 40 >/dev/null
+tt_wait_for_line "$TT_TMP/srv-d.out" '^ready$' 5 || tt_bail "tcp-server ready (d)"
+AG=$TT_TMP/agent-d.json
+ta_start "$AG" || tt_bail "agent start (d)"
+o0=$(tt_nstat "$NS" Tcp.OutRsts)
+tt_sleep 14
+out=$(ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port $PORT --conns 60 \
+	--bytes 1 --linger0 --close --seconds 15 2>&1)
+tt_sleep 1.5
+o1=$(tt_nstat "$NS" Tcp.OutRsts)
+ta_stop || tt_bail "agent end line (d)"
+ta_show "$AG"
+f=$(ta_findings "$AG" reset_storm | tail -n 1)
+tt_diag "(d) client: $(tail -n 1 <<<"$out"); kernel OutRsts delta=$((o1 - o0)); evidence: $(jq -c '.evidence | {resets_sent, resets_sent_per_s, resets_sent_peak_per_s}' <<<"${f:-null}" 2>/dev/null)"
+tt_assert_true "[[ -n '${f:0:1}' ]]" "(d) a burst of resets late in a quiet run is a reset_storm"
+tt_assert_eq "$(jq -r '.evidence.resets_sent // empty' <<<"${f:-null}")" $((o1 - o0)) \
+	"(d) its resets_sent == Tcp.OutRsts delta"
+tt_assert_true "jq -e '.evidence.resets_sent_per_s < 5 and .evidence.resets_sent_peak_per_s >= 30' <<<'${f:-null}' >/dev/null" \
+	"(d) the average over the run is under 5/s, the burst's second at 30/s or more"
 
 tt_finish

@@ -335,6 +335,25 @@ out:
 	free_fixture(&fx);
 }
 
+TEST(reset_storm_floor_is_met_by_a_burst_in_a_long_window)
+{
+	struct fixture fx;
+	struct finding f;
+	struct ns_state *ns;
+
+	setup(&fx);
+	ns = fake_ns(&fx, "Tcp.OutRsts", 80);
+	ns_count(&fx, "Tcp.ActiveOpens", 80);
+	add(&fx, ns_row(5, TT_SIG_RST_SENT, RST_NO_SOCKET, 80, 0));
+	ns->cur_at = 40; /* 2/s on average over 40 s */
+	ns->pace.mark_at = 39; /* ... and every one in the last second */
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		ASSERT_TRUE(real_of(&f, "resets_sent_peak_per_s") == 80.0);
+	ns->pace.mark_at = 0; /* a trickle over the 40 s */
+	ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 0);
+	free_fixture(&fx);
+}
+
 static const struct culprit *culprit_of(const struct finding *f, uint32_t pid, const char *unit)
 {
 	for (int i = 0; i < f->n_culprits; i++)

@@ -117,9 +117,51 @@ static int reading_copy(struct ns_reading *dst, const struct ns_reading *src)
 	return 0;
 }
 
+static const char *const paced_counters[NS_PACED] = { "Tcp.OutRsts", "Tcp.RetransSegs" };
+
+static int64_t counter_or_0(const struct ns_reading *r, const char *name)
+{
+	int64_t v = 0;
+
+	counters_get(&r->counters, name, &v);
+	return v;
+}
+
+static void pace_mark(struct ns_pace *p, const struct ns_reading *r, double at)
+{
+	for (int i = 0; i < NS_PACED; i++)
+		p->mark[i] = counter_or_0(r, paced_counters[i]);
+	p->mark_at = at;
+}
+
+/* The rate of paced counter i from the mark to reading r, over NS_PACE_MIN_S at least. */
+static double pace_rate(const struct ns_pace *p, const struct ns_reading *r, double at, int i)
+{
+	int64_t grew = (int64_t)((uint64_t)counter_or_0(r, paced_counters[i]) - (uint64_t)p->mark[i]);
+	double span = at - p->mark_at;
+
+	return (double)grew / (span > NS_PACE_MIN_S ? span : NS_PACE_MIN_S);
+}
+
+/* A reading NS_PACE_MIN_S or more after the mark ends a stretch: keep its rates' peaks. */
+static void pace_step(struct ns_pace *p, const struct ns_reading *r, double at)
+{
+	if (at - p->mark_at < NS_PACE_MIN_S)
+		return;
+	for (int i = 0; i < NS_PACED; i++) {
+		double rate = pace_rate(p, r, at, i);
+
+		p->peak_base[i] = rate > p->peak_base[i] ? rate : p->peak_base[i];
+		p->peak_next[i] = rate > p->peak_next[i] ? rate : p->peak_next[i];
+	}
+	pace_mark(p, r, at);
+}
+
 /* The baseline becomes the reading from half a window ago; now's starts the next half. */
 static int hop(struct ns_state *ns, double now)
 {
+	memcpy(ns->pace.peak_base, ns->pace.peak_next, sizeof(ns->pace.peak_base));
+	memset(ns->pace.peak_next, 0, sizeof(ns->pace.peak_next));
 	ns->base_at = ns->next_at;
 	ns->next_at = now;
 	if (reading_copy(&ns->base, &ns->next))
@@ -142,16 +184,23 @@ static int refresh_one(struct ns_state *ns, const struct netns_entry *e, double 
 	ns->readings++;
 	if (visit.limits)
 		ns->limits_at = now > 0 ? now : 1e-9; /* 0: never read */
+	return ns_took_reading(ns, now, window_s, initial);
+}
+
+int ns_took_reading(struct ns_state *ns, double now, double window_s, bool initial)
+{
 	ns->cur_at = now;
-	if (ns->has_base)
+	if (ns->has_base) {
+		pace_step(&ns->pace, &ns->cur, now);
 		return window_s > 0 && now - ns->next_at >= window_s / 2 ? hop(ns, now) : 0;
+	}
 	ns->base_at = ns->next_at = now;
 	ns->has_base = true;
-	if (!initial)
-		return 0; /* new since the start: empty baselines, counters from zero */
-	if (reading_copy(&ns->base, &ns->cur))
+	/* new since the start: empty baselines, counters from zero (its first stretch too) */
+	if (initial && (reading_copy(&ns->base, &ns->cur) || reading_copy(&ns->next, &ns->cur)))
 		return -ENOMEM;
-	return reading_copy(&ns->next, &ns->cur);
+	pace_mark(&ns->pace, &ns->base, now);
+	return 0;
 }
 
 static double monotonic_s(void)
@@ -321,4 +370,17 @@ int64_t ns_conntrack_refusals(const struct ns_state *ns)
 double ns_span(const struct ns_state *ns)
 {
 	return ns->cur_at - ns->base_at;
+}
+
+double ns_peak_rate(const struct ns_state *ns, const char *counter)
+{
+	for (int i = 0; i < NS_PACED; i++) {
+		double last;
+
+		if (strcmp(counter, paced_counters[i]))
+			continue;
+		last = pace_rate(&ns->pace, &ns->cur, ns->cur_at, i);
+		return last > ns->pace.peak_base[i] ? last : ns->pace.peak_base[i];
+	}
+	return 0;
 }

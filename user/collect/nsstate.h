@@ -33,6 +33,20 @@ struct ns_reading {
 	struct ns_limits limits;
 };
 
+/*
+ * Counters whose busiest stretch is kept, not only their delta: resets and
+ * retransmits come in bursts, and 80 resets within one second of a 60 s
+ * window are a storm whose average, 1.3/s, is not.
+ */
+#define NS_PACED 2 /* "Tcp.OutRsts", "Tcp.RetransSegs" */
+
+struct ns_pace {
+	double mark_at;              /* the last stretch ended at this reading */
+	int64_t mark[NS_PACED];      /* ... with these values */
+	double peak_base[NS_PACED];  /* busiest rate of a stretch since base_at */
+	double peak_next[NS_PACED];  /* ... since next_at (becomes peak_base at a hop) */
+};
+
 struct ns_state {
 	uint32_t inode;
 	char name[64];
@@ -48,6 +62,7 @@ struct ns_state {
 	double limits_at;   /* ... of the last reading of its limits (0: never) */
 	unsigned readings;  /* taken so far */
 	struct ns_reading base, next, cur;
+	struct ns_pace pace;
 };
 
 struct ns_table {
@@ -87,7 +102,20 @@ int64_t ns_table_delta_sum(const struct ns_table *t, const char *counter);
 int64_t ns_conntrack_refusals(const struct ns_state *ns);
 /* Seconds the deltas cover. */
 double ns_span(const struct ns_state *ns);
+/*
+ * The busiest per-second rate of a paced counter over the deltas' span: of
+ * stretches between readings NS_PACE_MIN_S or more apart (the last one,
+ * shorter, counted over NS_PACE_MIN_S).  0 for a counter not paced.
+ */
+#define NS_PACE_MIN_S 1.0
+double ns_peak_rate(const struct ns_state *ns, const char *counter);
 
+/*
+ * The bookkeeping after ns->cur was read at now: the first reading becomes the
+ * baseline (initial: of a namespace there at the start), a later one ends a
+ * paced stretch and hops the window.  0 or -ENOMEM.
+ */
+int ns_took_reading(struct ns_state *ns, double now, double window_s, bool initial);
 /* Read one namespace's reading from inside it (the caller has entered it); limits too or not. */
 int ns_read_current(struct ns_reading *r, bool limits);
 void ns_reading_free(struct ns_reading *r);

@@ -130,14 +130,14 @@ extern const size_t rule_count;
  * counts only keep tiny samples (the first seconds) from firing.
  */
 #define RETRANS_MIN_SEGS 50       /* retransmitted segments in the window, per namespace */
-#define RETRANS_MIN_RATE 2.0      /* ... per second */
+#define RETRANS_MIN_RATE 2.0      /* ... per second, on average or in the busiest stretch */
 #define RETRANS_STORM_RATIO 0.005 /* retransmitted / segments sent: a path losing 0.5% */
 #define RETRANS_TIMEOUT_WEIGHT 5  /* a timeout retransmit counts as this many fast ones */
 #define RETRANS_FLOW_RATIO 0.02   /* one connection's own: a small, bursty sample needs more */
 #define BUF_LIMIT_MIN_DROPS 10    /* receive-queue refusals before it is a finding */
 #define BUF_DROP_RATIO 0.001      /* ... and per packet received */
 #define RESET_MIN_COUNT 50        /* resets sent in the window */
-#define RESET_MIN_RATE 5.0        /* resets sent per second */
+#define RESET_MIN_RATE 5.0        /* resets sent per second, on average or in the busiest stretch */
 #define RESET_STORM_RATIO 0.1     /* resets sent / connections opened and accepted */
 #define LISTEN_MIN_OVERFLOWS 5    /* accept queue overflows (SYNs a client resends) in the window */
 #define LISTEN_OVERFLOW_RATIO 0.01 /* ... per connection attempt reaching a listener */

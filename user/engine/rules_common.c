@@ -100,7 +100,7 @@ double ratio_of(double count, int64_t traffic)
 struct share share_in(const struct diag_input *in, const struct share_rule *r,
 		      const struct ns_state *ns)
 {
-	struct share s = { ns, r->count(in, ns), r->traffic(in, ns), 0, 0 };
+	struct share s = { .ns = ns, .count = r->count(in, ns), .traffic = r->traffic(in, ns) };
 	double span = ns_span(ns) > 0 ? ns_span(ns) : 1;
 	double count_span = r->count_in_window && in->window_s > 0 ? in->window_s : span;
 	double weighted = (double)s.count;
@@ -108,6 +108,7 @@ struct share share_in(const struct diag_input *in, const struct share_rule *r,
 	if (r->extra)
 		weighted += (r->extra_weight - 1) * (double)r->extra(in, ns);
 	s.per_s = (double)s.count / count_span;
+	s.peak_per_s = r->paced ? ns_peak_rate(ns, r->paced) : s.per_s;
 	s.ratio = ratio_of(weighted * span / count_span, s.traffic); /* both over one span */
 	return s;
 }
@@ -120,7 +121,8 @@ bool worst_share(const struct diag_input *in, const struct share_rule *r, struct
 	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
 		struct share s = share_in(in, r, &in->ns->items[i]);
 
-		if (s.count <= 0 || s.count < r->min_count || s.per_s < r->min_per_s)
+		if (s.count <= 0 || s.count < r->min_count ||
+		    (s.per_s < r->min_per_s && s.peak_per_s < r->min_per_s))
 			continue;
 		if (!found || s.ratio > out->ratio) {
 			*out = s;

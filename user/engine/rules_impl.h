@@ -25,6 +25,7 @@ struct share {
 	int64_t traffic; /* segments sent, connections, packets received, attempts */
 	double ratio;    /* count (with extra weight) per unit of traffic */
 	double per_s;
+	double peak_per_s; /* of the busiest stretch between readings (paced count), else per_s */
 };
 
 typedef int64_t (*ns_count_fn)(const struct diag_input *in, const struct ns_state *ns);
@@ -35,7 +36,8 @@ struct share_rule {
 	double extra_weight;   /* ... each counts this many times in the ratio */
 	bool count_in_window;  /* count is the BPF window's (window_s), not the namespace's span */
 	int64_t min_count;     /* floors: a tiny sample never fires */
-	double min_per_s;
+	double min_per_s;      /* ... nor a slow trickle: met by the average or the busiest stretch */
+	const char *paced;     /* the namespace counter (paced in nsstate) whose busiest stretch counts */
 };
 
 /* Helpers: rules_common.c */

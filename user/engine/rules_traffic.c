@@ -32,7 +32,7 @@ static int64_t timeout_retransmits(const struct diag_input *in, const struct ns_
 static const struct share_rule retransmit_share = {
 	.count = retransmitted, .traffic = segments_sent,
 	.extra = timeout_retransmits, .extra_weight = RETRANS_TIMEOUT_WEIGHT,
-	.min_count = RETRANS_MIN_SEGS, .min_per_s = RETRANS_MIN_RATE,
+	.min_count = RETRANS_MIN_SEGS, .min_per_s = RETRANS_MIN_RATE, .paced = "Tcp.RetransSegs",
 };
 
 /* The flow with the most retransmitted segments in netns, or NULL. */
@@ -189,6 +189,7 @@ static void retransmit_evidence(struct finding *f, const struct share *s, const 
 	finding_num(f, "fast_retransmits", fast);
 	finding_num(f, "timeout_retransmits", timeouts);
 	finding_real(f, "retransmit_segs_per_s", s->per_s);
+	finding_real(f, "retransmit_segs_peak_per_s", s->peak_per_s);
 }
 
 int rule_retransmit_storm(const struct diag_input *in, struct finding *f)
@@ -417,7 +418,7 @@ static int64_t connections(const struct diag_input *in, const struct ns_state *n
 
 static const struct share_rule reset_share = {
 	.count = resets_sent, .traffic = connections,
-	.min_count = RESET_MIN_COUNT, .min_per_s = RESET_MIN_RATE,
+	.min_count = RESET_MIN_COUNT, .min_per_s = RESET_MIN_RATE, .paced = "Tcp.OutRsts",
 };
 
 int rule_reset_storm(const struct diag_input *in, struct finding *f)
@@ -443,6 +444,7 @@ int rule_reset_storm(const struct diag_input *in, struct finding *f)
 	finding_num(f, "resets_received",
 		    counts_sum(in->window, TT_SIG_RST_RECV, ANY_SUB, s.ns->inode, false));
 	finding_real(f, "resets_sent_per_s", s.per_s);
+	finding_real(f, "resets_sent_peak_per_s", s.peak_per_s);
 	if (in->names->rst_reason)
 		finding_text(f, "top_reason", "%s", reason ? reason : "unknown");
 	else
