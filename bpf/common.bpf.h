@@ -553,11 +553,19 @@ static __always_inline void count_add_by(const struct tt_owner *owner, __u32 net
 	count_key_add(&key, amount);
 }
 
-/* Add to the counter of (owner of sk, signal, sub); sk may be NULL. */
+/*
+ * Add to the counter of (owner of sk, signal, sub); sk may be NULL.  A socket
+ * no hook saw made (a UDP socket opened since the start-up seed) has no
+ * owner: userspace walks the open files again when some had events.
+ */
 static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 signal,
 				      __u32 sub, __u64 amount)
 {
-	count_add_by(sk ? owner_of(sk, netns) : NULL, netns, signal, sub, amount);
+	struct tt_owner *owner = sk ? owner_of(sk, netns) : NULL;
+
+	if (sk && !owner)
+		health_inc(TT_H_UNOWNED);
+	count_add_by(owner, netns, signal, sub, amount);
 }
 
 /* Add to the counter of a known owner (no owners lookup). */

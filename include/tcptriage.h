@@ -240,6 +240,7 @@ enum tt_health {
 	TT_H_PROCS_ADDED,
 	TT_H_FLOWS_ADDED,
 	TT_H_CONNFAILS_ADDED,
+	TT_H_UNOWNED, /* an event on a socket of unknown owner: userspace looks again (session.c) */
 	TT_H_MAX,
 };
 

@@ -21,6 +21,7 @@
 #include "output.h"
 #include "privs.h"
 #include "records.h"
+#include "rescan.h"
 #include "session.h"
 #include "window.h"
 #include "tcptriage.h"
@@ -41,6 +42,7 @@ struct session {
 	struct verdict_seen verdicts[CV_COUNT];
 	uint64_t malformed;
 	uint64_t owners_seeded; /* owners the start-up seed learned */
+	struct rescan rescan;   /* the seed again, for sockets with events and no owner */
 	struct timespec t0, last_tick;
 	struct tick_time ticks_since_stats, ticks_total;
 	double ns_age_s_max; /* at the end of the last tick */
@@ -129,6 +131,8 @@ static void tick_time_add(struct tick_time *t, double ms)
 static void session_health_now(struct session *s, struct agent_health *h, bool interval)
 {
 	collect_health(&s->collect, s->malformed, h);
+	h->owner_rescans = s->rescan.runs;
+	h->owners_rescan_learned = s->rescan.learned;
 	h->ticks = interval ? s->ticks_since_stats : s->ticks_total;
 	h->ns_age_s_max = s->ns_age_s_max;
 }
@@ -179,6 +183,21 @@ static int tick_evaluate(struct session *s, double dt)
 	return err;
 }
 
+/* Sockets with events and no owner: walk the open files again when due (rescan.h). */
+static void rescan_owners(struct session *s, double now)
+{
+	uint64_t learned = 0;
+	int err;
+
+	if (!rescan_due(&s->rescan, s->health_prev.kernel[TT_H_UNOWNED], now))
+		return;
+	err = agent__seed_owners(s->agent, &learned);
+	if (err && !s->rescan.runs)
+		cli_warn("cannot list sockets again for their owners (%s): events on sockets opened "
+			 "since the start may stay unattributed", strerror(-err));
+	rescan_done(&s->rescan, now, learned);
+}
+
 int session_tick(struct session *s)
 {
 	double dt = since(&s->last_tick);
@@ -189,6 +208,7 @@ int session_tick(struct session *s)
 	err = tick_counts(s, &delta);
 	clock_gettime(CLOCK_MONOTONIC, &s->last_tick);
 	start = s->last_tick;
+	rescan_owners(s, session_elapsed(s));
 	err2 = window_add(&s->window, session_elapsed(s), &delta);
 	err = err ? err : err2;
 	counts_free(&delta);

@@ -143,6 +143,8 @@ void health_since(struct agent_health *d, const struct agent_health *a,
 		d->evicted[m] = a->evicted[m] - b->evicted[m];
 	d->records_malformed = a->records_malformed - b->records_malformed;
 	d->runs_skipped = a->runs_skipped - b->runs_skipped;
+	d->owner_rescans = a->owner_rescans - b->owner_rescans;
+	d->owners_rescan_learned = a->owners_rescan_learned - b->owners_rescan_learned;
 	d->cpu_s = a->cpu_s - b->cpu_s;
 	d->ticks = a->ticks; /* spans of their own: not differences */
 	d->ns_age_s_max = a->ns_age_s_max;

@@ -357,6 +357,8 @@ static void health_json(struct out *o, const struct agent_health *h)
 	}
 	jw_kv_u64(o->jw, "records_malformed", h->records_malformed);
 	jw_kv_u64(o->jw, "runs_skipped", h->runs_skipped);
+	jw_kv_u64(o->jw, "owner_rescans", h->owner_rescans);
+	jw_kv_u64(o->jw, "owners_rescan_learned", h->owners_rescan_learned);
 	jw_kv_double(o->jw, "cpu_s", h->cpu_s);
 	jw_kv_double(o->jw, "tick_ms_max", h->ticks.max_ms);
 	jw_kv_double(o->jw, "tick_ms_mean", h->ticks.n ? h->ticks.sum_ms / h->ticks.n : 0);

@@ -56,6 +56,8 @@ struct agent_health {
 	struct tick_time ticks; /* the agent's own ticks over the same span */
 	double ns_age_s_max; /* oldest namespace counter reading at the last tick (0: none) */
 	uint64_t evicted[LRU_MAPS]; /* entries the kernel evicted, at least (user/collect/evict.c) */
+	uint64_t owner_rescans;     /* walks of the open files for owners since the start-up seed */
+	uint64_t owners_rescan_learned; /* ... and the owners they learned */
 };
 
 void out_start(struct out *o, const struct start_info *si);
