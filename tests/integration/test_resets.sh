@@ -27,6 +27,14 @@ tt_netns_single rst || tt_bail "create namespace"
 NS=$TT_NS
 ino=$(tt_netns_inode "$NS")
 
+serve() { # PHASE PORT SECONDS [ARGS...] : a tcp-server on 127.0.0.1 in $NS, ready; TT_BG_PID
+	local phase=$1 port=$2 seconds=$3
+	shift 3
+	tt_bg -o "$TT_TMP/srv-$phase.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
+		--bind 127.0.0.1 --port "$port" --seconds "$seconds" "$@" >/dev/null
+	tt_wait_for_line "$TT_TMP/srv-$phase.out" '^ready$' 5 || tt_bail "tcp-server ready ($phase)"
+}
+
 # ------------------------------------------------------- (a) closed port
 AG=$TT_TMP/agent-a.json
 ta_start "$AG" || tt_bail "agent start (a)"
@@ -64,9 +72,7 @@ tt_assert_eq "$(jq -r '[.culprits[]? | select(.raddr == "127.0.0.1:9") | .resets
 
 # ------------------------------------------------- (b) SO_LINGER 0 closes
 PORT=5401
-tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
-	--bind 127.0.0.1 --port $PORT --seconds 60 >/dev/null
-tt_wait_for_line "$TT_TMP/srv.out" '^ready$' 5 || tt_bail "tcp-server ready"
+serve b $PORT 60
 AG=$TT_TMP/agent-b.json
 ta_start "$AG" || tt_bail "agent start (b)"
 o0=$(tt_nstat "$NS" Tcp.OutRsts)
@@ -104,10 +110,8 @@ tt_assert_true "jq -e '(.evidence.reset_ratio | type) == \"number\" and .evidenc
 AG=$TT_TMP/agent-c.json
 ta_start "$AG" || tt_bail "agent start (c)"
 PORT=5402
-tt_bg -o "$TT_TMP/srv-c.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
-	--bind 127.0.0.1 --port $PORT --close-after-accept --seconds 30 >/dev/null
+serve c $PORT 30 --close-after-accept
 srv=$TT_BG_PID
-tt_wait_for_line "$TT_TMP/srv-c.out" '^ready$' 5 || tt_bail "tcp-server ready (c)"
 o0=$(tt_nstat "$NS" Tcp.OutRsts)
 out=$(ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port $PORT --conns 80 \
 	--bytes 1 --hold 1 --seconds 15 2>&1)
@@ -128,9 +132,7 @@ fi
 
 # ---------------------------------------------- (d) a burst late in a quiet run
 PORT=5403
-tt_bg -o "$TT_TMP/srv-d.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
-	--bind 127.0.0.1 --port $PORT --seconds 40 >/dev/null
-tt_wait_for_line "$TT_TMP/srv-d.out" '^ready$' 5 || tt_bail "tcp-server ready (d)"
+serve d $PORT 40
 AG=$TT_TMP/agent-d.json
 ta_start "$AG" || tt_bail "agent start (d)"
 o0=$(tt_nstat "$NS" Tcp.OutRsts)
