@@ -228,13 +228,6 @@ static __always_inline struct tt_conn_slot *conn_slot(const struct sock *sk)
 }
 
 /*
- * A rare path, compiled out of line (a BPF-to-BPF call): the common path of a
- * program stays on a few lines of instruction cache, which the kernel's own
- * code evicts between two connections.
- */
-#define __rare inline __attribute__((noinline)) /* inline: unused in some objects, no warning */
-
-/*
  * Remote port and (the low word of the) address of sk: a hook's socket
  * argument (arg: ARG_READ), or a socket known only by address (a probe read:
  * it may be gone).  arg is a constant at every call: one branch is compiled.
@@ -269,12 +262,6 @@ static __always_inline struct tt_owner *conn_owner(const struct sock *sk)
 	return &slot->owner;
 }
 
-/* A slot's socket still holds its connection: its peer is the slot's (a probe read: it may be gone). */
-static __rare bool slot_held(const struct tt_conn_slot *slot)
-{
-	return conn_peer((const struct sock *)slot->sk, false) == slot->peer;
-}
-
 /* sk's slot for its connect, or NULL when another live connection holds it. */
 static __always_inline struct tt_conn_slot *conn_take(const struct sock *sk)
 {
@@ -282,7 +269,8 @@ static __always_inline struct tt_conn_slot *conn_take(const struct sock *sk)
 
 	if (!slot)
 		return NULL;
-	if (slot->sk && slot->sk != (__u64)sk && slot_held(slot))
+	if (slot->sk && slot->sk != (__u64)sk &&
+	    conn_peer((const struct sock *)slot->sk, false) == slot->peer)
 		return NULL;
 	slot->owner.tgid = 0; /* unnamed until the caller fills the owner in */
 	slot->sk = (__u64)sk;
@@ -433,7 +421,7 @@ static __always_inline bool sk_is_tcp(const struct sock *sk)
 }
 
 /* Add events and amount to key's counter in the hash map of this generation. */
-static __rare void count_hash_add(const struct tt_count_key *key, __u64 events,
+static __always_inline void count_hash_add(const struct tt_count_key *key, __u64 events,
 					   __u64 amount)
 {
 	struct tt_count_val *val, zero = {};
@@ -670,14 +658,6 @@ struct tt_task_note {
 
 TT_PERCPU_SLOT(task_notes, struct tt_task_note);
 
-/* The current task's cgroup and name, noted in procs: a task note's miss. */
-static __rare void owner_learn(struct tt_owner *o)
-{
-	o->cgroup = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
-	proc_note(o);
-}
-
 /*
  * The current task as an owner of a socket in netns (process context only),
  * and in procs (proc_note): on a miss of this CPU's task note only.
@@ -695,7 +675,9 @@ static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 		__builtin_memcpy(o->comm, n->comm, sizeof(o->comm));
 		return;
 	}
-	owner_learn(o);
+	o->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	proc_note(o);
 	if (!n)
 		return;
 	n->task = task;
@@ -752,7 +734,7 @@ static __always_inline void storage_put(const struct sock *sk, const struct tt_o
 }
 
 /* A connect(): o owns sk, in the socket's storage when on, else in `owners`. */
-static __rare void owner_remember(const struct sock *sk, const struct tt_owner *o)
+static __always_inline void owner_remember(const struct sock *sk, const struct tt_owner *o)
 {
 	if (storage_on())
 		storage_put(sk, o);

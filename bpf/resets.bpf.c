@@ -54,8 +54,8 @@ static __always_inline bool flow_key_eq(const struct tt_flow_key *a, const struc
 	return true;
 }
 
-/* What out holds goes on to flows (a cache miss: out of line). */
-static __rare void flow_add_resets(const struct tt_reset_cache *out)
+/* What out holds goes on to flows (from one call site: flow_entry() is inlined once). */
+static __always_inline void flow_add_resets(const struct tt_reset_cache *out)
 {
 	struct tt_flow_val *val;
 
@@ -130,7 +130,7 @@ int flush_resets(void *ctx)
 }
 
 /* Rare and decisive (the kernel killing a socket for memory): one record each. */
-static __rare void emit_reset(const struct sock *sk, __u32 netns,
+static __always_inline void emit_reset(const struct sock *sk, __u32 netns,
 				       const struct tt_owner *owner, __u32 reason)
 {
 	struct tt_rec_reset *rec;

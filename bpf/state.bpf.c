@@ -47,7 +47,7 @@ static __always_inline bool is_tcp_change(const struct sock *sk, __u16 protocol)
  * out) had a port.  Missed: a socket bound to a port beforehand whose 4-tuple is
  * taken (EADDRNOTAVAIL with inet_num set).  Rare: the destination is read only here.
  */
-static __rare void count_no_port(const struct sock *sk)
+static __always_inline void count_no_port(const struct sock *sk)
 {
 	struct tt_connfail_val *val, init = {};
 	struct tt_flow_key key = {}, fk = {};
@@ -93,7 +93,7 @@ static __always_inline void on_connect_failed(const struct sock *sk)
  * listen() ran in this task: now the socket is bound, so its port is known,
  * and sockets accepted from it are attributed to it (owner_of).
  */
-static __rare void on_listen(const struct sock *sk)
+static __always_inline void on_listen(const struct sock *sk)
 {
 	__u64 skaddr = (__u64)sk;
 	struct tt_owner *asked = bpf_map_lookup_elem(&listen_asked, &skaddr), o = {};
@@ -118,7 +118,7 @@ static __rare void on_listen(const struct sock *sk)
  * wrote it last.  Its port is inet_sport here: inet_num is zeroed before the
  * tracepoint (see on_connect_failed).
  */
-static __rare void on_listen_stop(const struct sock *sk)
+static __always_inline void on_listen_stop(const struct sock *sk)
 {
 	struct tt_listen_key lk = { .netns = netns_of(sk) };
 	__u64 skaddr = (__u64)sk;
@@ -154,11 +154,13 @@ static __always_inline void on_connect(const struct sock *sk)
  * of the socket's storage (marked a closer: the agent's snapshot reads it,
  * snapshot.bpf.c snap_closer) or, in map mode, of `owners`.
  */
-static __rare void note_closer(const struct sock *sk, __u32 netns)
+static __always_inline void note_closer(const struct sock *sk, __u32 netns, __u64 unsent)
 {
 	__u64 skaddr = (__u64)sk;
 	struct tt_owner o = {}, *known;
 
+	if (!unsent)
+		return;
 	if (storage_on()) {
 		owner_current(&o, netns);
 		o.closer = 1;
@@ -233,8 +235,7 @@ static __always_inline void on_set_state(const struct sock *sk, __u16 protocol, 
 	netns = arg_netns(sk);
 	if (newstate == TCP_FIN_WAIT1)
 		count_active_close(netns, unsent);
-	if (unsent)
-		note_closer(sk, netns);
+	note_closer(sk, netns, unsent);
 }
 
 TT_HOOK_BTF_RAW(set_state, "inet_sock_set_state",
