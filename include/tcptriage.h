@@ -82,6 +82,11 @@
 	/* connect() failed; sub = errno (e.g. EADDRNOTAVAIL) */                                 \
 	X(CONNECT_FAIL, SUB_ERRNO, "connect_failures",                                           \
 	  "connect() calls that failed, by error and network namespace",                         \
+	  NULL, NULL, false, NULL)                                                               \
+	/* sub 0; before 6.11 only (then a drop has its socket): for the owner */                \
+	X(UDP_REFUSED, SUB_NONE, "udp_refused",                                                  \
+	  "UDP datagrams a socket's full buffer refused (udp:udp_fail_queue_rcv_skb), counted "  \
+	  "before Linux 6.11 only, by network namespace",                                        \
 	  NULL, NULL, false, NULL)
 
 #define TT_SKIP(...) /* a part of TT_SIGNALS a user does not need */

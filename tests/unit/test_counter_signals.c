@@ -72,7 +72,8 @@ TEST(counter_signals_keep_their_wire_values)
 	ASSERT_EQ_INT(TT_SIG_CONNECT, 9);
 	ASSERT_EQ_INT(TT_SIG_ACTIVE_CLOSE, 10);
 	ASSERT_EQ_INT(TT_SIG_CONNECT_FAIL, 11);
-	ASSERT_EQ_INT(TT_SIG_MAX, 12);
+	ASSERT_EQ_INT(TT_SIG_UDP_REFUSED, 12);
+	ASSERT_EQ_INT(TT_SIG_MAX, 13);
 }
 
 TEST(counter_signals_one_entry_per_enum_value)

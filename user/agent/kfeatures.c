@@ -22,7 +22,8 @@ static const struct {
 			      "counted without a reason" },
 	[KF_DROP_RX_SK] = { "drop_receiving_socket", "trace_event_raw_kfree_skb", "rx_sk", "6.11",
 			    "the receiving socket of an inbound drop: such drops are charged to the "
-			    "namespace, not to a process" },
+			    "namespace, not to a process (UDP datagrams a full buffer refused are "
+			    "charged to their socket's owner all the same: udp_fail_queue_rcv_skb)" },
 	[KF_RESET_NO_SOCKET] = { "resets_without_socket", "trace_event_raw_tcp_send_reset", "skaddr",
 				 "6.9", "resets sent where there is no socket (a refused connect, a stray "
 				 "segment): only the namespace's Tcp OutRsts counts them" },
