@@ -41,7 +41,10 @@ int destroy_sock__tp(struct trace_event_raw_tcp_event_sk *ctx)
 /*
  * The start-up seed: the owner of every inet socket some task has open (UDP
  * too: drops on a UDP socket are charged to its owner as well).  Live
- * records win.  Userspace runs it once (user/agent/seed.c).
+ * records win.  Userspace runs it at start-up (user/agent/seed.c), and again
+ * for UDP sockets alone when events came on sockets with no owner (no hook
+ * sees a UDP socket made; a TCP one is known from connect or listen, or as
+ * accepted from a listener).  Then a socket with storage is known already.
  *
  * In storage mode an owner goes in the socket's storage, which a socket found
  * through a file cannot reach (an untrusted pointer on 6.x): seed_owners
@@ -71,6 +74,16 @@ struct {
 	__type(key, __u32);
 	__array(values, struct tt_seed_map);
 } seed_slot SEC(".maps");
+
+volatile bool seed_udp_only __weak; /* set by userspace for a walk after the start-up seed */
+
+/* A walk after the start-up seed looks only for UDP sockets with no owner recorded. */
+static __always_inline bool seed_skips(const struct sock *sk)
+{
+	if (!seed_udp_only)
+		return false;
+	return sk_protocol_of(sk) != IPPROTO_UDP || BPF_CORE_READ(sk, sk_bpf_storage);
+}
 
 /* The parking map, or NULL outside the seed. */
 static __always_inline void *seed_pending(void)
@@ -136,7 +149,7 @@ int seed_owners(struct bpf_iter__task_file *ctx)
 	if (!task)
 		return 0;
 	sk = file_sock(ctx->file);
-	if (!sk || !sk_is_inet(sk))
+	if (!sk || !sk_is_inet(sk) || seed_skips(sk))
 		return 0;
 	owner.tgid = BPF_CORE_READ(task, tgid);
 	owner.netns = netns_of(sk);

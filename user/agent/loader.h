@@ -53,9 +53,10 @@ const char *agent__tracefs(const struct agent *agent);
 /*
  * Learn the owners of every inet socket open right now (seed.c): in the
  * sockets' storage when owners are kept there, else in `owners`; *learned:
- * how many the agent did not know yet.
+ * how many the agent did not know yet.  udp_only: of UDP sockets with no
+ * owner recorded (a walk after the start-up one: no hook sees them made).
  */
-int agent__seed_owners(struct agent *agent, uint64_t *learned);
+int agent__seed_owners(struct agent *agent, bool udp_only, uint64_t *learned);
 /* Owners are kept in the sockets' storage (else in the `owners` map). */
 bool agent__owners_in_storage(const struct agent *agent);
 

@@ -4,7 +4,8 @@
  * UDP socket opened since the start-up seed: UDP has no state changes) has no
  * owner, and its drops would be charged to nobody.  The BPF side counts such
  * events (TT_H_UNOWNED); when some came, the seed's walk of every open file
- * runs again: at once, then not sooner than RESCAN_MIN_S after, doubling up to
+ * runs again for UDP sockets with no owner recorded (agent__seed_owners,
+ * udp_only): at once, then not sooner than RESCAN_MIN_S after, doubling up to
  * RESCAN_MAX_S while walks learn nothing (a socket no process holds, a
  * kernel's own, stays unknown and must not cost a walk a tick).
  */

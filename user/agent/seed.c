@@ -25,6 +25,7 @@ struct seed_namespaces {
 
 struct seed {
 	struct tcptriage_bpf *skel;
+	bool udp_only;
 	struct seed_namespaces ns;
 	int pending_fd; /* the parking map, -1 in map mode */
 	uint64_t learned;
@@ -177,17 +178,21 @@ static int seed_storage(struct seed *s)
 	ret = netns_list_all(&l);
 	if (ret)
 		return ret;
-	ret = seed_storage_with(s, &l, s->skel->progs.seed_storage_tcp);
+	if (!s->udp_only)
+		ret = seed_storage_with(s, &l, s->skel->progs.seed_storage_tcp);
 	if (!ret)
 		ret = seed_storage_with(s, &l, s->skel->progs.seed_storage_udp);
 	netns_list_free(&l);
 	return ret;
 }
 
-int agent__seed_owners(struct agent *agent, uint64_t *learned)
+int agent__seed_owners(struct agent *agent, bool udp_only, uint64_t *learned)
 {
-	struct seed s = { .skel = agent->skel };
-	int ret = pending_install(agent, &s);
+	struct seed s = { .skel = agent->skel, .udp_only = udp_only };
+	int ret;
+
+	s.skel->bss->seed_udp_only = udp_only; /* read by seed_owners only */
+	ret = pending_install(agent, &s);
 
 	if (!ret)
 		ret = seed_files(&s);

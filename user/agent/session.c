@@ -191,7 +191,7 @@ static void rescan_owners(struct session *s, double now)
 
 	if (!rescan_due(&s->rescan, s->health_prev.kernel[TT_H_UNOWNED], now))
 		return;
-	err = agent__seed_owners(s->agent, &learned);
+	err = agent__seed_owners(s->agent, true, &learned);
 	if (err && !s->rescan.runs)
 		cli_warn("cannot list sockets again for their owners (%s): events on sockets opened "
 			 "since the start may stay unattributed", strerror(-err));
@@ -409,7 +409,7 @@ int session_open(const struct session_opts *opts, struct session **out, char *er
 		return ret < 0 ? ret : -EINVAL;
 	}
 	s->skel = agent__skel(s->agent);
-	ret = agent__seed_owners(s->agent, &s->owners_seeded);
+	ret = agent__seed_owners(s->agent, false, &s->owners_seeded);
 	if (ret)
 		cli_warn("cannot list existing sockets (%s): their owners stay unknown", strerror(-ret));
 	ret = session_wire(s);

@@ -119,7 +119,7 @@ int cmd_check(int argc, char **argv)
 	print_hooks(hooks, n);
 	print_unseen(agent__features(agent));
 	print_console_level();
-	c = agent__seed_owners(agent, &learned);
+	c = agent__seed_owners(agent, false, &learned);
 	printf("socket iterator (existing sockets' owners): %s\n", c ? strerror(-c) : "ok");
 	printf("socket owners kept in: %s\n",
 	       agent__owners_in_storage(agent) ? "socket storage" : "the owners map");
