@@ -34,26 +34,18 @@ static __always_inline void on_drop(const struct sk_buff *skb, __u32 reason,
  * full receive buffer (or udp_mem) refused is a drop of nobody's.  The UDP
  * layer's own tracepoint for it has the socket: its owner is counted here
  * (udp_refused, for the finding's culprit; kfree_skb counts the drop itself).
- * From 6.11 the drop has its socket: every form returns at once.
+ * From 6.11 the drop has its socket: both forms return at once.  No classic
+ * form: its record has no socket, so it would count nothing kfree_skb does not.
  */
 static __always_inline void on_udp_refused(const struct sock *sk)
 {
 	if (tt_kfree_skb_has_rx_sk())
 		return;
-	count_add(sk, sk ? arg_netns(sk) : 0, TT_SIG_UDP_REFUSED, 0, 1);
-	if (!sk)
-		health_inc(TT_H_NO_SOCKET);
+	if (sk)
+		count_add(sk, arg_netns(sk), TT_SIG_UDP_REFUSED, 0, 1);
 }
 
 TT_HOOK_BTF_RAW(udp_refused, "udp_fail_queue_rcv_skb", on_udp_refused(sk), int rc, struct sock *sk)
-
-/* The classic record has no socket (rc, ports, addresses): counted with no owner. */
-SEC("tracepoint/udp/udp_fail_queue_rcv_skb")
-int udp_refused__tp(void *ctx)
-{
-	on_udp_refused(NULL);
-	return 0;
-}
 
 /* reason is the third argument since 5.17, rx_sk the fourth since 6.11 */
 TT_HOOK_BTF_RAW(drop, "kfree_skb",

@@ -146,6 +146,9 @@ for F in tp_btf raw_tp tracepoint; do
 	ta_start "$AG" --attach "$F" || tt_bail "agent start ($F)"
 	tt_assert_eq "$(hook_form "$AG" inet_sock_set_state)" "$F" "$F: inet_sock_set_state attached as $F"
 	tt_assert_eq "$(hook_form "$AG" sock_exceed_buf_limit)" "$F" "$F: sock_exceed_buf_limit attached as $F"
+	# its classic record has no socket: the hook has no classic form
+	tt_assert_eq "$(hook_form "$AG" udp_fail_queue_rcv_skb)" "${F/tracepoint/none}" \
+		"$F: udp_fail_queue_rcv_skb attached as ${F/tracepoint/none}"
 
 	# ------------------------------------------------ non-TCP state changes
 	tt_bg -o "$TT_TMP/tcp-$F.out" ip netns exec "$ST" "$PY" "$TT_TMP/close_first.py" \

@@ -79,7 +79,7 @@ if ta_kernel_lacks "$AG" drop_reasons; then
 	# Before 5.17 a drop has no reason and no receiving socket: the finding
 	# takes the drops from the namespace's own counter, and says so.
 	why="this kernel's kfree_skb has no drop reason (Linux < 5.17)"
-	tt_skip "socket_rcvbuff drops by reason and the culprit process: $why"
+	tt_skip "socket_rcvbuff drops by reason: $why"
 	tt_assert_ge "$(jq -r '.evidence.ns_receive_buffer_drops // 0' <<<"$f")" "$d_b" \
 		"finding evidence ns_receive_buffer_drops >= Udp.RcvbufErrors delta in b"
 	tt_assert_ge "$(jq -r '.evidence.ns_receive_buffer_drops // 0' <<<"$f")" "$refused" \

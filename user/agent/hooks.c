@@ -26,7 +26,9 @@ static const struct hook_def hook_table[] = {
 	ESSENTIAL("drop", "packet drops by reason"),
 	HOOK("exceed_buf", "socket memory limit hits"),
 	HOOK("rcvq_full", "full receive queues"),
-	HOOK("udp_refused", "owners of UDP sockets refusing datagrams (before 6.11: drops have no socket)"),
+	/* no classic form: its record has no socket (bpf/drops.bpf.c) */
+	{ .name = "udp_refused", .category = "udp",
+	  .purpose = "owners of UDP sockets refusing datagrams (before 6.11: drops have no socket)" },
 	HOOK("send_reset", "resets sent"),
 	HOOK("receive_reset", "resets received"),
 	HOOK("console", "kernel verdict lines"),

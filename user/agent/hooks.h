@@ -32,6 +32,7 @@ struct hook_def {
 	const char *name;    /* its programs are <name>__<form suffix> */
 	const char *purpose; /* what the agent loses without it */
 	bool essential;      /* the agent does not start without it */
+	const char *category; /* a hook with no classic form: its tracepoint's, for reports */
 };
 
 /* Where a program's section attaches it: tp_btf/T, raw_tp/T or tracepoint/C/T. */

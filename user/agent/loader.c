@@ -35,12 +35,14 @@
 /*
  * Each hook's programs by form, and its tracepoint, from the section names of
  * the object just opened (it is reopened on every attempt).  Only a classic
- * tracepoint's section names the category.
+ * tracepoint's section names the category; a hook with none has it in hooks.c.
  */
 static void map_programs(struct agent *a)
 {
 	struct bpf_program *p;
 	struct hook_site site;
+	const char *category;
+	size_t n;
 	int i;
 
 	memset(a->progs, 0, sizeof(a->progs));
@@ -50,9 +52,9 @@ static void map_programs(struct agent *a)
 			continue; /* an iterator, or flush_resets (run, never attached) */
 		a->progs[i][site.kind] = p;
 		snprintf(a->hooks[i].tp, sizeof(a->hooks[i].tp), "%s", site.tp);
-		if (site.category[0])
-			snprintf(a->hooks[i].category, sizeof(a->hooks[i].category), "%s",
-				 site.category);
+		category = site.category[0] ? site.category : hook_defs(&n)[i].category;
+		if (category)
+			snprintf(a->hooks[i].category, sizeof(a->hooks[i].category), "%s", category);
 	}
 }
 
@@ -199,6 +201,15 @@ static bool attach_planned(struct agent *a)
 	return retry;
 }
 
+/* Whether the object has a program for hook i in form `from` or a later one. */
+static bool has_form_from(const struct agent *a, size_t i, enum attach_kind from)
+{
+	for (enum attach_kind k = from; k < ATTACH_NONE; k++)
+		if (a->progs[i][k])
+			return true;
+	return false;
+}
+
 static void note_unavailable(struct agent *a, const struct agent_opts *opts)
 {
 	for (size_t i = 0; i < HOOK_COUNT; i++) {
@@ -206,7 +217,10 @@ static void note_unavailable(struct agent *a, const struct agent_opts *opts)
 
 		if (!a->links[i]) {
 			h->attached = ATTACH_NONE;
-			if (!h->error[0])
+			if (!h->error[0] && !has_form_from(a, i, opts->prefer))
+				snprintf(h->error, sizeof(h->error), "no %s form",
+					 attach_kind_name(opts->prefer));
+			else if (!h->error[0])
 				snprintf(h->error, sizeof(h->error), "tracepoint %s:%s not found",
 					 h->category, h->tp);
 		}

@@ -112,13 +112,14 @@ int rule_socket_buffer_limit(const struct diag_input *in, struct finding *f)
 	drops_evidence(in, f, "drops_proto_mem", "proto_mem", netns);
 	tcp_mem_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
+	/* before 6.11 a refused datagram's drop has no owner: its socket's owner first */
+	add_owner_culprits_in(in, f, TT_SIG_UDP_REFUSED, ANY_SUB, netns,
+			      "its UDP socket's buffer is full: it reads slower than data arrives");
 	if (rcvq + rcvbuf)
 		add_owner_culprits_in(in, f, TT_SIG_DROP, drop_reason(in, "socket_rcvbuff"), netns,
 				      "its socket's receive buffer is full: it reads slower than data arrives");
 	add_owner_culprits_in(in, f, TT_SIG_RCVQ_FULL, ANY_SUB, netns,
 			      "its socket's receive queue is full: it reads slower than data arrives");
-	add_owner_culprits_in(in, f, TT_SIG_UDP_REFUSED, ANY_SUB, netns,
-			      "its UDP socket's buffer is full: it reads slower than data arrives");
 	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB,
 			   "its socket was refused memory by the TCP memory limit");
 	finding_advice(f, "make the named process read its sockets faster (or stop sending to it): "
