@@ -72,6 +72,8 @@ static int render(struct rendered *out, const struct metrics_finding *findings, 
 	h.kernel[TT_H_CONNFAILS_FULL] = 5;
 	h.kernel[TT_H_NO_SOCKET] = 7;
 	h.runs_skipped = 8;
+	h.owner_rescans = 3;
+	h.owners_rescan_learned = 2;
 	h.kernel[TT_H_EVENTS] = 1000;
 	fake_names(&kn);
 	err = metrics_render(f, &in, fmt);
@@ -209,6 +211,8 @@ TEST(metrics_gauges_findings_memory_and_agent_health)
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_events_total 1000"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_events_without_socket_total 7"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_runs_skipped_total 8"));
+	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_owner_rescans_total 3"));
+	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_owners_rescan_learned_total 2"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_records_malformed_total 2"));
 	ASSERT_TRUE(has_line(r.text, "tcptriage_agent_cpu_seconds_total 1.250000"));
 out:

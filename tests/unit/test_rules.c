@@ -1133,6 +1133,29 @@ TEST(tcp_mem_forecast_before_pressure)
 	free_fixture(&fx);
 }
 
+/* Buffers filling for the first seconds of load are a ramp, not yet a trend. */
+TEST(tcp_mem_forecast_needs_a_trend_longer_than_a_ramp)
+{
+	struct trend tr = { 0 };
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fx.in.horizon_s = FORECAST_HORIZON_S;
+	fx.in.tcp_mem[0] = 22677, fx.in.tcp_mem[1] = 30236, fx.in.tcp_mem[2] = 45354;
+	for (int i = 0; i <= 9; i++) /* a 2 GiB guest under a busy, healthy load */
+		trend_add(&tr, i, 287.0 * i);
+	trend_fit(&tr, FORECAST_WINDOW_S, &fx.in.mem.fit);
+	fx.in.mem.now = 2583;
+	ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 0);
+	for (int i = 10; i <= 15; i++) /* still rising after FORECAST_MIN_SPAN_S: a trend */
+		trend_add(&tr, i, 287.0 * i);
+	trend_fit(&tr, FORECAST_WINDOW_S, &fx.in.mem.fit);
+	fx.in.mem.now = 287 * 15;
+	ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 1);
+	free_fixture(&fx);
+}
+
 /* A conntrack table filling at its pace within the horizon warns with its eta. */
 TEST(conntrack_forecast_from_the_tables_pace)
 {

@@ -10,7 +10,7 @@ int rule_tcp_mem_forecast(const struct diag_input *in, struct finding *f)
 	const struct trend_fit *fit = &in->mem.fit;
 	double eta = trend_eta(fit, (double)in->mem.now, (double)in->tcp_mem[1]);
 
-	if (in->tcp_mem[1] <= 0 || eta < 0 || eta > in->horizon_s)
+	if (in->tcp_mem[1] <= 0 || eta < 0 || eta > in->horizon_s || fit->span_s < FORECAST_MIN_SPAN_S)
 		return 0;
 	if (fit->slope * fit->span_s < FORECAST_MIN_GROWTH * in->tcp_mem[1])
 		return 0;

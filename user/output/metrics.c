@@ -249,6 +249,11 @@ static void agent_families(FILE *f, enum metrics_format fmt, const struct agent_
 		      "Program runs the kernel skipped because the same program was already "
 		      "running on that CPU (recursion_misses): their events are not counted",
 		      h->runs_skipped);
+	agent_counter(f, fmt, "tcptriage_agent_owner_rescans",
+		      "Walks of every open file for the owners of sockets with events and none "
+		      "(UDP sockets opened since the start)", h->owner_rescans);
+	agent_counter(f, fmt, "tcptriage_agent_owners_rescan_learned",
+		      "Socket owners those walks learned", h->owners_rescan_learned);
 	agent_seconds(f, fmt, "tcptriage_agent_cpu_seconds", true,
 		      "CPU time the agent process used (user + system)", h->cpu_s);
 	agent_counter(f, fmt, "tcptriage_agent_ticks", "Ticks the agent ran (read, evaluate, report)",
