@@ -1107,6 +1107,22 @@ TEST(timewait_forecast_from_the_namespaces_pace)
 	free_fixture(&fx);
 }
 
+/*
+ * TCP memory at `from` pages rising `per_s` a second for seconds [first, last]
+ * (into tr, fitted for fx), limits tcp_mem[1] = pressure, [0] and [2] around it.
+ */
+static void mem_rising(struct fixture *fx, struct trend *tr, long pressure, double from,
+		       double per_s, int first, int last)
+{
+	fx->in.horizon_s = FORECAST_HORIZON_S;
+	fx->in.tcp_mem[0] = pressure * 3 / 4, fx->in.tcp_mem[1] = pressure;
+	fx->in.tcp_mem[2] = pressure * 3 / 2;
+	for (int i = first; i <= last; i++)
+		trend_add(tr, i, from + per_s * i);
+	trend_fit(tr, FORECAST_WINDOW_S, &fx->in.mem.fit);
+	fx->in.mem.now = (long)(from + per_s * last);
+}
+
 /* Early warning: memory rising toward tcp_mem[1] fires before any pressure, with its eta. */
 TEST(tcp_mem_forecast_before_pressure)
 {
@@ -1115,12 +1131,7 @@ TEST(tcp_mem_forecast_before_pressure)
 	struct finding f;
 
 	setup(&fx);
-	fx.in.horizon_s = FORECAST_HORIZON_S;
-	fx.in.tcp_mem[0] = 10000, fx.in.tcp_mem[1] = 20000, fx.in.tcp_mem[2] = 30000;
-	for (int i = 0; i <= 30; i++)
-		trend_add(&tr, i, 5000 + 50.0 * i); /* 50 pages/s */
-	trend_fit(&tr, FORECAST_WINDOW_S, &fx.in.mem.fit);
-	fx.in.mem.now = 6500;
+	mem_rising(&fx, &tr, 20000, 5000, 50, 0, 30); /* 50 pages/s for 30 s: at 6500 */
 	if (ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 1)) {
 		ASSERT_EQ_INT(evidence_named(&f, "eta_s")->value, 270); /* (20000 - 6500) / 50 */
 		ASSERT_EQ_INT(f.severity, SEV_WARNING);
@@ -1141,17 +1152,10 @@ TEST(tcp_mem_forecast_needs_a_trend_longer_than_a_ramp)
 	struct finding f;
 
 	setup(&fx);
-	fx.in.horizon_s = FORECAST_HORIZON_S;
-	fx.in.tcp_mem[0] = 22677, fx.in.tcp_mem[1] = 30236, fx.in.tcp_mem[2] = 45354;
-	for (int i = 0; i <= 9; i++) /* a 2 GiB guest under a busy, healthy load */
-		trend_add(&tr, i, 287.0 * i);
-	trend_fit(&tr, FORECAST_WINDOW_S, &fx.in.mem.fit);
-	fx.in.mem.now = 2583;
+	/* a 2 GiB guest under a busy, healthy load: 2583 pages in 9 s, pressure 30236 */
+	mem_rising(&fx, &tr, 30236, 0, 287, 0, 9);
 	ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 0);
-	for (int i = 10; i <= 15; i++) /* still rising after FORECAST_MIN_SPAN_S: a trend */
-		trend_add(&tr, i, 287.0 * i);
-	trend_fit(&tr, FORECAST_WINDOW_S, &fx.in.mem.fit);
-	fx.in.mem.now = 287 * 15;
+	mem_rising(&fx, &tr, 30236, 0, 287, 10, 15); /* still rising after FORECAST_MIN_SPAN_S */
 	ASSERT_EQ_INT(eval(&fx, "tcp_mem_forecast", &f), 1);
 	free_fixture(&fx);
 }
