@@ -35,14 +35,12 @@
 /*
  * Each hook's programs by form, and its tracepoint, from the section names of
  * the object just opened (it is reopened on every attempt).  Only a classic
- * tracepoint's section names the category; a hook with none has it in hooks.c.
+ * tracepoint's section names the category (a hook with none has it from hooks.c).
  */
 static void map_programs(struct agent *a)
 {
 	struct bpf_program *p;
 	struct hook_site site;
-	const char *category;
-	size_t n;
 	int i;
 
 	memset(a->progs, 0, sizeof(a->progs));
@@ -52,9 +50,9 @@ static void map_programs(struct agent *a)
 			continue; /* an iterator, or flush_resets (run, never attached) */
 		a->progs[i][site.kind] = p;
 		snprintf(a->hooks[i].tp, sizeof(a->hooks[i].tp), "%s", site.tp);
-		category = site.category[0] ? site.category : hook_defs(&n)[i].category;
-		if (category)
-			snprintf(a->hooks[i].category, sizeof(a->hooks[i].category), "%s", category);
+		if (site.category[0])
+			snprintf(a->hooks[i].category, sizeof(a->hooks[i].category), "%s",
+				 site.category);
 	}
 }
 
@@ -572,6 +570,9 @@ int agent__open(const struct agent_opts *opts, struct agent **out, char *err, si
 		a->hooks[i].name = defs[i].name;
 		a->hooks[i].purpose = defs[i].purpose;
 		a->hooks[i].essential = defs[i].essential;
+		if (defs[i].category)
+			snprintf(a->hooks[i].category, sizeof(a->hooks[i].category), "%s",
+				 defs[i].category);
 	}
 	a->ringbuf_size = opts->ringbuf_size;
 	a->btf_path = opts->btf_path;
