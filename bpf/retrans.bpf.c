@@ -29,6 +29,7 @@ static __always_inline void flow_add(const struct sock *sk, __u32 netns, const s
 	__sync_fetch_and_add(&val->retrans_events, 1);
 	val->segs_out = BPF_CORE_READ(tp, segs_out);
 	val->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	val->dsack_dups = BPF_CORE_READ(tp, dsack_dups); /* a slow ack's loss probes were not lost */
 	val->last_ns = bpf_ktime_get_ns();
 }
 

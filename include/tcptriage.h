@@ -199,7 +199,7 @@ struct tt_flow_val {
 	__u32 tgid;
 	__u32 segs_out;      /* the socket's segments sent (retransmits included) at its last retransmit */
 	__u32 total_retrans; /* ... and the segments it retransmitted over its life */
-	__u32 pad;
+	__u32 dsack_dups;    /* ... of which the peer said it had them already (spurious) */
 };
 
 /*

@@ -25,7 +25,8 @@ PORT=5601 UPORT=5602 LOAD_S=8
 tt_sysctl_ns_set "$NS" net.ipv4.tcp_max_tw_buckets 262144 || tt_bail "set tcp_max_tw_buckets"
 COUNTERS="Tcp.OutSegs Tcp.RetransSegs TcpExt.TCPFastRetrans TcpExt.TCPSlowStartRetrans
 	TcpExt.TCPSynRetrans Tcp.OutRsts Tcp.ActiveOpens Tcp.PassiveOpens TcpExt.ListenOverflows
-	TcpExt.ListenDrops Ip.InReceives Tcp.InSegs Udp.InDatagrams Udp.RcvbufErrors TcpExt.TCPRcvQDrop"
+	TcpExt.ListenDrops Ip.InReceives Tcp.InSegs Udp.InDatagrams Udp.RcvbufErrors TcpExt.TCPRcvQDrop
+	TcpExt.TCPLossProbes TcpExt.TCPLossProbeRecovery TcpExt.TCPTimeouts TcpExt.TCPDSACKRecv"
 
 declare -A before after
 read_counters() { # : "COUNTER VALUE" for every counter of $COUNTERS in the namespace

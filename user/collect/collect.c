@@ -183,6 +183,7 @@ static int flow_visit(void *ctx, const void *k, const void *v)
 	f.resets = val->resets_sent + val->resets_received;
 	f.sent = val->segs_out;
 	f.sent_retrans = val->total_retrans;
+	f.sent_spurious = val->dsack_dups;
 	flow_pick_add(w->pick, &f);
 	return 0; /* walk on: the count of entries must be whole */
 }

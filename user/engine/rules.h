@@ -38,6 +38,7 @@ struct flow_seen {
 	uint64_t resets; /* sent and received */
 	uint64_t sent;   /* segments the connection sent over its life, retransmits included; 0: unknown */
 	uint64_t sent_retrans; /* ... of which retransmitted */
+	uint64_t sent_spurious; /* ... of those, ones the peer had already (it sent a D-SACK) */
 };
 
 /* Sockets one owner has sitting in CLOSE_WAIT or FIN_WAIT2 (since the agent started). */

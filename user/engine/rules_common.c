@@ -107,6 +107,10 @@ struct share share_in(const struct diag_input *in, const struct share_rule *r,
 
 	if (r->extra)
 		weighted += (r->extra_weight - 1) * (double)r->extra(in, ns);
+	if (r->discount)
+		weighted -= (double)r->discount(in, ns);
+	if (weighted < 0)
+		weighted = 0;
 	s.per_s = (double)s.count / count_span;
 	s.peak_per_s = r->paced ? ns_peak_rate(ns, r->paced) : s.per_s;
 	s.ratio = ratio_of(weighted * span / count_span, s.traffic); /* both over one span */

@@ -34,6 +34,7 @@ struct share_rule {
 	ns_count_fn count, traffic;
 	ns_count_fn extra;     /* optional: events of count that weigh more */
 	double extra_weight;   /* ... each counts this many times in the ratio */
+	ns_count_fn discount;  /* optional: events of count the ratio leaves out */
 	bool count_in_window;  /* count is the BPF window's (window_s), not the namespace's span */
 	int64_t min_count;     /* floors: a tiny sample never fires */
 	double min_per_s;      /* ... nor a slow trickle: met by the average or the busiest stretch */
