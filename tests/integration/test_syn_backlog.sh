@@ -35,6 +35,11 @@ counters() { # NS : the COUNTERS' values, space separated
 	for c in "${COUNTERS[@]}"; do printf '%s ' "$(tt_nstat "$1" "$c")"; done
 }
 
+syn_recv() { # PORT : half-open connections to PORT in the server's namespace now
+	ip netns exec "$NS_B" ss -Htn state syn-recv "sport = :$1" | wc -l
+}
+max() { echo $(($1 > $2 ? $1 : $2)); }
+
 # run_phase TAG SYNCOOKIES MAX_SYN_BACKLOG BACKLOG PORT: sets NS INO SRV CLI AG
 # D (associative: counter -> delta over the agent's run) SYNRECV CLIOUT
 declare -A D
@@ -66,14 +71,18 @@ EOF
 	CLI=$TT_BG_PID
 	# The client holds what connected; unanswered connects gave up after 3 s.
 	tt_wait_for_line "$CLIOUT" '^holding ' 8 || tt_diag "($tag) client did not finish connecting"
+	# The most half-open connections seen: with the queue over half full the
+	# kernel gives unanswered ones 2 SYN-ACK retries, not 5, and drops them
+	# ~7 s in (reqsk_timer_handler()), which a slow machine's last look misses.
+	SYNRECV=$(syn_recv "$port")
 	c1=$(counters "$NS_B")
 	for ((i = 0; i < 10; i++)); do
 		tt_sleep 1
 		prev=$c1
 		c1=$(counters "$NS_B")
+		SYNRECV=$(max "$SYNRECV" "$(syn_recv "$port")")
 		[[ $c1 == "$prev" ]] && break
 	done
-	SYNRECV=$(ip netns exec "$NS_B" ss -Htn state syn-recv "sport = :$port" | wc -l)
 	ta_stop || tt_bail "($tag) agent end line"
 	ta_show "$AG"
 	read -ra v0 <<<"$c0"
@@ -120,7 +129,7 @@ tt_assert_eq "$(ta_advice_count "$AG" tcp_max_syn_backlog)" 0 \
 
 # (the client still holds what connected: its count so far is the "holding" line)
 failed=$((CONNS - $(sed -n 's/^holding connected=//p' "$CLIOUT")))
-tt_assert_eq "$failed" $((CONNS - SYNRECV)) "(a) the client's refused connects == $CONNS - the half-open ones ss shows"
+tt_assert_eq "$failed" $((CONNS - SYNRECV)) "(a) the client's refused connects == $CONNS - the most half-open ones ss showed"
 tt_assert_ge "$(jq -r '.evidence.reqq_full_drops // empty' <<<"$f")" "${failed:-1}" \
 	"(a) evidence.reqq_full_drops >= the client's refused connects (one dropped SYN each at least)"
 
@@ -132,7 +141,7 @@ tt_assert_eq "$(sed -n 's/^holding connected=//p' "$CLIOUT")" $CONNS "(b) every 
 f=$(ta_finding "$AG" syn_backlog_overflow)
 check_common b $PORT "$f"
 tt_assert_eq "$(jq -r '.evidence.syncookies_sent // empty' <<<"$f")" $((CONNS - SYNRECV)) \
-	"(b) evidence.syncookies_sent == $CONNS connects - the $SYNRECV half-open ones ss shows"
+	"(b) evidence.syncookies_sent == $CONNS connects - the $SYNRECV half-open ones ss showed"
 
 # ------------------------ (c) no cookies, small tcp_max_syn_backlog: dropped
 PORT=5619

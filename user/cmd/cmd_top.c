@@ -152,11 +152,12 @@ static void refresh_model(struct top *t)
 	select_rows(t);
 }
 
+/* The hostname last: a long one (a guest's, a cloud's FQDN) is what 80 columns cut, not the counts. */
 static void title_line(const struct top *t, char *buf, size_t len, int width)
 {
-	snprintf(buf, len, "tcptriage top - %s - %.0f s - window %llu s - sort: %s - %zu of %zu owners",
-		 t->hostname, session_elapsed(t->s), (unsigned long long)t->a.window,
-		 top_cols[t->st.sort].name, t->n_sel, t->table.n);
+	snprintf(buf, len, "tcptriage top - %zu of %zu owners - sort: %s - window %llu s - %.0f s - %s",
+		 t->n_sel, t->table.n, top_cols[t->st.sort].name, (unsigned long long)t->a.window,
+		 session_elapsed(t->s), t->hostname);
 	if (width >= 0 && (size_t)width < len)
 		buf[width] = 0;
 }
