@@ -338,6 +338,34 @@ out:
 	free_fixture(&fx);
 }
 
+/*
+ * Before 6.11 a refused datagram's drop names no socket: udp_refused names
+ * its receiver, and the same datagrams' drops, charged to nobody, are not a
+ * second culprit.  Drops of other owners still are.
+ */
+TEST(socket_buffer_limit_names_a_refused_receiver_once)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Ip.InReceives", 1000);
+	add(&fx, ns_row(0, TT_SIG_DROP, DROP_RCVBUFF, 300, 60000));
+	add(&fx, ns_row(77, TT_SIG_UDP_REFUSED, 0, 300, 60000));
+	add(&fx, ns_row(88, TT_SIG_DROP, DROP_RCVBUFF, 20, 4000));
+	if (!ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 1))
+		goto out;
+	ASSERT_EQ_INT(f.n_culprits, 2);
+	ASSERT_EQ_INT(f.culprits[0].pid, 77);
+	ASSERT_EQ_INT(f.culprits[1].pid, 88);
+	fx.rows[1].events = 0; /* from 6.11 the drop has its socket: no udp_refused */
+	fx.rows[0].key.tgid = 77;
+	if (ASSERT_EQ_INT(eval(&fx, "socket_buffer_limit", &f), 1))
+		ASSERT_EQ_INT(f.culprits[0].pid, 77);
+out:
+	free_fixture(&fx);
+}
+
 TEST(reset_storm_is_judged_against_connections)
 {
 	struct fixture fx;

@@ -82,6 +82,43 @@ static void buffer_limit_summary(struct finding *f, const struct share *s, uint6
 		 (unsigned long long)hits);
 }
 
+/* Drop the culprits from index from on that name no process. */
+static void drop_unowned_culprits(struct finding *f, int from)
+{
+	int kept = from;
+
+	for (int i = from; i < f->n_culprits; i++)
+		if (f->culprits[i].pid)
+			f->culprits[kept++] = f->culprits[i];
+	f->n_culprits = kept;
+}
+
+/*
+ * The receivers whose buffers refused data.  Before 6.11 a refused datagram's
+ * drop names no socket: its socket's owner comes from udp_refused, and the
+ * same datagrams' drops, charged to nobody, would be a second culprit for
+ * them.  Without drop reasons (before 5.17) no drop is known to be a
+ * receive buffer's.
+ */
+static void buffer_limit_receivers(const struct diag_input *in, struct finding *f, uint32_t netns,
+				   uint64_t refusals)
+{
+	uint32_t rcvbuff = drop_reason(in, "socket_rcvbuff");
+	int from = f->n_culprits;
+	bool refused_named;
+
+	add_owner_culprits_in(in, f, TT_SIG_UDP_REFUSED, ANY_SUB, netns,
+			      "its UDP socket's buffer is full: it reads slower than data arrives");
+	refused_named = f->n_culprits > from;
+	if (!refusals || rcvbuff == UINT32_MAX)
+		return;
+	from = f->n_culprits;
+	add_owner_culprits_in(in, f, TT_SIG_DROP, rcvbuff, netns,
+			      "its socket's receive buffer is full: it reads slower than data arrives");
+	if (refused_named)
+		drop_unowned_culprits(f, from);
+}
+
 int rule_socket_buffer_limit(const struct diag_input *in, struct finding *f)
 {
 	struct share s = { 0 };
@@ -112,12 +149,7 @@ int rule_socket_buffer_limit(const struct diag_input *in, struct finding *f)
 	drops_evidence(in, f, "drops_proto_mem", "proto_mem", netns);
 	tcp_mem_evidence(in, f);
 	finding_num(f, "tcp_mem_used_pages", in->tcp_mem_used);
-	/* before 6.11 a refused datagram's drop has no owner: its socket's owner first */
-	add_owner_culprits_in(in, f, TT_SIG_UDP_REFUSED, ANY_SUB, netns,
-			      "its UDP socket's buffer is full: it reads slower than data arrives");
-	if (rcvq + rcvbuf)
-		add_owner_culprits_in(in, f, TT_SIG_DROP, drop_reason(in, "socket_rcvbuff"), netns,
-				      "its socket's receive buffer is full: it reads slower than data arrives");
+	buffer_limit_receivers(in, f, netns, rcvq + rcvbuf);
 	add_owner_culprits_in(in, f, TT_SIG_RCVQ_FULL, ANY_SUB, netns,
 			      "its socket's receive queue is full: it reads slower than data arrives");
 	add_owner_culprits(in, f, TT_SIG_EXCEED_BUF, ANY_SUB,
