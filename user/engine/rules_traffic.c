@@ -32,8 +32,8 @@ static int64_t timeout_retransmits(const struct diag_input *in, const struct ns_
 /*
  * Retransmits the peer said it had already (a D-SACK): a loss probe fired
  * before a slow receiver's ACK came (a 5.10 guest's loopback bulk flow: 82 of
- * its 84), nothing was lost.  D-SACKed segments where the kernel counts them,
- * else D-SACKs (before 5.x's TCPDSACKRecvSegs), one segment or more each.
+ * its 84), nothing was lost.  D-SACKed segments where the kernel counts them
+ * (TCPDSACKRecvSegs), else D-SACKs received, one segment or more each.
  */
 static int64_t spurious_retransmits(const struct diag_input *in, const struct ns_state *ns)
 {
