@@ -75,6 +75,7 @@ struct tcp_mem_trend {
 	double max_since_s;       /* first tick at or above tcp_mem[2]; < 0 never */
 	long crossed_limits[3];   /* tcp_mem in force at the latest of those two crossings */
 	struct trend_fit fit;     /* the trend over the last FORECAST_WINDOW_S */
+	struct trend_fit recent;  /* ... and over its newer half: a ramp that levelled off is flat here */
 };
 
 /* Who a tgid is, for naming culprits: its comm and (when known) cgroup id. */

@@ -51,6 +51,13 @@ void trend_fit(const struct trend *tr, double window_s, struct trend_fit *fit)
 	fit->noise = sqrt(resid / n);
 }
 
+void trend_fit_halves(const struct trend *tr, double window_s, struct trend_fit *fit,
+		      struct trend_fit *recent)
+{
+	trend_fit(tr, window_s, fit);
+	trend_fit(tr, fit->span_s / 2, recent);
+}
+
 double trend_eta(const struct trend_fit *fit, double now_value, double limit)
 {
 	if (fit->samples < MIN_SAMPLES || fit->slope <= 0 || now_value >= limit)

@@ -22,6 +22,9 @@ struct trend_fit {
 void trend_add(struct trend *tr, double t, double v);
 /* Least-squares line through the samples no older than window_s before the newest. */
 void trend_fit(const struct trend *tr, double window_s, struct trend_fit *fit);
+/* trend_fit() over window_s, and recent: the same over the newer half of what fit spans. */
+void trend_fit_halves(const struct trend *tr, double window_s, struct trend_fit *fit,
+		      struct trend_fit *recent);
 /*
  * Seconds until the line reaches limit from now_value, or -1 when it is not
  * a clear rise (growth over the span within 3x the noise, or too few samples).

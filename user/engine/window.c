@@ -98,7 +98,7 @@ void memory_track_add(struct memory_track *m, double now, int64_t in_use, const 
 	m->at = now;
 	t->now = in_use;
 	trend_add(&m->trend, now, (double)in_use);
-	trend_fit(&m->trend, FORECAST_WINDOW_S, &t->fit);
+	trend_fit_halves(&m->trend, FORECAST_WINDOW_S, &t->fit, &t->recent);
 	if (t->now > t->peak)
 		t->peak = t->now;
 	note_crossing(t, &t->pressure_since_s, limits[1], now, limits);
