@@ -50,11 +50,23 @@ for ((sec = 0; sec < 70; sec++)); do
 	[[ -n $t_cross ]] && break
 done
 wait "${pids[@]}"
+t_end=$(date +%s.%N)
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
-tt_diag "churn ($RATE connections/s, $(cat "$TT_TMP"/cli.*.out | awk -F'[= ]' '{ n += $2 } END { print n }') in all) since $t0: forecast at ${t_fire:-never}, first overflow at ${t_cross:-never}"
+made=$(cat "$TT_TMP"/cli.*.out | awk -F'[= ]' '{ n += $2 } END { print n + 0 }')
+made_rate=$(awk -v n="$made" -v a="$t0" -v b="$t_end" 'BEGIN { printf "%.0f", n / (b - a) }')
+tt_diag "churn ($RATE connections/s asked, $made in all, $made_rate/s made) since $t0: forecast at ${t_fire:-never}, first overflow at ${t_cross:-never}"
 
 f=$(grep '"cause":"timewait_forecast"' "$AG" | grep '"state":"firing"' | head -n 1)
+# A machine too slow for the churn (an emulated guest made ~170/s) never
+# fills the table: TIME_WAIT levels off at its close rate x 60 s.  Then no
+# forecast is right, and the timing checks have nothing to measure.
+if [[ -z $t_cross ]] && ((made_rate * 60 < TW_MAX)); then
+	tt_assert_true "[[ -z '$t_fire' ]]" \
+		"no timewait_forecast: $made_rate closes/s level off at $((made_rate * 60)) TIME_WAIT sockets, under $TW_MAX"
+	tt_skip "forecast before the overflow: this machine made $made_rate of the $RATE connections/s asked, and the table never filled"
+	tt_finish
+fi
 tt_assert_true "[[ -n '$t_fire' && -n '${f:0:1}' ]]" "a timewait_forecast firing line"
 tt_assert_true "[[ -n '$t_cross' ]]" "the kernel overflowed the TIME_WAIT table (TCPTimeWaitOverflow rose)"
 tt_assert_true "[[ -n '$t_fire' && -n '$t_cross' ]] && awk -v a=$t_fire -v b=$t_cross 'BEGIN { exit !(a < b) }'" \
