@@ -11,7 +11,7 @@ CC       ?= cc
 BPFTOOL  ?= bpftool
 
 # One list of BPF signal families: bpf/<family>.bpf.c each.
-BPF_FAMILIES := owner state syscalls retrans drops sockmem resets console snapshot
+BPF_FAMILIES := owner state retrans drops sockmem resets console snapshot
 # user/<stage>/*.c: cmd, agent, collect, engine, output (docs/ARCHITECTURE.md)
 USER_SRCS    := $(wildcard user/*/*.c)
 USER_DIRS    := $(patsubst %/,%,$(sort $(dir $(USER_SRCS))))

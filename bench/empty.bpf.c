@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The floor: programs that return 0 on every hook the agent uses, attached
- * the same way (tp_btf; syscalls only exist as classic tracepoints).  Their
- * run_time_ns/run_cnt is what any BPF agent pays just to be there, and the
- * bench divides each agent program's cost by it.  Names are <hook>__floor,
+ * the same way (tp_btf).  Their run_time_ns/run_cnt is what any BPF agent
+ * pays just to be there, and the bench divides each agent program's cost by it.  Names are <hook>__floor,
  * <hook> being the agent program's name without its __btf/__raw/__tp suffix.
  */
 #include "vmlinux.h"
@@ -16,11 +15,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 FLOOR(set_state, "tp_btf/inet_sock_set_state")
 FLOOR(destroy_sock, "tp_btf/tcp_destroy_sock")
-FLOOR(accept4_exit, "tracepoint/syscalls/sys_exit_accept4")
-FLOOR(accept_exit, "tracepoint/syscalls/sys_exit_accept")
-FLOOR(listen_enter, "tracepoint/syscalls/sys_enter_listen")
-FLOOR(connect_enter, "tracepoint/syscalls/sys_enter_connect")
-FLOOR(connect_exit, "tracepoint/syscalls/sys_exit_connect")
 FLOOR(retransmit, "tp_btf/tcp_retransmit_skb")
 FLOOR(synack_retransmit, "tp_btf/tcp_retransmit_synack")
 FLOOR(drop, "tp_btf/kfree_skb")

@@ -286,19 +286,6 @@ struct {
 } procs SEC(".maps") __weak;
 
 /*
- * What listen() asked (its caller, the backlog), by socket, until the socket
- * turns LISTEN (state.bpf.c on_listen moves it into `owners`).  A listen()
- * that fails leaves its entry here, where nothing else looks: `owners`
- * holds only sockets that listened.  Microseconds each: a small LRU.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64); /* struct sock address */
-	__type(value, struct tt_owner);
-} listen_asked SEC(".maps") __weak;
-
-/*
  * Who listens on each port: the owner of a socket it accepted, found from
  * the socket's own port when no owners entry names one (no hook runs on
  * accept()).  Written at listen(), deleted when the listener closes.
@@ -693,6 +680,14 @@ static __always_inline void count_current(struct tt_owner *o, __u32 netns, __u32
 {
 	owner_current(o, netns);
 	count_add_owner(o->tgid, o->cgroup, netns, signal, sub, amount);
+}
+
+/* o owns sk, a listener on port: marked so, with its accept backlog, for userspace. */
+static __always_inline void listener_note(const struct sock *sk, struct tt_owner *o, __u16 port)
+{
+	o->listening = 1;
+	o->listen_port = port;
+	o->listen_backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
 }
 
 /*

@@ -120,7 +120,7 @@ static __always_inline void seed_listener(const struct sock *sk, struct tt_owner
 	struct tt_listen_key lk = { .netns = owner->netns };
 
 	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	owner->listen_port = lk.port;
+	listener_note(sk, owner, lk.port);
 	bpf_map_update_elem(&listen_owners, &lk, owner, BPF_NOEXIST);
 }
 

@@ -91,22 +91,20 @@ static __always_inline void on_connect_failed(const struct sock *sk)
 
 /*
  * listen() ran in this task: now the socket is bound, so its port is known,
- * and sockets accepted from it are attributed to it (owner_of).
+ * and sockets accepted from it are attributed to it (owner_of).  Its
+ * backlog is set already (inet_listen() sets it before the state):
+ * min(asked, somaxconn), the accept queue's real bound.  No listen() hook:
+ * a syscall tracepoint puts every syscall of every task on the tracing
+ * path (+57 ns a getppid() here), for a number the socket holds.
  */
 static __always_inline void on_listen(const struct sock *sk)
 {
-	__u64 skaddr = (__u64)sk;
-	struct tt_owner *asked = bpf_map_lookup_elem(&listen_asked, &skaddr), o = {};
 	struct tt_listen_key lk = { .netns = netns_of(sk) };
+	struct tt_owner o = {};
 
-	if (asked && asked->tgid) /* the listen() hook's, with the backlog asked */
-		o = *asked;
-	else
-		owner_current(&o, lk.netns);
-	if (asked)
-		bpf_map_delete_elem(&listen_asked, &skaddr);
+	owner_current(&o, lk.netns);
 	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	o.listen_port = lk.port;
+	listener_note(sk, &o, lk.port);
 	owner_set(sk, &o); /* userspace finds listeners by address */
 	storage_keep(sk, &o);
 	bpf_map_update_elem(&listen_owners, &lk, &o, BPF_ANY);

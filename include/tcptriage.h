@@ -136,9 +136,9 @@ struct tt_owner {
 	__u32 netns;
 	__u64 cgroup;
 	char comm[TT_COMM_LEN];
-	__u32 listen_backlog; /* what listen() asked for (when listening) */
+	__u32 listen_backlog; /* a listener's accept backlog: min(listen()'s, somaxconn) */
 	__u16 listen_port;
-	__u8 listening;       /* 1 once listen() was called on it */
+	__u8 listening;       /* 1: sk is a listener (userspace lists them from `owners`) */
 	__u8 closer;          /* socket storage only: recorded at a close() leaving unsent data */
 };
 

@@ -73,10 +73,9 @@ tt_assert_ge "$(jq -c 'select(.type == "stats")' "$J" | wc -l)" 1 "at least one 
 
 # ----------------------------------------------------------- attach modes
 hooks_not() { # FILE FORM : hooks whose attachment differs from the expected form
-	# (syscalls only as a classic tracepoint; udp_fail_queue_rcv_skb never: its record has no socket)
+	# (udp_fail_queue_rcv_skb never as a classic tracepoint: its record has no socket)
 	jq -r --arg f "$2" 'select(.type == "start") | .capabilities.hooks[] |
-		(if .tracepoint.category == "syscalls" then "tracepoint"
-		 elif .tracepoint.name == "udp_fail_queue_rcv_skb" and $f == "tracepoint" then null
+		(if .tracepoint.name == "udp_fail_queue_rcv_skb" and $f == "tracepoint" then null
 		 else $f end) as $want |
 		select(.attached != $want) |
 		"\(.tracepoint.category):\(.tracepoint.name)=\(.attached)"' "$1" | tr '\n' ' '
@@ -86,7 +85,7 @@ for form in tp_btf raw_tp tracepoint; do
 	timeout 30 "$A" diagnose --json --duration 1 --attach "$form" >"$J" 2>"$TT_TMP/attach.err"
 	tt_assert_eq "$?" 0 "--attach $form exits 0"
 	tt_assert_ge "$(jq -r 'select(.type == "start") | .capabilities.hooks | length' "$J")" 1 "--attach $form: start line lists hooks"
-	tt_assert_eq "$(hooks_not "$J" "$form")" "" "--attach $form: every hook attached as $form (syscalls as tracepoint; udp_fail_queue_rcv_skb has no classic form)"
+	tt_assert_eq "$(hooks_not "$J" "$form")" "" "--attach $form: every hook attached as $form (udp_fail_queue_rcv_skb has no classic form)"
 done
 
 # ------------------------------------------------- nothing left attached

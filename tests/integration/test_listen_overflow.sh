@@ -107,4 +107,29 @@ tt_assert_true "! jq -e --argjson p $cli 'any(.culprits[]?; .pid == \$p)' <<<\"\
 	"the client (pid $cli) is not a culprit"
 tt_assert_eq "$(ta_advice_mentions "$AG" tw_recycle)" 0 "no advice mentions tcp_tw_recycle (why included)"
 
+# ------------------------------------------- (b) a listener older than the agent
+# Launched during an incident, the agent finds the server listening already
+# and sees no listen(): the start-up seed names it, with its backlog.
+tt_netns_single lob || tt_bail "(b) create namespace"
+NS_B=$TT_NS
+tt_bg -o "$TT_TMP/srv-b.out" ip netns exec "$NS_B" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $PORT --backlog 1 --no-accept --seconds 40 >/dev/null
+srv_b=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/srv-b.out" '^ready$' 5 || tt_bail "(b) tcp-server ready"
+AG_B=$TT_TMP/agent-b.json
+ta_start "$AG_B" || tt_bail "(b) agent start"
+tt_bg -o "$TT_TMP/cli-b.out" ip netns exec "$NS_B" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+	--port $PORT --conns 20 --parallel --hold 1 --seconds 10 >/dev/null
+tt_wait_for_line "$TT_TMP/cli-b.out" '^connected=' 14 || tt_diag "(b) client did not finish"
+tt_sleep 1
+ta_stop || tt_bail "(b) agent end line"
+f=$(ta_finding "$AG_B" listen_overflow)
+tt_diag "(b) client: $(tail -n 1 "$TT_TMP/cli-b.out"); finding: ${f:0:300}"
+tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"${f:-null}")" "$srv_b" \
+	"(b) a listener older than the agent: first culprit is its server (pid $srv_b)"
+tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"${f:-null}")" 1 \
+	"(b) evidence.backlog_asked == 1, read from the listening socket at start-up"
+tt_assert_true "jq -e 'any(.advice[]?; (.sysctl // null) == null and .current == \"1\")' <<<\"\${f:-null}\" >/dev/null" \
+	"(b) the advice asks the application for a larger listen() backlog than its 1, not somaxconn"
+
 tt_finish

@@ -20,7 +20,6 @@
 static const struct hook_def hook_table[] = {
 	ESSENTIAL("set_state", "socket owners (connect, listen, close), connects failing for lack of local ports"),
 	ESSENTIAL("destroy_sock", "forgetting closed sockets"),
-	HOOK("listen_enter", "backlog asked in listen()"),
 	ESSENTIAL("retransmit", "retransmits"),
 	HOOK("synack_retransmit", "SYN-ACK retransmits"),
 	ESSENTIAL("drop", "packet drops by reason"),

@@ -22,7 +22,7 @@ enum attach_kind {
 #define HOOK_CATEGORY_MAX 32 /* bytes of a tracepoint category, with its NUL */
 #define HOOK_TP_MAX 64       /* bytes of a tracepoint name, with its NUL */
 /* Rows of the hook table (hooks.c checks it when it compiles): the loader's arrays. */
-#define HOOK_COUNT 12
+#define HOOK_COUNT 11
 
 /*
  * A hook as written by hand: only what the BPF object cannot say.  Where it
