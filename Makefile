@@ -203,11 +203,13 @@ $(BENCH_OUT)/floor: bench/floor.c $(BENCH_OUT)/floor.skel.h $(BENCH_OUT)/libtt.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -I$(BENCH_OUT) $< $(BENCH_OUT)/libtt.a $(LDLIBS_ALL) -o $@
 
-$(BENCH_OUT)/rategen: bench/rategen.c $(BENCH_OUT)/libtt.a
+# The load tools: one C file each, linked with the agent's modules they use.
+BENCH_TOOLS := $(BENCH_OUT)/rategen $(BENCH_OUT)/syscost
+$(BENCH_TOOLS): $(BENCH_OUT)/%: bench/%.c $(BENCH_OUT)/libtt.a
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< $(BENCH_OUT)/libtt.a $(LDLIBS_ALL) -o $@
 
-bench: $(BIN) $(OUT)/ttload $(BENCH_OUT)/floor $(BENCH_OUT)/rategen
+bench: $(BIN) $(OUT)/ttload $(BENCH_OUT)/floor $(BENCH_TOOLS)
 	$(Q)scripts/bench.sh
 
 # Soak (`make soak`, never part of `make test`): `tcptriage run` for SOAK_SECONDS

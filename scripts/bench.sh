@@ -41,6 +41,7 @@ B=build/bench
 AGENT=build/tcptriage
 FLOOR=$B/floor
 RATEGEN=$B/rategen
+SYSCOST=$B/syscost
 BT_SCRIPT=bench/tcptriage.bt
 RESULTS=bench/results.md
 PNG=bench/overhead.png
@@ -203,6 +204,10 @@ churn_measured() { # -> "conns/s conns-per-CPU-second"
 		'BEGIN { printf "%.1f %.1f\n", n / w, (c > 0 ? n / (c / 1e9) : 0) }'
 }
 
+syscall_measured() { # -> ns one getppid() takes: a tracer may tax every syscall, not its own
+	"$SYSCOST" | sed -n 's/^ns_per_syscall=//p'
+}
+
 bulk_measured() { # -> "GB/s GB-per-CPU-second" of one connection writing BULK_BYTES
 	local b
 	load_run "$B/bulk.out" "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port "$PORT" \
@@ -358,9 +363,9 @@ tool_stop() { # none|agent|bpftrace ROUND
 	TOOL_PID=
 }
 
-# ROUNDS_TSV: round tool conns/s conns/CPU-s GB/s GB/CPU-s
+# ROUNDS_TSV: round tool conns/s conns/CPU-s GB/s GB/CPU-s ns/syscall
 phase_rounds() { # no agent / agent / bpftrace, rotating order, no stats
-	local r k tool churn bulk
+	local r k tool churn bulk sys
 	local -a tools=(none agent bpftrace)
 	say "2/6 churn ${CHURN_S}s + bulk $((BULK_BYTES / 1000000)) MB: none/agent/bpftrace x $ROUNDS rounds"
 	: >"$ROUNDS_TSV"
@@ -370,10 +375,12 @@ phase_rounds() { # no agent / agent / bpftrace, rotating order, no stats
 			tool_start "$tool" "$r"
 			churn=$(churn_measured)
 			bulk=$(bulk_measured)
+			sys=$(syscall_measured)
 			tool_stop "$tool" "$r"
-			printf '%s\t%s\t%s\t%s\n' "$r" "$tool" "${churn// /$'\t'}" "${bulk// /$'\t'}" >>"$ROUNDS_TSV"
+			printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$tool" "${churn// /$'\t'}" "${bulk// /$'\t'}" \
+				"$sys" >>"$ROUNDS_TSV"
 		done
-		say "    round $r: $(awk -F'\t' -v r="$r" '$1 == r { printf "%s %.0f/s (%.0f/CPU-s) %.2f GB/s  ", $2, $3, $4, $5 }' "$ROUNDS_TSV")"
+		say "    round $r: $(awk -F'\t' -v r="$r" '$1 == r { printf "%s %.0f/s (%.0f/CPU-s) %.2f GB/s %.0f ns/syscall  ", $2, $3, $4, $5, $7 }' "$ROUNDS_TSV")"
 	done
 }
 
@@ -704,10 +711,11 @@ ops_table() { # each single operation minus the floor on its hook; medians to op
 rounds_table() {
 	local col goal
 	local -A name=([3]="churn, wall clock (conns/s)" [4]="churn per CPU-second (conns)"
-		[5]="bulk, wall clock (GB/s)" [6]="bulk per CPU-second (GB)")
+		[5]="bulk, wall clock (GB/s)" [6]="bulk per CPU-second (GB)"
+		[7]="one syscall, getppid() (ns; any task's, not one the tools watch)")
 	echo "| measure | no agent | agent | agent/none | bpftrace | bpftrace/none | goal |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
-	for col in 3 4 5 6; do
+	for col in 3 4 5 6 7; do
 		goal=$([[ $col == 3 || $col == 4 ]] && echo "agent >= 0.98x")
 		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${name[$col]}" \
 			"$(fmt_num $(awk -F'\t' -v c=$col '$2 == "none" { print $c }' "$ROUNDS_TSV" | summary))" \
