@@ -579,20 +579,6 @@ static __always_inline struct sock *file_sock(struct file *file)
 	return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
 
-/* The struct sock behind the current task's descriptor fd, or NULL. */
-static __always_inline struct sock *fd_sock(long fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *file = NULL;
-
-	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file_sock(file);
-}
-
 static __always_inline bool proc_is(const struct tt_proc *p, const struct tt_owner *owner)
 {
 	const __u64 *a = (const __u64 *)p->comm, *b = (const __u64 *)owner->comm;
