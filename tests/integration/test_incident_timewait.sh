@@ -42,9 +42,20 @@ table inet tt_tw {
 		type filter hook output priority 0; policy accept;
 		tcp dport $PORT tcp flags & (fin | syn | rst | psh | ack | urg) == ack counter drop
 	}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		tcp dport $PORT tcp flags & rst == rst counter
+	}
 }
 EOF
-nft_drops() { ip netns exec "$NS" nft list chain inet tt_tw out | sed -n 's/.* counter packets \([0-9]*\) .*/\1/p'; }
+# packets the rule of this table's chain $1 counted
+nft_count() { ip netns exec "$NS" nft list chain inet tt_tw "$1" | sed -n 's/.* counter packets \([0-9]*\) .*/\1/p'; }
+# packets the CPUs' input backlogs dropped (softnet_stat's second column, hex), host-wide
+backlog_drops() {
+	local n=0 _cpu dropped _rest
+	while read -r _cpu dropped _rest; do n=$((n + 16#$dropped)); done </proc/net/softnet_stat
+	echo "$n"
+}
 
 tt_bg -o "$TT_TMP/srv.out" ip netns exec "$NS" "$TT_TTLOAD" tcp-server \
 	--bind 127.0.0.1 --port $PORT --seconds 40 >/dev/null
@@ -59,6 +70,7 @@ if ta_kernel_lacks "$AG" reset_reasons; then
 	tt_finish
 fi
 o0=$(tt_nstat "$NS" TcpExt.TCPTimeWaitOverflow)
+b0=$(backlog_drops)
 r0=$(tt_nstat "$NS" Tcp.OutRsts)
 c0=$(($(tt_nstat "$NS" Tcp.ActiveOpens) + $(tt_nstat "$NS" Tcp.PassiveOpens)))
 
@@ -66,30 +78,38 @@ tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS" "$TT_TTLOAD" churn --host 127.0.0
 	--port $PORT --conns-max 3000 --seconds 8 >/dev/null
 cli=$TT_BG_PID
 tt_wait_for_line "$TT_TMP/cli.out" '^connections=' 14 || tt_diag "churn did not finish"
-tt_sleep 1.5 # the server's FIN retransmits (one RTO, 200 ms on loopback) draw the last resets
+# the server's FIN retransmits (one RTO, 200 ms on loopback, doubling when a
+# packet was dropped) draw the last resets: the storm is over when no server
+# connection is left in LAST_ACK but those whose client kept a TIME_WAIT socket
+# (its ACK of their FIN, dropped, draws no reset)
+in_state() { ip netns exec "$NS" ss -Htan state "$1" | wc -l; }
+for ((waited = 0; waited < 150; waited++)); do
+	(($(in_state last-ack) <= $(in_state time-wait))) && break
+	tt_sleep 0.1
+done
+tt_diag "the storm was over $((waited / 10)).$((waited % 10)) s after the churn's end;" \
+	"$(in_state last-ack) connections in LAST_ACK, $(in_state time-wait) in TIME_WAIT"
 o1=$(tt_nstat "$NS" TcpExt.TCPTimeWaitOverflow)
 r1=$(tt_nstat "$NS" Tcp.OutRsts)
+arrived=$(nft_count in) b1=$(backlog_drops) # and again after the agent's end
 c1=$(($(tt_nstat "$NS" Tcp.ActiveOpens) + $(tt_nstat "$NS" Tcp.PassiveOpens)))
 ta_wait_ticks "$AG" 2 || tt_diag "agent did not tick"
 ta_stop || tt_bail "agent end line"
+arrived_end=$(nft_count in)
 ta_show "$AG"
 ovf=$((o1 - o0)) rst=$((r1 - r0)) opens=$((c1 - c0))
 conns=$(sed -n 's/^connections=\([0-9]*\) .*/\1/p' "$TT_TMP/cli.out")
 failed=$(sed -n 's/.* failed=\([0-9]*\)$/\1/p' "$TT_TMP/cli.out")
-tt_diag "churn (pid $cli): $(tail -n 1 "$TT_TMP/cli.out"); server pid $srv; pure ACKs dropped $(nft_drops)"
-tt_diag "kernel (netns $ino): TCPTimeWaitOverflow +$ovf, Tcp.OutRsts +$rst, ActiveOpens + PassiveOpens +$opens; agent no_socket resets $(ta_reset_reason "$AG" no_socket)"
+tt_diag "churn (pid $cli): $(tail -n 1 "$TT_TMP/cli.out"); server pid $srv; pure ACKs dropped $(nft_count out)"
+tt_diag "kernel (netns $ino): TCPTimeWaitOverflow +$ovf, Tcp.OutRsts +$rst, ActiveOpens + PassiveOpens +$opens; resets that reached the server's port $arrived ($arrived_end at the agent's end); input backlog drops (host) +$((b1 - b0))"
 
 tt_assert_ge "${conns:-0}" 100 "churn made >= 100 connections"
 tt_assert_eq "${failed:-x}" 0 "no connect failed (dropping pure ACKs leaves the handshake whole)"
 tt_assert_ge "$ovf" 50 "the kernel counted TIME_WAIT overflows (TCPTimeWaitOverflow grew by >= 50)"
-# each overflowed connection is reset once, by the client's side, when the server's FIN comes
-# back; no other connection here is reset
+# each overflowed connection is reset by the client's side when the server's FIN comes back
+# (again for each retransmit of a FIN whose reset was dropped); no other connection here is
+# reset
 tt_assert_ge "$rst" $((ovf * 95 / 100)) "the namespace sent a reset for >= 95% of the overflows (Tcp.OutRsts delta)"
-# a late segment of a connection that skipped TIME_WAIT gets one reset; a stray
-# reset for another reason (2 for tcp_invalid_ack_sequence once) is not the overflow's
-tt_assert_le "$(ta_reset_reason "$AG" no_socket)" "$ovf" "the namespace sent no more no_socket resets than overflows"
-tt_assert_ge "$(ta_reset_reason "$AG" no_socket)" $((rst * 95 / 100)) \
-	"agent: >= 95% of the resets were sent for reason no_socket"
 
 root=$(ta_finding "$AG" timewait_overflow)
 sym=$(ta_finding "$AG" reset_storm)
@@ -107,6 +127,12 @@ if [[ -n $root && -n $sym ]]; then
 	tt_assert_eq "$(jq -r '.evidence.connections // empty' <<<"$sym")" "$opens" \
 		"reset_storm: evidence.connections == ActiveOpens + PassiveOpens delta"
 	tt_assert_eq "$(jq -r '.evidence.top_reason // empty' <<<"$sym")" no_socket "reset_storm: top reason is no_socket"
+	# the namespace's own count (the end line's is the host's: a namespace an earlier test
+	# left dying may still answer FIN retransmits); a stray reset for another reason
+	# (2 for tcp_invalid_ack_sequence once) is not the overflow's
+	nosock=$(jq -r '.evidence.top_reason_count // 0' <<<"$sym")
+	tt_assert_le "$nosock" "$rst" "reset_storm: no more no_socket resets than the namespace sent"
+	tt_assert_ge "$nosock" $((rst * 95 / 100)) "reset_storm: >= 95% of the resets were sent for reason no_socket"
 	# the server's connections received every reset the namespace sent: its peer culprit sums
 	# all of them (one per connection, thousands), not only the most troubled flows kept
 	peer=$(jq -c --argjson pid "$srv" --arg l "127.0.0.1:$PORT" \
@@ -114,13 +140,18 @@ if [[ -n $root && -n $sym ]]; then
 	tt_diag "reset_storm: the server's peer culprit: $peer"
 	tt_assert_eq "$(jq -r '.raddr // empty' <<<"$peer")" 127.0.0.1 \
 		"reset_storm: the server (pid $srv) is a peer culprit on its port, the clients' address its raddr"
-	# the server's sockets count the resets they received: every one sent, but for
-	# the odd one arriving after its socket gave up (4 of 2990 once on 7.3, none on
-	# 6.18); no kernel counter counts resets received in LAST_ACK
+	# the server's sockets count the resets they received: every one that reached
+	# the server's port (the input chain's counter; the odd one arriving after its
+	# socket gave up is not received: 4 of 2990 once on 7.3).  OutRsts is no truth
+	# for this: a reset the sender's input backlog dropped under load (46 of 2990
+	# once in CI, with kernels booting beside it) was sent, never received, and
+	# the FIN's next retransmit draws another.  No kernel counter counts resets
+	# received in LAST_ACK.
 	pc=$(jq -r '.count // 0' <<<"$peer")
-	tt_assert_le "$pc" "$rst" "reset_storm: the server's peer culprit counts no more resets than were sent (Tcp.OutRsts delta)"
-	tt_assert_ge "$pc" $((rst * 99 / 100)) \
-		"reset_storm: the server's peer culprit counts the resets of every connection, not a sample (>= 99% of Tcp.OutRsts delta)"
+	tt_assert_le "$pc" "$arrived_end" "reset_storm: the server's peer culprit counts no more resets than reached its port (nftables input counter)"
+	tt_assert_ge "$pc" $((arrived * 99 / 100)) \
+		"reset_storm: the server's peer culprit counts the resets of every connection, not a sample (>= 99% of those that reached its port)"
+	tt_assert_ge "$arrived" $((rst * 90 / 100)) "most resets sent reached the server's port (>= 90% of Tcp.OutRsts delta)"
 	ta_assert_linked "$sym" "$root" 'TIME_WAIT'
 	ta_assert_victim "$root" "$srv" "the server, whose connections in LAST_ACK were reset,"
 	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$root")" "$cli" \
