@@ -249,15 +249,21 @@ int set_state__tp(struct trace_event_raw_inet_sock_set_state *ctx)
 
 /*
  * The periodic sweep (user/collect/collect.c read_aged): one record per TCP
- * socket file some task holds in CLOSE_WAIT or FIN_WAIT2, nothing for the
- * others.  One walk of every task's files covers every namespace at once (an
+ * socket file some task holds in CLOSE_WAIT or FIN_WAIT2, or listening,
+ * nothing for the others.  One walk of every task's files covers every namespace at once (an
  * iter/tcp walks the host's whole socket hash for each namespace it is
  * created in) and names the holder: a leak is a socket its process keeps
  * open.  A socket no process holds is no application's leak: an orphan, or a
  * connection still waiting in an accept queue.  The kernel does not keep when
  * a socket entered its state: userspace keeps the first sweep that saw it.
  */
-/* sk's state when it is a TCP socket in CLOSE_WAIT or FIN_WAIT2, else 0 (plain loads: 5.11+). */
+/* The states the sweep reports: the two that leak, and listeners (their drops). */
+static __always_inline bool swept_state(int state)
+{
+	return state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT2 || state == TCP_LISTEN;
+}
+
+/* sk's state when it is a TCP socket in a swept state, else 0 (plain loads: 5.11+). */
 static __always_inline int aged_state_fast(struct file *file, struct sock **skp)
 {
 	struct socket *sock = bpf_sock_from_file(file); /* NULL unless a socket's file */
@@ -272,7 +278,7 @@ static __always_inline int aged_state_fast(struct file *file, struct sock **skp)
 		return 0;
 	state = sk->__sk_common.skc_state;
 	*skp = sk;
-	return state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT2 ? state : 0;
+	return swept_state(state) ? state : 0;
 }
 
 /* The same, one bpf_probe_read_kernel() a field, for kernels without bpf_sock_from_file(). */
@@ -285,7 +291,7 @@ static __always_inline int aged_state_probe(struct file *file, struct sock **skp
 		return 0;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	*skp = sk;
-	return state == TCP_CLOSE_WAIT || state == TCP_FIN_WAIT2 ? state : 0;
+	return swept_state(state) ? state : 0;
 }
 
 SEC("iter/task_file")
@@ -311,6 +317,14 @@ int sweep_aged(struct bpf_iter__task_file *ctx)
 	r.netns = netns_of(sk);
 	r.state = state;
 	r.tgid = BPF_CORE_READ(task, tgid);
+	/*
+	 * tcp_listendrop() counts each SYN or completed handshake a listener
+	 * drops (full accept or SYN queue) in its own sk_drops as in ListenDrops:
+	 * which of a namespace's listeners overflowed, where the counter only
+	 * says that one did.
+	 */
+	if (state == TCP_LISTEN)
+		r.drops = BPF_CORE_READ(sk, sk_drops.counter);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

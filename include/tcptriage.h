@@ -161,8 +161,8 @@ struct tt_listen_key {
 
 /*
  * Record of the periodic sweep (iter/task_file sweep_aged): a TCP socket in
- * CLOSE_WAIT or FIN_WAIT2 held open by process tgid (one record per process
- * holding it).
+ * CLOSE_WAIT or FIN_WAIT2, or a listener, held open by process tgid (one
+ * record per process holding it).
  */
 struct tt_aged_sock {
 	__u64 skaddr;
@@ -170,7 +170,7 @@ struct tt_aged_sock {
 	__u32 netns;
 	__u32 state;
 	__u32 tgid;
-	__u32 pad;
+	__u32 drops; /* a listener's sk_drops: every SYN or handshake it dropped (ListenDrops) */
 };
 
 /* Value of the `procs` map, keyed by tgid: what a counter's tgid was. */

@@ -132,4 +132,51 @@ tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"${f:-null}")" 1 \
 tt_assert_true "jq -e 'any(.advice[]?; (.sysctl // null) == null and .current == \"1\")' <<<\"\${f:-null}\" >/dev/null" \
 	"(b) the advice asks the application for a larger listen() backlog than its 1, not somaxconn"
 
+# ------------------------------------------- (c) two listeners, one overflowing
+# A namespace with more than one listener (a host runs sshd beside its
+# service): the one to name is the one that dropped, not the one that asked
+# listen() for least.  A quiet server (backlog 1, accepting) and a busy one
+# (backlog 4, never accepting) share a namespace; clients hit the busy one.
+# Truth: the kernel's ListenDrops delta, and ss's per-listener drop count
+# (skmem d: each listener counts its own).
+tt_netns_single loc || tt_bail "(c) create namespace"
+NS_C=$TT_NS
+BUSY=$((PORT + 1)) QUIET=$((PORT + 2))
+tt_bg -o "$TT_TMP/quiet-c.out" ip netns exec "$NS_C" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $QUIET --backlog 1 --seconds 40 >/dev/null
+quiet_c=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/quiet-c.out" '^ready$' 5 || tt_bail "(c) quiet tcp-server ready"
+AG_C=$TT_TMP/agent-c.json
+ta_start "$AG_C" || tt_bail "(c) agent start"
+tt_bg -o "$TT_TMP/busy-c.out" ip netns exec "$NS_C" "$TT_TTLOAD" tcp-server \
+	--bind 127.0.0.1 --port $BUSY --backlog 4 --no-accept --seconds 40 >/dev/null
+busy_c=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/busy-c.out" '^ready$' 5 || tt_bail "(c) busy tcp-server ready"
+d0=$(tt_nstat "$NS_C" TcpExt.ListenDrops)
+tt_bg -o "$TT_TMP/cli-c.out" ip netns exec "$NS_C" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+	--port $BUSY --conns 30 --parallel --hold 1 --seconds 10 >/dev/null
+tt_wait_for_line "$TT_TMP/cli-c.out" '^connected=' 14 || tt_diag "(c) client did not finish"
+ta_wait_ticks "$AG_C" 2 || tt_diag "(c) agent did not tick"
+d1=$(tt_nstat "$NS_C" TcpExt.ListenDrops)
+ss_drops() { ip netns exec "$NS_C" ss -Hltnm "sport = :$1" | sed -n 's/.*,d\([0-9]*\)).*/\1/p'; }
+busy_d=$(ss_drops $BUSY) quiet_d=$(ss_drops $QUIET)
+ta_stop || tt_bail "(c) agent end line"
+f=$(ta_finding "$AG_C" listen_overflow)
+tt_diag "(c) client: $(tail -n 1 "$TT_TMP/cli-c.out"); ListenDrops +$((d1 - d0)); ss drops: busy $busy_d, quiet $quiet_d"
+tt_diag "(c) finding: $(jq -c '{culprits: [.culprits[] | {pid, laddr, why}], evidence: (.evidence | {port, backlog_asked, listener_drops, listen_drops})}' <<<"${f:-null}")"
+tt_assert_ge $((d1 - d0)) 10 "(c) the busy listener's namespace counted >= 10 listen drops"
+tt_assert_eq "$busy_d" $((d1 - d0)) "(c) ss: the busy listener's own drops are the namespace's ListenDrops delta"
+tt_assert_eq "${quiet_d:-x}" 0 "(c) ss: the quiet listener dropped nothing"
+tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"${f:-null}")" "$busy_c" \
+	"(c) first culprit is the busy server (pid $busy_c), not the quiet one with the smaller backlog"
+tt_assert_eq "$(jq -r '.evidence.port // empty' <<<"${f:-null}")" $BUSY "(c) evidence.port is the busy listener's"
+tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"${f:-null}")" 4 "(c) evidence.backlog_asked is the busy listener's 4"
+tt_assert_eq "$(jq -r '.evidence.listener_drops // empty' <<<"${f:-null}")" "$busy_d" \
+	"(c) evidence.listener_drops == the busy listener's drops in ss"
+tt_assert_true "! jq -e --argjson p $quiet_c 'any(.culprits[]?; .pid == \$p)' <<<\"\${f:-null}\" >/dev/null" \
+	"(c) the quiet server (pid $quiet_c) is not a culprit"
+# (a)'s and (b)'s servers still hold full queues, in their own namespaces
+tt_assert_true "jq -e --argjson ns $(tt_netns_inode "$NS_C") '.culprits | length > 0 and all(.netns == \$ns)' <<<\"\${f:-null}\" >/dev/null" \
+	"(c) every culprit is in the finding's namespace (full listeners elsewhere are not this overflow's)"
+
 tt_finish

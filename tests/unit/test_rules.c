@@ -160,6 +160,13 @@ static const struct evidence *evidence_named(const struct finding *f, const char
 	return NULL;
 }
 
+static int64_t num_of(const struct finding *f, const char *name)
+{
+	const struct evidence *e = evidence_named(f, name);
+
+	return e && e->kind == EV_INT ? e->value : -1;
+}
+
 static double real_of(const struct finding *f, const char *name)
 {
 	const struct evidence *e = evidence_named(f, name);
@@ -455,8 +462,8 @@ static void reset_storm_of(struct fixture *fx, uint64_t n)
  */
 TEST(reset_storm_groups_peers_by_service_port_not_connection)
 {
-	static const struct listener_seen listeners[] = { { 300, NS_INODE, 50000, 128 },
-							  { 100, NS_INODE, 5615, 128 } };
+	static const struct listener_seen listeners[] = { { 300, NS_INODE, 50000, 128, 0 },
+							  { 100, NS_INODE, 5615, 128, 0 } };
 	const struct culprit *c;
 	struct fixture fx;
 	struct finding f;
@@ -610,6 +617,34 @@ TEST(listen_overflow_is_judged_against_connection_attempts)
 	free_fixture(&fx);
 }
 
+/*
+ * Two listeners in one namespace: the one that dropped is named, not the one
+ * that asked listen() for least; with no drops seen, the smaller backlog is.
+ */
+TEST(listen_overflow_names_the_listener_that_dropped)
+{
+	struct listener_seen listeners[] = { { 22, NS_INODE, 22, 128, 0 }, { 80, NS_INODE, 8080, 4096, 300 },
+					     { 99, NS_INODE + 1, 9090, 1, 900 } };
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.ListenOverflows", 300);
+	ns_count(&fx, "TcpExt.ListenDrops", 300);
+	ns_count(&fx, "Tcp.PassiveOpens", 100);
+	fx.in.listeners = listeners;
+	fx.in.n_listeners = 3;
+	if (ASSERT_EQ_INT(eval(&fx, "listen_overflow", &f), 1)) {
+		ASSERT_EQ_INT(f.culprits[0].pid, 80);
+		ASSERT_EQ_INT(num_of(&f, "port"), 8080);
+		ASSERT_EQ_INT(num_of(&f, "listener_drops"), 300);
+	}
+	listeners[1].drops = 0;
+	if (ASSERT_EQ_INT(eval(&fx, "listen_overflow", &f), 1))
+		ASSERT_EQ_INT(f.culprits[0].pid, 22);
+	free_fixture(&fx);
+}
+
 TEST(tcp_mem_verdict_is_critical_and_names_aborted_owner)
 {
 	struct fixture fx;
@@ -681,7 +716,7 @@ static void check_no_tw_recycle(struct test_ctx *t, struct fixture *fx, bool *fi
 /* The folklore the seeds repeat must never come out of any rule: every rule fires here. */
 TEST(no_rule_advises_tcp_tw_recycle)
 {
-	static struct listener_seen listener = { 1, NS_INODE, 80, 8 };
+	static struct listener_seen listener = { 1, NS_INODE, 80, 8, 0 };
 	static struct connfail_seen cf = { 1, NS_INODE, "10.0.0.9:443", 100 };
 	struct state_seen states[2] = {
 		{ 1, NS_INODE, TCP_CLOSE_WAIT, LEAK_MIN_SOCKETS, LEAK_MIN_AGE_S },
@@ -1252,13 +1287,6 @@ TEST(conntrack_forecast_from_the_tables_pace)
 	free_fixture(&fx);
 }
 
-static int64_t num_of(const struct finding *f, const char *name)
-{
-	const struct evidence *e = evidence_named(f, name);
-
-	return e && e->kind == EV_INT ? e->value : -1;
-}
-
 /* An evidence value as the text report shows it ("" when absent). */
 static const char *text_of(const struct finding *f, const char *name)
 {
@@ -1271,7 +1299,7 @@ static const char *text_of(const struct finding *f, const char *name)
 /* The table's own refusals fire it; the kernel's line (confirmed) only adds to it. */
 TEST(conntrack_full_from_the_tables_refusals)
 {
-	static const struct listener_seen listener = { 88, NS_INODE, 443, 128 };
+	static const struct listener_seen listener = { 88, NS_INODE, 443, 128, 0 };
 	struct fixture fx;
 	struct ns_state *ns;
 	struct finding f;
@@ -1322,7 +1350,7 @@ out:
 /* SYN queue drops are ListenDrops beyond the accept queue's ListenOverflows; cookies warn. */
 TEST(syn_backlog_overflow_counts_the_syn_queue_apart)
 {
-	static const struct listener_seen listener = { 21, NS_INODE, 8443, 8 };
+	static const struct listener_seen listener = { 21, NS_INODE, 8443, 8, 0 };
 	struct fixture fx;
 	struct ns_state *ns;
 	struct finding f;

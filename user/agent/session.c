@@ -379,6 +379,7 @@ static int session_wire(struct session *s)
 	s->last_tick = s->t0;
 	/* baselines before anything happens; a namespace not read now is read next tick */
 	(void)!ns_table_refresh(&s->collect.ns, 0, s->opts.window_s, 0);
+	(void)!collect_baseline(&s->collect); /* failing, the first tick's sweep is the baseline */
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,7 @@ struct owners_walk {
 	struct state_seen *states;
 	size_t n_states, max_states;
 	struct listener_seen *listeners;
+	__u64 listener_sk[COLLECT_MAX_SEEN]; /* listeners[i]'s socket, to find it in the sweep */
 	size_t n_listeners, max_listeners;
 	uint64_t present; /* every entry */
 };
@@ -270,11 +272,12 @@ static int owner_visit(void *ctx, const void *key, const void *value)
 	const struct tt_owner *o = value;
 	struct owners_walk *w = ctx;
 
-	(void)key;
 	w->present++;
-	if (o->listening && w->n_listeners < w->max_listeners)
+	if (o->listening && w->n_listeners < w->max_listeners) {
+		w->listener_sk[w->n_listeners] = *(const __u64 *)key;
 		w->listeners[w->n_listeners++] =
-			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog };
+			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog, 0 };
+	}
 	return 0;
 }
 
@@ -301,6 +304,13 @@ struct aged_sock {
 	__u64 skaddr, ino;
 	__u32 state, netns, tgid;
 	__u64 first_ns;
+	/*
+	 * A listener's sk_drops now, and at two marks a window apart (the
+	 * newer taken when the older is a window old): drops - older_drops
+	 * covers one to two windows, and none from before the first sweep.
+	 */
+	__u32 drops, mark_drops, older_drops;
+	__u64 mark_ns;
 };
 
 /* One socket: the same address, file and state (its holder aside). */
@@ -334,8 +344,29 @@ static size_t aged_unique(struct aged_sock *s, size_t n)
 	return kept;
 }
 
-/* Carry first_ns over from the last sweep's (sorted) sockets to this one's (sorted). */
-static void aged_carry(const struct aged_sock *old, size_t n_old, struct aged_sock *cur, size_t n)
+/*
+ * A socket seen before (cur's first_ns is now, as read): its first sighting
+ * and a listener's drop marks carry over; the newer mark moves on a window
+ * after it was taken (window_s 0: the marks stay at the first sweep).
+ */
+static void aged_carry_one(const struct aged_sock *old, struct aged_sock *cur, double window_s)
+{
+	__u64 now_ns = cur->first_ns;
+
+	cur->first_ns = old->first_ns;
+	cur->mark_ns = old->mark_ns;
+	cur->mark_drops = old->mark_drops;
+	cur->older_drops = old->older_drops;
+	if (window_s > 0 && now_ns >= old->mark_ns + (__u64)(window_s * 1e9)) {
+		cur->older_drops = old->mark_drops;
+		cur->mark_drops = cur->drops;
+		cur->mark_ns = now_ns;
+	}
+}
+
+/* Carry over from the last sweep's (sorted) sockets to this one's (sorted). */
+static void aged_carry(const struct aged_sock *old, size_t n_old, struct aged_sock *cur, size_t n,
+		       double window_s)
 {
 	size_t j = 0;
 
@@ -343,7 +374,7 @@ static void aged_carry(const struct aged_sock *old, size_t n_old, struct aged_so
 		while (j < n_old && aged_sock_cmp(&old[j], &cur[i]) < 0)
 			j++;
 		if (j < n_old && !aged_sock_cmp(&old[j], &cur[i]))
-			cur[i].first_ns = old[j].first_ns;
+			aged_carry_one(&old[j], &cur[i], window_s);
 	}
 }
 
@@ -355,6 +386,8 @@ static int sweep_read(struct collector *c, __u64 now_ns, struct aged_sock **out,
 	void *data = NULL;
 	size_t len = 0, n;
 	int err;
+	/* a listener new since the last sweep dropped all it did since; before the first, unknown */
+	__u32 base;
 
 	*out = NULL;
 	*n_out = 0;
@@ -372,8 +405,9 @@ static int sweep_read(struct collector *c, __u64 now_ns, struct aged_sock **out,
 		err = -ENOMEM;
 	for (size_t i = 0; !err && i < n; i++) {
 		rec = (const struct tt_aged_sock *)data + i;
+		base = c->swept ? 0 : rec->drops;
 		cur[i] = (struct aged_sock){ rec->skaddr, rec->ino, rec->state, rec->netns,
-					     rec->tgid, now_ns };
+					     rec->tgid, now_ns, rec->drops, base, base, now_ns };
 	}
 	free(data);
 	*out = cur;
@@ -381,10 +415,18 @@ static int sweep_read(struct collector *c, __u64 now_ns, struct aged_sock **out,
 	return err;
 }
 
+/* The drops over the window of the owners walk's listener at skaddr, from the sweep's. */
+static void note_listener_drops(struct owners_walk *w, const struct aged_sock *l)
+{
+	for (size_t i = 0; i < w->n_listeners; i++)
+		if (w->listener_sk[i] == l->skaddr)
+			w->listeners[i].drops = l->drops - l->older_drops; /* u32: wraps right */
+}
+
 /*
  * The periodic sweep (iter/task_file sweep_aged, one walk of every open
  * file): the sockets in CLOSE_WAIT or FIN_WAIT2, grouped by holder and
- * state, with the oldest age of each group.
+ * state, with the oldest age of each group; the listeners' drops.
  */
 static int read_aged(struct collector *c, struct owners_walk *w)
 {
@@ -394,15 +436,27 @@ static int read_aged(struct collector *c, struct owners_walk *w)
 
 	if (err)
 		return err;
-	aged_carry(c->aged, c->n_aged, cur, n);
+	aged_carry(c->aged, c->n_aged, cur, n, c->window_s);
+	c->swept = true;
 	free(c->aged);
 	c->aged = cur;
 	c->n_aged = n;
-	for (size_t i = 0; i < n; i++)
-		note_aged(w, cur[i].tgid, cur[i].netns, cur[i].state, cur[i].first_ns);
+	for (size_t i = 0; i < n; i++) {
+		if (cur[i].state == TCP_LISTEN)
+			note_listener_drops(w, &cur[i]);
+		else
+			note_aged(w, cur[i].tgid, cur[i].netns, cur[i].state, cur[i].first_ns);
+	}
 	if (w->states)
 		qsort(w->states, w->n_states, sizeof(*w->states), state_cmp_desc);
 	return 0;
+}
+
+int collect_baseline(struct collector *c)
+{
+	struct owners_walk w = { .now_ns = monotonic_ns() }; /* no room: nothing noted */
+
+	return read_aged(c, &w);
 }
 
 /* ---------------------------------------------------------------- connfails */

@@ -37,8 +37,9 @@ struct collector {
 	struct ns_table ns;           /* every network namespace at the last refresh */
 	long mem_total_kb;            /* host RAM, for tcp_mem advice */
 	struct bpf_link *sweep;       /* iter/task_file sweep_aged, attached at the first sweep */
-	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2 at the last sweep */
+	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2, listeners: the last sweep's */
 	size_t n_aged;
+	bool swept;                   /* a sweep was read: a socket not in aged is new since */
 	struct evict_track evict;     /* what the kernel evicted from the LRU maps */
 };
 
@@ -72,6 +73,11 @@ void health_since(struct agent_health *d, const struct agent_health *a,
  */
 int collect_evidence(struct collector *c, double now, struct tick_evidence *ev, struct diag_input *in)
 	__attribute__((warn_unused_result));
+/*
+ * The first sweep, at start: a listener's drops count from here (one that
+ * appears later, from its start), sockets' ages too.  0 or -errno.
+ */
+int collect_baseline(struct collector *c);
 /* ev (calloc'd, read by collect_evidence) and what it holds. */
 void tick_evidence_free(struct tick_evidence *ev);
 /* comm and cgroup of tgid as the BPF side saw it, else /proc (a proc_lookup_fn; ctx: collector). */

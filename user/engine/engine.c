@@ -37,6 +37,7 @@ static bool rule_holders(struct engine *e, struct rule_state *rs, const struct f
 	if (!rs->active && !rs->asking) { /* a new episode */
 		memset(&rs->held, 0, sizeof(rs->held));
 		rs->held.cause = f->cause;
+		rs->held.holders_netns = finding_netns(f);
 		rs->asking = true;
 		rs->asked_at = now;
 	}

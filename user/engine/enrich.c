@@ -86,7 +86,7 @@ static void format_port(char *buf, size_t len, const struct tt_snap_sock *s)
 	snprintf(buf, len, "%s:%u", ip, s->sport);
 }
 
-/* Listeners whose accept queue is full right now name themselves. */
+/* Listeners of the finding's namespace whose accept queue is full right now name themselves. */
 static void add_full_listeners(struct finding *f, const struct snapshot *snap)
 {
 	for (size_t i = 0; i < snap->n_socks; i++) {
@@ -94,7 +94,8 @@ static void add_full_listeners(struct finding *f, const struct snapshot *snap)
 		const struct tt_snap_file *owner;
 		struct culprit *c;
 
-		if (s->state != TCP_LISTEN || !s->max_backlog || s->recv_q < s->max_backlog)
+		if (s->state != TCP_LISTEN || !s->max_backlog || s->recv_q < s->max_backlog ||
+		    (f->holders_netns && s->netns != f->holders_netns))
 			continue;
 		owner = snap->owner[i] >= 0 ? &snap->files[snap->owner[i]] : NULL;
 		c = culprit_at_front(f);

@@ -145,6 +145,13 @@ void finding_merge(struct finding *f, const struct finding *extra)
 	f->n_culprits += n_own;
 }
 
+uint32_t finding_netns(const struct finding *f)
+{
+	int64_t ns;
+
+	return finding_get_num(f, "netns", &ns) ? (uint32_t)ns : 0;
+}
+
 bool finding_get_num(const struct finding *f, const char *name, int64_t *value)
 {
 	for (int i = 0; i < f->n_evidence; i++)

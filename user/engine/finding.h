@@ -69,6 +69,7 @@ struct finding {
 	int n_culprits;
 	struct advice advice[FINDING_MAX_ADVICE];
 	int n_advice;
+	uint32_t holders_netns; /* not reported: where its holders are looked for (0: anywhere) */
 };
 
 const char *severity_name(enum severity s);
@@ -77,6 +78,8 @@ void finding_num(struct finding *f, const char *name, int64_t value);
 void finding_real(struct finding *f, const char *name, double value);
 /* The number evidence `name` of f; false when f has none. */
 bool finding_get_num(const struct finding *f, const char *name, int64_t *value);
+/* The namespace a finding is about (evidence.netns); 0 when host-wide. */
+uint32_t finding_netns(const struct finding *f);
 /* Several numbers of one sysctl (tcp_mem, ip_local_port_range): a JSON array of numbers. */
 void finding_nums(struct finding *f, const char *name, const long *values, int n);
 /* An evidence value as text (a number in its own format), in buf; returns buf. */

@@ -30,14 +30,6 @@ struct link_case {
 
 typedef bool (*link_evidence_fn)(const struct link_case *c);
 
-/* The namespace a finding is about (evidence.netns); 0 when host-wide. */
-static uint32_t finding_netns(const struct finding *f)
-{
-	int64_t ns;
-
-	return finding_get_num(f, "netns", &ns) ? (uint32_t)ns : 0;
-}
-
 /* Resets sent with this reason in netns over the window; -1 when this kernel gives no reasons. */
 static int64_t resets_for(const struct diag_input *in, const char *reason, uint32_t netns)
 {

@@ -58,12 +58,13 @@ struct connfail_seen {
 	uint64_t failures;
 };
 
-/* A listening socket and what its application asked listen() for. */
+/* A listening socket, what its application asked listen() for, and what it dropped. */
 struct listener_seen {
 	uint32_t tgid;
 	uint32_t netns;
 	uint16_t port;
 	uint32_t backlog;
+	uint32_t drops; /* SYNs and handshakes it dropped over the window (its sk_drops) */
 };
 
 /* Host TCP memory over the window (pages, /proc/net/sockstat "mem"). */

@@ -4,14 +4,25 @@
 #include "rules_impl.h"
 #include "tcptriage.h"
 
-/* The listener most likely overflowing in ns: the one its application asked least for. */
+/* Is a more likely than b to be the listener overflowing? */
+static bool overflows_more(const struct listener_seen *a, const struct listener_seen *b)
+{
+	if (a->drops != b->drops)
+		return a->drops > b->drops;
+	return a->backlog < b->backlog;
+}
+
+/*
+ * The listener most likely overflowing in ns: the one that dropped the most
+ * (each listener counts its own drops), else the one its application asked
+ * least for.
+ */
 const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns)
 {
 	const struct listener_seen *best = NULL;
 
 	for (size_t i = 0; i < in->n_listeners; i++)
-		if (in->listeners[i].netns == netns &&
-		    (!best || in->listeners[i].backlog < best->backlog))
+		if (in->listeners[i].netns == netns && (!best || overflows_more(&in->listeners[i], best)))
 			best = &in->listeners[i];
 	return best;
 }
@@ -75,6 +86,7 @@ int rule_listen_overflow(const struct diag_input *in, struct finding *f)
 	if (l) {
 		finding_num(f, "backlog_asked", l->backlog);
 		finding_num(f, "port", l->port);
+		finding_num(f, "listener_drops", l->drops);
 		listener_culprit(in, f, l, (uint64_t)s.count, "listen_overflows",
 				 "listens here and leaves its accept queue full");
 	}
