@@ -159,7 +159,7 @@ TEST(counter_signals_name_every_metric_family_and_json_counter)
 	struct out *o = f ? out_new(f, true) : NULL;
 
 	if (o)
-		out_stats(o, 1.0, &empty, &kn, &h);
+		out_stats(o, 1.0, 1.0, &empty, &kn, &h);
 	out_free(o);
 	if (f)
 		fclose(f);

@@ -30,7 +30,7 @@ static char *report(bool json, const struct agent_health *h)
 	struct out *o = f ? out_new(f, json) : NULL;
 
 	if (o) {
-		out_stats(o, 1.0, &empty, &kn, h);
+		out_stats(o, 1.0, 1.0, &empty, &kn, h);
 		out_end(o, 2.0, &empty, &kn, h, 0);
 	}
 	out_free(o);

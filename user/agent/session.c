@@ -150,7 +150,7 @@ static int tick_counts(struct session *s, struct count_table *delta)
 	session_health_now(s, &h, true);
 	health_since(&dh, &h, &s->health_prev);
 	s->health_prev = h;
-	out_stats(s->out, since(&s->last_tick), delta, &s->names, &dh);
+	out_stats(s->out, session_elapsed(s), since(&s->last_tick), delta, &s->names, &dh);
 	s->ticks_since_stats = (struct tick_time){ 0 };
 	return err;
 }

@@ -422,13 +422,13 @@ static void counters_text(struct out *o, const struct count_table *t)
 		fprintf(o->f, " nothing notable");
 }
 
-void out_stats(struct out *o, double interval_s, const struct count_table *delta,
+void out_stats(struct out *o, double elapsed_s, double interval_s, const struct count_table *delta,
 	       const struct kernel_names *kn, const struct agent_health *h)
 {
 	if (!o->f)
 		return; /* quiet: the caller shows the state itself */
-	if (!o->jw) {
-		fprintf(o->f, "[%4.1fs]", interval_s);
+	if (!o->jw) { /* when into the run (the interval is --interval) */
+		fprintf(o->f, "[%5.1fs]", elapsed_s);
 		counters_text(o, delta);
 		if (health_lost(h)) {
 			fprintf(o->f, " (agent lost %llu records", (unsigned long long)health_lost(h));

@@ -67,7 +67,8 @@ void out_console_event(struct out *o, uint64_t kernel_ns, const char *verdict, c
 void out_reset_event(struct out *o, uint64_t kernel_ns, const char *reason, uint32_t tgid,
 		     const char *comm, uint64_t cgroup, uint32_t netns, const char *laddr,
 		     const char *raddr);
-void out_stats(struct out *o, double interval_s, const struct count_table *delta,
+/* The counts of the interval of interval_s seconds that ended elapsed_s into the run. */
+void out_stats(struct out *o, double elapsed_s, double interval_s, const struct count_table *delta,
 	       const struct kernel_names *kn, const struct agent_health *h);
 /* firing: first seen; cleared: no longer seen in the window; final: the report at the end. */
 enum finding_state { FINDING_FIRING, FINDING_CLEARED, FINDING_FINAL };
