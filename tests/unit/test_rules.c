@@ -1299,7 +1299,8 @@ static const char *text_of(const struct finding *f, const char *name)
 /* The table's own refusals fire it; the kernel's line (confirmed) only adds to it. */
 TEST(conntrack_full_from_the_tables_refusals)
 {
-	static const struct listener_seen listener = { 88, NS_INODE, 443, 128, 0 };
+	static const struct listener_seen listeners[] = { { 88, NS_INODE, 443, 128, 0 },
+							  { 22, NS_INODE, 22, 64, 0 } };
 	struct fixture fx;
 	struct ns_state *ns;
 	struct finding f;
@@ -1331,13 +1332,17 @@ TEST(conntrack_full_from_the_tables_refusals)
 	ASSERT_EQ_STR(f.advice[1].current, "50");
 	ASSERT_EQ_STR(f.advice[1].suggested, "100");
 	/* its connections come from elsewhere: the listener they reach is named */
-	fx.in.listeners = &listener, fx.in.n_listeners = 1;
+	fx.in.listeners = listeners, fx.in.n_listeners = 1;
 	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1);
 	if (ASSERT_EQ_INT(f.n_culprits, 1)) {
 		ASSERT_EQ_INT(f.culprits[0].pid, 88);
 		ASSERT_EQ_STR(f.culprits[0].laddr, "*:443");
 		ASSERT_EQ_INT(f.culprits[0].count, 50); /* connections accepted there */
 	}
+	/* two listeners there: which one the connections reach is not known, none is named */
+	fx.in.n_listeners = 2;
+	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1);
+	ASSERT_EQ_INT(f.n_culprits, 0);
 	/* a process of that namespace opening connections is the culprit, not the listener */
 	add(&fx, ns_row(77, TT_SIG_CONNECT, 0, 400, 0));
 	ASSERT_EQ_INT(eval(&fx, "conntrack_full", &f), 1);

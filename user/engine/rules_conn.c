@@ -244,7 +244,7 @@ int rule_conntrack_full(const struct diag_input *in, struct finding *f)
 		add_owner_culprits_in(in, f, TT_SIG_CONNECT, ANY_SUB, ns->inode,
 				      "opens the most new connections in that namespace");
 		/* the entries are incoming connections: their openers are elsewhere */
-		if (!f->n_culprits && (l = listener_in(in, ns->inode)))
+		if (!f->n_culprits && (l = sole_listener_in(in, ns->inode)))
 			listener_culprit(in, f, l, (uint64_t)at_least(ns_delta(ns, "Tcp.PassiveOpens"), 0),
 					 "connections_accepted",
 					 "listens there: the table fills with connections to it");

@@ -67,8 +67,10 @@ long at_least(long v, long floor);
 void tcp_mem_evidence(const struct diag_input *in, struct finding *f);
 /* rules_listen.c */
 const struct ns_state *worst_syn_ns(const struct diag_input *in, int64_t *refused);
-/* The listener most likely overflowing in netns: the one its application asked least for. */
+/* The listener most likely overflowing in netns: the one that dropped most, else asked least. */
 const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns);
+/* The one listener in netns; NULL when none or several (which one is not known then). */
+const struct listener_seen *sole_listener_in(const struct diag_input *in, uint32_t netns);
 /* Name listener l as a culprit: count of unit, what the caller measured. */
 void listener_culprit(const struct diag_input *in, struct finding *f, const struct listener_seen *l,
 		      uint64_t count, const char *unit, const char *why);

@@ -27,6 +27,20 @@ const struct listener_seen *listener_in(const struct diag_input *in, uint32_t ne
 	return best;
 }
 
+const struct listener_seen *sole_listener_in(const struct diag_input *in, uint32_t netns)
+{
+	const struct listener_seen *only = NULL;
+
+	for (size_t i = 0; i < in->n_listeners; i++) {
+		if (in->listeners[i].netns != netns)
+			continue;
+		if (only)
+			return NULL;
+		only = &in->listeners[i];
+	}
+	return only;
+}
+
 void listener_culprit(const struct diag_input *in, struct finding *f, const struct listener_seen *l,
 		      uint64_t count, const char *unit, const char *why)
 {
