@@ -1034,6 +1034,45 @@ TEST(incident_links_resets_by_their_namespace_and_reason)
 }
 
 /*
+ * Mixed faults: a lossy path's data retransmits beside a full accept queue,
+ * or in a namespace other than the one short of memory, keep their own
+ * finding; SYN retransmits, or memory refused on that scale, are linked.
+ */
+TEST(incident_links_retransmits_only_to_what_explains_them)
+{
+	static const bool fired[2] = { true, true };
+	struct finding f[2];
+	struct fixture fx;
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.ListenDrops", 50);
+	ns_count(&fx, "Tcp.RetransSegs", 500);
+	ns_count(&fx, "TcpExt.TCPSynRetrans", 20); /* the rest: data */
+	fired_pair(f, "retransmit_storm", "listen_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	ns_count(&fx, "TcpExt.TCPSynRetrans", 400);
+	fired_pair(f, "retransmit_storm", "listen_overflow");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1);
+	free_fixture(&fx);
+
+	setup(&fx);
+	fake_ns(&fx, "TcpExt.TCPMemoryPressures", 5);
+	fired_pair(f, "retransmit_storm", "tcp_mem_pressure");
+	f[0].n_evidence = 0;
+	finding_num(&f[0], "netns", NS_INODE + 1); /* the storm is another namespace's */
+	finding_num(&f[0], "retransmit_segs", 500);
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	add(&fx, ns_row(7, TT_SIG_EXCEED_BUF, 0, 300, 0)); /* refusals on its scale, elsewhere */
+	fired_pair(f, "retransmit_storm", "tcp_mem_pressure");
+	f[0].n_evidence = 0;
+	finding_num(&f[0], "netns", NS_INODE + 1);
+	finding_num(&f[0], "retransmit_segs", 500);
+	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1))
+		ASSERT_TRUE(strstr(f[0].because, "300 allocations refused") != NULL);
+	free_fixture(&fx);
+}
+
+/*
  * A storm is TIME_WAIT's doing only when most of its resets are no_socket:
  * 3 among 1000 aborts on close leave it standing, with its own advice.
  */

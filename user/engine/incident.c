@@ -40,22 +40,75 @@ static int64_t resets_for(const struct diag_input *in, const char *reason, uint3
 	return (int64_t)counts_sum(in->window, TT_SIG_RST_SENT, v, netns, false);
 }
 
+/* What the kernel refused for lack of TCP memory in netns (ANY_NETNS: anywhere). */
+struct mem_refusals {
+	uint64_t refused, proto_mem; /* allocations refused, segments dropped for PROTO_MEM */
+	int64_t aborts, pressures;   /* TCPAbortOnMemory, TCPMemoryPressures */
+};
+
+static struct mem_refusals mem_refusals_in(const struct diag_input *in, uint32_t netns)
+{
+	const struct ns_state *s = netns != ANY_NETNS ? ns_table_find(in->ns, netns) : NULL;
+	struct mem_refusals m = { counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, netns, false),
+				  diag_drops(in, "proto_mem", netns), 0, 0 };
+
+	if (netns == ANY_NETNS) {
+		m.aborts = ns_table_delta_sum(in->ns, "TcpExt.TCPAbortOnMemory");
+		m.pressures = ns_table_delta_sum(in->ns, "TcpExt.TCPMemoryPressures");
+	} else if (s) {
+		m.aborts = ns_delta(s, "TcpExt.TCPAbortOnMemory");
+		m.pressures = ns_delta(s, "TcpExt.TCPMemoryPressures");
+	}
+	return m;
+}
+
+static bool mem_refused_any(const struct mem_refusals *m)
+{
+	return m->refused || m->proto_mem || m->aborts > 0 || m->pressures > 0;
+}
+
+/*
+ * The symptom's losses are memory's doing when the kernel refused memory in
+ * its own namespace, or (its peers' receivers may live in another) dropped
+ * for memory anywhere at least half as many segments as it retransmitted.
+ * A lossy path in one namespace while another is short of memory (mixed
+ * faults) keeps its own finding and its advice to look at the path.
+ */
 static bool memory_refused(const struct link_case *c)
 {
-	const struct diag_input *in = c->in;
-	uint64_t refused = counts_sum(in->window, TT_SIG_EXCEED_BUF, ANY_SUB, ANY_NETNS, false);
-	uint64_t proto_mem = diag_drops(in, "proto_mem", ANY_NETNS);
-	int64_t aborts = ns_table_delta_sum(in->ns, "TcpExt.TCPAbortOnMemory");
-	int64_t pressures = ns_table_delta_sum(in->ns, "TcpExt.TCPMemoryPressures");
+	uint32_t ns = finding_netns(c->symptom);
+	struct mem_refusals m = mem_refusals_in(c->in, ns ? ns : ANY_NETNS);
+	int64_t suffered = 0;
 
-	if (!refused && !proto_mem && aborts <= 0 && pressures <= 0)
-		return false;
+	if (!mem_refused_any(&m)) {
+		m = mem_refusals_in(c->in, ANY_NETNS);
+		(void)finding_get_num(c->symptom, "retransmit_segs", &suffered);
+		if (suffered <= 0 || (int64_t)(m.proto_mem + m.refused) * 2 < suffered)
+			return false;
+	}
 	snprintf(c->because, c->len,
 		 "the kernel refused TCP memory (%llu allocations refused, %llu segments dropped "
 		 "for PROTO_MEM, %lld aborts on memory, %lld pressure entries): nothing was lost "
-		 "on the path", (unsigned long long)refused, (unsigned long long)proto_mem,
-		 (long long)aborts, (long long)pressures);
+		 "on the path", (unsigned long long)m.refused, (unsigned long long)m.proto_mem,
+		 (long long)m.aborts, (long long)m.pressures);
 	return true;
+}
+
+/*
+ * A retransmit storm is a dropped SYN's doing (a full queue, a full
+ * conntrack table) only when SYNs are most of what its namespace
+ * retransmitted (TCPSynRetrans counts SYN and SYN-ACK retransmits, which
+ * Tcp.RetransSegs counts too): data retransmits are the path's.  Another
+ * symptom, or a namespace not read, is not judged here.
+ */
+static bool retransmits_are_syns(const struct link_case *c)
+{
+	uint32_t ns = finding_netns(c->symptom);
+	const struct ns_state *s = ns ? ns_table_find(c->in->ns, ns) : NULL;
+
+	if (strcmp(c->symptom->cause, "retransmit_storm") || !s)
+		return true;
+	return ns_delta(s, "TcpExt.TCPSynRetrans") * 2 >= ns_delta(s, "Tcp.RetransSegs");
 }
 
 /* A namespace counter that grew: the sentence, with its growth, from fmt ("%lld"). */
@@ -84,7 +137,7 @@ static bool conntrack_refused(const struct link_case *c)
 
 	for (size_t i = 0; in->ns && i < in->ns->count; i++)
 		refused += ns_conntrack_refusals(&in->ns->items[i]);
-	if (refused <= 0)
+	if (refused <= 0 || !retransmits_are_syns(c))
 		return false;
 	snprintf(c->because, c->len, "connection tracking refused %lld new connections (conntrack "
 		 "drop + early_drop; %llu netfilter drops): their SYNs never reached the server",
@@ -98,7 +151,7 @@ static bool syns_unanswered(const struct link_case *c)
 	int64_t drops = ns_table_delta_sum(in->ns, "TcpExt.ListenDrops");
 	int64_t syn_retrans = ns_table_delta_sum(in->ns, "TcpExt.TCPSynRetrans");
 
-	if (drops <= 0)
+	if (drops <= 0 || !retransmits_are_syns(c))
 		return false;
 	snprintf(c->because, c->len, "the listener's queues were full (%lld SYNs dropped, ListenDrops): "
 		 "clients retransmitted their SYNs (TCPSynRetrans %lld) and waited",
