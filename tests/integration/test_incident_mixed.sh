@@ -36,6 +36,8 @@ table inet tt_mixed {
 	}
 }
 EOF
+# (after the rule: its ct expression is what loads conntrack where it is a module)
+tt_sysctl_ns_set "$NS_B" net.netfilter.nf_conntrack_acct 1 || tt_bail "nf_conntrack_acct 1 in b"
 nft_dropped() {
 	ip netns exec "$NS_B" nft list chain inet tt_mixed input |
 		sed -n 's/.* counter packets \([0-9]*\) bytes .*/\1/p'
