@@ -1037,8 +1037,9 @@ TEST(incident_links_resets_by_their_namespace_and_reason)
  * Mixed faults: a lossy path's data retransmits beside a full accept queue,
  * or in a namespace other than the one short of memory, keep their own
  * finding; SYN retransmits, or memory refused on that scale, are linked.
+ * Resets are a full conntrack table's only in its own namespace.
  */
-TEST(incident_links_retransmits_only_to_what_explains_them)
+TEST(incident_links_storms_only_to_what_explains_them)
 {
 	static const bool fired[2] = { true, true };
 	struct finding f[2];
@@ -1069,6 +1070,18 @@ TEST(incident_links_retransmits_only_to_what_explains_them)
 	finding_num(&f[0], "retransmit_segs", 500);
 	if (ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1))
 		ASSERT_TRUE(strstr(f[0].because, "300 allocations refused") != NULL);
+	free_fixture(&fx);
+
+	/* a reset storm is a full table's only in the table's namespace */
+	setup(&fx);
+	fake_ns(&fx, "Tcp.OutRsts", 0);
+	ns_conntrack(&fx, 40, 0, 0);
+	fired_pair(f, "reset_storm", "conntrack_full");
+	f[0].n_evidence = 0;
+	finding_num(&f[0], "netns", NS_INODE + 1);
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	fired_pair(f, "reset_storm", "conntrack_full");
+	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 1);
 	free_fixture(&fx);
 }
 

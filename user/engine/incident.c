@@ -130,13 +130,21 @@ static bool orphans_aborted(const struct link_case *c)
 			    "connections for lack of TCP memory (TCPAbortOnMemory)", c->because, c->len);
 }
 
+/*
+ * A full table drops SYNs: their senders retransmit, wherever they are.  Its
+ * resets (a rule rejecting what it cannot track) come from its own namespace:
+ * a reset storm elsewhere is not its doing.
+ */
 static bool conntrack_refused(const struct link_case *c)
 {
 	const struct diag_input *in = c->in;
+	bool own_ns_only = !strcmp(c->symptom->cause, "reset_storm");
+	uint32_t ns = finding_netns(c->symptom);
 	int64_t refused = 0;
 
 	for (size_t i = 0; in->ns && i < in->ns->count; i++)
-		refused += ns_conntrack_refusals(&in->ns->items[i]);
+		if (!own_ns_only || in->ns->items[i].inode == ns)
+			refused += ns_conntrack_refusals(&in->ns->items[i]);
 	if (refused <= 0 || !retransmits_are_syns(c))
 		return false;
 	snprintf(c->because, c->len, "connection tracking refused %lld new connections (conntrack "
