@@ -321,10 +321,14 @@ int sweep_aged(struct bpf_iter__task_file *ctx)
 	 * tcp_listendrop() counts each SYN or completed handshake a listener
 	 * drops (full accept or SYN queue) in its own sk_drops as in ListenDrops:
 	 * which of a namespace's listeners overflowed, where the counter only
-	 * says that one did.
+	 * says that one did.  A flood answered with cookies drops nothing: its
+	 * listener is the one with a full SYN queue.
 	 */
-	if (state == TCP_LISTEN)
+	if (state == TCP_LISTEN) {
 		r.drops = BPF_CORE_READ(sk, sk_drops.counter);
+		r.syn_queued = BPF_CORE_READ((struct inet_connection_sock *)sk,
+					     icsk_accept_queue.qlen.counter);
+	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

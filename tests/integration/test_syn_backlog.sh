@@ -40,7 +40,7 @@ syn_recv() { # PORT : half-open connections to PORT in the server's namespace no
 }
 max() { echo $(($1 > $2 ? $1 : $2)); }
 
-# run_phase TAG SYNCOOKIES MAX_SYN_BACKLOG BACKLOG PORT: sets NS INO SRV CLI AG
+# run_phase TAG SYNCOOKIES MAX_SYN_BACKLOG BACKLOG PORT: sets NS INO SRV QUIET CLI AG
 # D (associative: counter -> delta over the agent's run) SYNRECV CLIOUT
 declare -A D
 run_phase() {
@@ -58,6 +58,11 @@ table inet tt_synack {
 	}
 }
 EOF
+	# a quiet listener beside the server, asking listen() for less: not the one to name
+	tt_bg -o "$TT_TMP/quiet-$tag.out" ip netns exec "$NS_B" "$TT_TTLOAD" tcp-server \
+		--bind "$IP_B" --port $((port + 100)) --backlog 2 --seconds 40 >/dev/null
+	QUIET=$TT_BG_PID
+	tt_wait_for_line "$TT_TMP/quiet-$tag.out" '^ready$' 5 || tt_bail "($tag) quiet tcp-server ready"
 	AG=$TT_TMP/agent-$tag.json
 	ta_start "$AG" || tt_bail "($tag) agent start"
 	c0=$(counters "$NS_B")
@@ -107,7 +112,9 @@ check_common() { # TAG PORT FINDING
 		"($tag) evidence.tcp_syncookies == the namespace's sysctl"
 	tt_assert_eq "$(jq -r '.evidence.tcp_max_syn_backlog // empty' <<<"$f")" "$(tt_sysctl_get "$NS" net.ipv4.tcp_max_syn_backlog)" \
 		"($tag) evidence.tcp_max_syn_backlog == the namespace's sysctl"
-	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$SRV" "($tag) first culprit is the server (pid $SRV)"
+	tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"$f")" "$SRV" \
+		"($tag) first culprit is the server (pid $SRV), not the quiet listener (pid $QUIET, smaller backlog)"
+	tt_assert_eq "$(jq -r '.evidence.port // empty' <<<"$f")" "$port" "($tag) evidence.port is the server's"
 	tt_assert_true "jq -e --arg p ':$port' '.culprits[0].laddr // \"\" | endswith(\$p)' <<<\"\$f\" >/dev/null" \
 		"($tag) first culprit's laddr ends with :$port"
 	tt_assert_eq "$(ta_advice_mentions "$AG" tw_recycle)" 0 "($tag) no advice mentions tcp_tw_recycle (why included)"

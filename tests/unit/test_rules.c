@@ -462,8 +462,8 @@ static void reset_storm_of(struct fixture *fx, uint64_t n)
  */
 TEST(reset_storm_groups_peers_by_service_port_not_connection)
 {
-	static const struct listener_seen listeners[] = { { 300, NS_INODE, 50000, 128, 0 },
-							  { 100, NS_INODE, 5615, 128, 0 } };
+	static const struct listener_seen listeners[] = { { 300, NS_INODE, 50000, 128, 0, 0 },
+							  { 100, NS_INODE, 5615, 128, 0, 0 } };
 	const struct culprit *c;
 	struct fixture fx;
 	struct finding f;
@@ -619,12 +619,13 @@ TEST(listen_overflow_is_judged_against_connection_attempts)
 
 /*
  * Two listeners in one namespace: the one that dropped is named, not the one
- * that asked listen() for least; with no drops seen, the smaller backlog is.
+ * that asked listen() for least; with no drops seen, the one with the longest
+ * SYN queue, then the smaller backlog.
  */
 TEST(listen_overflow_names_the_listener_that_dropped)
 {
-	struct listener_seen listeners[] = { { 22, NS_INODE, 22, 128, 0 }, { 80, NS_INODE, 8080, 4096, 300 },
-					     { 99, NS_INODE + 1, 9090, 1, 900 } };
+	struct listener_seen listeners[] = { { 22, NS_INODE, 22, 128, 0, 0 }, { 80, NS_INODE, 8080, 4096, 300, 0 },
+					     { 99, NS_INODE + 1, 9090, 1, 900, 0 } };
 	struct fixture fx;
 	struct finding f;
 
@@ -639,7 +640,11 @@ TEST(listen_overflow_names_the_listener_that_dropped)
 		ASSERT_EQ_INT(num_of(&f, "port"), 8080);
 		ASSERT_EQ_INT(num_of(&f, "listener_drops"), 300);
 	}
-	listeners[1].drops = 0;
+	listeners[1].drops = 0; /* a flood answered with cookies: the full SYN queue names it */
+	listeners[1].syn_queued = 4096;
+	if (ASSERT_EQ_INT(eval(&fx, "listen_overflow", &f), 1))
+		ASSERT_EQ_INT(f.culprits[0].pid, 80);
+	listeners[1].syn_queued = 0;
 	if (ASSERT_EQ_INT(eval(&fx, "listen_overflow", &f), 1))
 		ASSERT_EQ_INT(f.culprits[0].pid, 22);
 	free_fixture(&fx);
@@ -716,7 +721,7 @@ static void check_no_tw_recycle(struct test_ctx *t, struct fixture *fx, bool *fi
 /* The folklore the seeds repeat must never come out of any rule: every rule fires here. */
 TEST(no_rule_advises_tcp_tw_recycle)
 {
-	static struct listener_seen listener = { 1, NS_INODE, 80, 8, 0 };
+	static struct listener_seen listener = { 1, NS_INODE, 80, 8, 0, 0 };
 	static struct connfail_seen cf = { 1, NS_INODE, "10.0.0.9:443", 100 };
 	struct state_seen states[2] = {
 		{ 1, NS_INODE, TCP_CLOSE_WAIT, LEAK_MIN_SOCKETS, LEAK_MIN_AGE_S },
@@ -1351,8 +1356,8 @@ static const char *text_of(const struct finding *f, const char *name)
 /* The table's own refusals fire it; the kernel's line (confirmed) only adds to it. */
 TEST(conntrack_full_from_the_tables_refusals)
 {
-	static const struct listener_seen listeners[] = { { 88, NS_INODE, 443, 128, 0 },
-							  { 22, NS_INODE, 22, 64, 0 } };
+	static const struct listener_seen listeners[] = { { 88, NS_INODE, 443, 128, 0, 0 },
+							  { 22, NS_INODE, 22, 64, 0, 0 } };
 	struct fixture fx;
 	struct ns_state *ns;
 	struct finding f;
@@ -1407,7 +1412,7 @@ out:
 /* SYN queue drops are ListenDrops beyond the accept queue's ListenOverflows; cookies warn. */
 TEST(syn_backlog_overflow_counts_the_syn_queue_apart)
 {
-	static const struct listener_seen listener = { 21, NS_INODE, 8443, 8, 0 };
+	static const struct listener_seen listener = { 21, NS_INODE, 8443, 8, 0, 0 };
 	struct fixture fx;
 	struct ns_state *ns;
 	struct finding f;

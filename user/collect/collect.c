@@ -60,6 +60,7 @@ void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window
 	memset(c, 0, sizeof(*c));
 	c->skel = skel;
 	c->window_s = window_s;
+	c->sweep.window_s = window_s;
 	c->mem_total_kb = read_mem_total_kb();
 	c->counts.slot_fd = bpf_map__fd(skel->maps.counts);
 	c->counts.fds[0] = bpf_map__fd(skel->maps.counts_a);
@@ -72,8 +73,7 @@ void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window
 void collect_free(struct collector *c)
 {
 	ns_table_free(&c->ns);
-	bpf_link__destroy(c->sweep);
-	free(c->aged);
+	sweep_free(&c->sweep);
 }
 
 int collect_counts(struct collector *c, struct count_table *delta)
@@ -276,7 +276,7 @@ static int owner_visit(void *ctx, const void *key, const void *value)
 	if (o->listening && w->n_listeners < w->max_listeners) {
 		w->listener_sk[w->n_listeners] = *(const __u64 *)key;
 		w->listeners[w->n_listeners++] =
-			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog, 0 };
+			(struct listener_seen){ o->tgid, o->netns, o->listen_port, o->listen_backlog, 0, 0 };
 	}
 	return 0;
 }
@@ -293,159 +293,34 @@ static int read_owners(struct collector *c, struct owners_walk *w)
 
 /* ---------------------------------------------------------------- aged */
 
-/*
- * A socket the sweep saw in CLOSE_WAIT or FIN_WAIT2, its holder, and since
- * when: the kernel keeps no time of entry into a state, so the age is the
- * time since the first sweep that saw the socket there (a lower bound, short
- * of the real age by up to one tick; sockets already there when the agent
- * started count from its first sweep).
- */
-struct aged_sock {
-	__u64 skaddr, ino;
-	__u32 state, netns, tgid;
-	__u64 first_ns;
-	/*
-	 * A listener's sk_drops now, and at two marks a window apart (the
-	 * newer taken when the older is a window old): drops - older_drops
-	 * covers one to two windows, and none from before the first sweep.
-	 */
-	__u32 drops, mark_drops, older_drops;
-	__u64 mark_ns;
-};
-
-/* One socket: the same address, file and state (its holder aside). */
-static int aged_sock_cmp(const struct aged_sock *x, const struct aged_sock *y)
-{
-	if (x->skaddr != y->skaddr)
-		return x->skaddr < y->skaddr ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return (x->state > y->state) - (x->state < y->state);
-}
-
-/* By socket, then holder: a socket shared by processes (fork) goes to the lowest tgid. */
-static int aged_cmp(const void *a, const void *b)
-{
-	const struct aged_sock *x = a, *y = b;
-	int c = aged_sock_cmp(x, y);
-
-	return c ? c : (x->tgid > y->tgid) - (x->tgid < y->tgid);
-}
-
-/* Sort, then keep one entry per socket. */
-static size_t aged_unique(struct aged_sock *s, size_t n)
-{
-	size_t kept = 0;
-
-	qsort(s, n, sizeof(*s), aged_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (!kept || aged_sock_cmp(&s[kept - 1], &s[i]))
-			s[kept++] = s[i];
-	return kept;
-}
-
-/*
- * A socket seen before (cur's first_ns is now, as read): its first sighting
- * and a listener's drop marks carry over; the newer mark moves on a window
- * after it was taken (window_s 0: the marks stay at the first sweep).
- */
-static void aged_carry_one(const struct aged_sock *old, struct aged_sock *cur, double window_s)
-{
-	__u64 now_ns = cur->first_ns;
-
-	cur->first_ns = old->first_ns;
-	cur->mark_ns = old->mark_ns;
-	cur->mark_drops = old->mark_drops;
-	cur->older_drops = old->older_drops;
-	if (window_s > 0 && now_ns >= old->mark_ns + (__u64)(window_s * 1e9)) {
-		cur->older_drops = old->mark_drops;
-		cur->mark_drops = cur->drops;
-		cur->mark_ns = now_ns;
-	}
-}
-
-/* Carry over from the last sweep's (sorted) sockets to this one's (sorted). */
-static void aged_carry(const struct aged_sock *old, size_t n_old, struct aged_sock *cur, size_t n,
-		       double window_s)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		while (j < n_old && aged_sock_cmp(&old[j], &cur[i]) < 0)
-			j++;
-		if (j < n_old && !aged_sock_cmp(&old[j], &cur[i]))
-			aged_carry_one(&old[j], &cur[i], window_s);
-	}
-}
-
-/* The sweep's records, in the order aged_carry needs; -errno. */
-static int sweep_read(struct collector *c, __u64 now_ns, struct aged_sock **out, size_t *n_out)
-{
-	const struct tt_aged_sock *rec;
-	struct aged_sock *cur;
-	void *data = NULL;
-	size_t len = 0, n;
-	int err;
-	/* a listener new since the last sweep dropped all it did since; before the first, unknown */
-	__u32 base;
-
-	*out = NULL;
-	*n_out = 0;
-	if (!c->sweep) {
-		c->sweep = bpf_program__attach_iter(c->skel->progs.sweep_aged, NULL);
-		if (!c->sweep)
-			return -errno;
-	}
-	err = iter_read_once(c->sweep, &data, &len);
-	if (!err && len % sizeof(*rec))
-		err = -EPROTO;
-	n = err ? 0 : len / sizeof(*rec);
-	cur = err ? NULL : calloc(n ? n : 1, sizeof(*cur));
-	if (!err && !cur)
-		err = -ENOMEM;
-	for (size_t i = 0; !err && i < n; i++) {
-		rec = (const struct tt_aged_sock *)data + i;
-		base = c->swept ? 0 : rec->drops;
-		cur[i] = (struct aged_sock){ rec->skaddr, rec->ino, rec->state, rec->netns,
-					     rec->tgid, now_ns, rec->drops, base, base, now_ns };
-	}
-	free(data);
-	*out = cur;
-	*n_out = err ? 0 : aged_unique(cur, n);
-	return err;
-}
-
-/* The drops over the window of the owners walk's listener at skaddr, from the sweep's. */
-static void note_listener_drops(struct owners_walk *w, const struct aged_sock *l)
+/* What the sweep saw of the owners walk's listener at l's address: its drops, its SYN queue. */
+static void note_listener(struct owners_walk *w, const struct swept_sock *l)
 {
 	for (size_t i = 0; i < w->n_listeners; i++)
-		if (w->listener_sk[i] == l->skaddr)
-			w->listeners[i].drops = l->drops - l->older_drops; /* u32: wraps right */
+		if (w->listener_sk[i] == l->skaddr) {
+			w->listeners[i].drops = swept_drops(l);
+			w->listeners[i].syn_queued = l->syn_peak_older;
+		}
 }
 
 /*
- * The periodic sweep (iter/task_file sweep_aged, one walk of every open
- * file): the sockets in CLOSE_WAIT or FIN_WAIT2, grouped by holder and
- * state, with the oldest age of each group; the listeners' drops.
+ * The periodic sweep: the sockets in CLOSE_WAIT or FIN_WAIT2, grouped by
+ * holder and state, with the oldest age of each group; the listeners' drops
+ * and SYN queues.
  */
 static int read_aged(struct collector *c, struct owners_walk *w)
 {
-	struct aged_sock *cur;
-	size_t n;
-	int err = sweep_read(c, w->now_ns, &cur, &n);
+	int err = sweep_run(&c->sweep, c->skel, w->now_ns);
 
 	if (err)
 		return err;
-	aged_carry(c->aged, c->n_aged, cur, n, c->window_s);
-	c->swept = true;
-	free(c->aged);
-	c->aged = cur;
-	c->n_aged = n;
-	for (size_t i = 0; i < n; i++) {
-		if (cur[i].state == TCP_LISTEN)
-			note_listener_drops(w, &cur[i]);
+	for (size_t i = 0; i < c->sweep.n; i++) {
+		const struct swept_sock *k = &c->sweep.socks[i];
+
+		if (k->state == TCP_LISTEN)
+			note_listener(w, k);
 		else
-			note_aged(w, cur[i].tgid, cur[i].netns, cur[i].state, cur[i].first_ns);
+			note_aged(w, k->tgid, k->netns, k->state, k->first_ns);
 	}
 	if (w->states)
 		qsort(w->states, w->n_states, sizeof(*w->states), state_cmp_desc);

@@ -17,6 +17,7 @@
 #include "output.h"
 #include "rules.h"
 #include "snapshot.h"
+#include "sweep.h"
 
 /*
  * How long a tick may spend reading namespaces' counters after the first:
@@ -28,7 +29,6 @@
 
 struct tcptriage_bpf;
 struct bpf_link;
-struct aged_sock;
 
 struct collector {
 	struct tcptriage_bpf *skel;
@@ -36,10 +36,7 @@ struct collector {
 	struct counts_pair counts;    /* the counter maps, one drained each tick */
 	struct ns_table ns;           /* every network namespace at the last refresh */
 	long mem_total_kb;            /* host RAM, for tcp_mem advice */
-	struct bpf_link *sweep;       /* iter/task_file sweep_aged, attached at the first sweep */
-	struct aged_sock *aged;       /* sockets in CLOSE_WAIT/FIN_WAIT2, listeners: the last sweep's */
-	size_t n_aged;
-	bool swept;                   /* a sweep was read: a socket not in aged is new since */
+	struct sweep sweep;           /* sockets in CLOSE_WAIT/FIN_WAIT2, listeners */
 	struct evict_track evict;     /* what the kernel evicted from the LRU maps */
 };
 

@@ -64,7 +64,8 @@ struct listener_seen {
 	uint32_t netns;
 	uint16_t port;
 	uint32_t backlog;
-	uint32_t drops; /* SYNs and handshakes it dropped over the window (its sk_drops) */
+	uint32_t drops;      /* SYNs and handshakes it dropped over the window (its sk_drops) */
+	uint32_t syn_queued; /* its longest SYN queue (half-open connections) over the window */
 };
 
 /* Host TCP memory over the window (pages, /proc/net/sockstat "mem"). */

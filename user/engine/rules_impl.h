@@ -67,7 +67,7 @@ long at_least(long v, long floor);
 void tcp_mem_evidence(const struct diag_input *in, struct finding *f);
 /* rules_listen.c */
 const struct ns_state *worst_syn_ns(const struct diag_input *in, int64_t *refused);
-/* The listener most likely overflowing in netns: the one that dropped most, else asked least. */
+/* The listener most likely overflowing in netns: most drops, else longest SYN queue, else smallest backlog. */
 const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns);
 /* The one listener in netns; NULL when none or several (which one is not known then). */
 const struct listener_seen *sole_listener_in(const struct diag_input *in, uint32_t netns);

@@ -9,13 +9,16 @@ static bool overflows_more(const struct listener_seen *a, const struct listener_
 {
 	if (a->drops != b->drops)
 		return a->drops > b->drops;
+	if (a->syn_queued != b->syn_queued)
+		return a->syn_queued > b->syn_queued;
 	return a->backlog < b->backlog;
 }
 
 /*
  * The listener most likely overflowing in ns: the one that dropped the most
- * (each listener counts its own drops), else the one its application asked
- * least for.
+ * (each listener counts its own drops), else the one with the longest SYN
+ * queue (a flood answered with cookies drops nothing), else the one its
+ * application asked least for.
  */
 const struct listener_seen *listener_in(const struct diag_input *in, uint32_t netns)
 {
@@ -204,6 +207,9 @@ int rule_syn_backlog(const struct diag_input *in, struct finding *f)
 		finding_num(f, "tcp_syncookies", ns->cur.limits.syncookies);
 		if (l) {
 			finding_num(f, "backlog_asked", l->backlog);
+			finding_num(f, "port", l->port);
+			finding_num(f, "listener_drops", l->drops);
+			finding_num(f, "listener_syn_queue_peak", l->syn_queued);
 			listener_culprit(in, f, l, refused, "syns_dropped",
 					 "the listener whose SYN queue is full");
 		}
