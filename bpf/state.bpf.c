@@ -328,6 +328,7 @@ int sweep_aged(struct bpf_iter__task_file *ctx)
 		r.drops = BPF_CORE_READ(sk, sk_drops.counter);
 		r.syn_queued = BPF_CORE_READ((struct inet_connection_sock *)sk,
 					     icsk_accept_queue.qlen.counter);
+		r.backlog = BPF_CORE_READ(sk, sk_max_ack_backlog);
 	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;

@@ -172,7 +172,7 @@ struct tt_aged_sock {
 	__u32 tgid;
 	__u32 drops;      /* a listener's sk_drops: every SYN or handshake it dropped (ListenDrops) */
 	__u32 syn_queued; /* a listener's half-open connections (its SYN queue, cookies aside) */
-	__u32 pad;
+	__u32 backlog;    /* a listener's accept backlog now (a second listen() changes it) */
 };
 
 /* Value of the `procs` map, keyed by tgid: what a counter's tgid was. */

@@ -112,7 +112,7 @@ sys.stdout.buffer.write(out)
 PYEOF
 aged_entries() { # PROG-ID NETNS-INODE STATE : sockets held open the sweep reports in STATE
 	# struct tt_aged_sock: skaddr (u64), ino (u64), netns (u32), state (u32), tgid (u32),
-	# drops, syn_queued, pad (u32 each)
+	# drops, syn_queued, backlog (u32 each)
 	"$PY" "$TT_TMP/run_iter.py" "$1" | od -An -v -tu4 -w40 |
 		awk -v ns="$2" -v st="$3" '$5 == ns && $6 == st && ($3 || $4) && $7 { n++ } END { print n + 0 }'
 	((PIPESTATUS[0] == 0))

@@ -11,6 +11,7 @@
 # the agent's accept_queue evidence from its own socket walk.  First, a
 # listen() that fails (EINVAL on a connected socket) must not make a
 # listener in the agent's owners map (bpftool dump, while it lives).
+# shellcheck disable=SC2119  # ta_stop takes no argument here
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # shellcheck source=tests/agent.sh
@@ -178,5 +179,35 @@ tt_assert_true "! jq -e --argjson p $quiet_c 'any(.culprits[]?; .pid == \$p)' <<
 # (a)'s and (b)'s servers still hold full queues, in their own namespaces
 tt_assert_true "jq -e --argjson ns $(tt_netns_inode "$NS_C") '.culprits | length > 0 and all(.netns == \$ns)' <<<\"\${f:-null}\" >/dev/null" \
 	"(c) every culprit is in the finding's namespace (full listeners elsewhere are not this overflow's)"
+
+# ------------------------------------------- (d) listen() called again
+# A server that listens with 64, then calls listen(fd, 2): no state changes,
+# the queue's bound is now 2; the finding must say 2, as ss does.
+tt_netns_single lod || tt_bail "(d) create namespace"
+NS_D=$TT_NS
+AG_D=$TT_TMP/agent-d.json
+ta_start "$AG_D" || tt_bail "(d) agent start"
+tt_bg -o "$TT_TMP/relisten.out" ip netns exec "$NS_D" python3 -c '
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", '"$PORT"'))
+s.listen(64)
+s.listen(2)
+print("ready", flush=True)
+time.sleep(30)' >/dev/null
+relisten=$TT_BG_PID
+tt_wait_for_line "$TT_TMP/relisten.out" '^ready$' 5 || tt_bail "(d) relistening server ready"
+tt_bg -o "$TT_TMP/cli-d.out" ip netns exec "$NS_D" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
+	--port $PORT --conns 20 --parallel --hold 1 --seconds 10 >/dev/null
+tt_wait_for_line "$TT_TMP/cli-d.out" '^connected=' 14 || tt_diag "(d) client did not finish"
+ta_wait_ticks "$AG_D" 2 || tt_diag "(d) agent did not tick"
+ss_backlog=$(ip netns exec "$NS_D" ss -Hltn "sport = :$PORT" | awk '{ print $3 }')
+ta_stop || tt_bail "(d) agent end line"
+f=$(ta_finding "$AG_D" listen_overflow)
+tt_diag "(d) client: $(tail -n 1 "$TT_TMP/cli-d.out"); ss Send-Q $ss_backlog; finding: $(jq -c '{culprits: [.culprits[] | {pid, laddr}], evidence: (.evidence | {backlog_asked, listener_drops})}' <<<"${f:-null}")"
+tt_assert_eq "$ss_backlog" 2 "(d) ss: the listener's backlog is the second listen()'s 2"
+tt_assert_eq "$(jq -r '.culprits[0].pid // empty' <<<"${f:-null}")" "$relisten" "(d) first culprit is the server (pid $relisten)"
+tt_assert_eq "$(jq -r '.evidence.backlog_asked // empty' <<<"${f:-null}")" 2 \
+	"(d) evidence.backlog_asked is the backlog now (2), not the first listen()'s 64"
 
 tt_finish

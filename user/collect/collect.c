@@ -293,13 +293,18 @@ static int read_owners(struct collector *c, struct owners_walk *w)
 
 /* ---------------------------------------------------------------- aged */
 
-/* What the sweep saw of the owners walk's listener at l's address: its drops, its SYN queue. */
+/*
+ * What the sweep saw of the owners walk's listener at l's address: its drops,
+ * its SYN queue, and its backlog now (listen() called again changes it and
+ * no state).
+ */
 static void note_listener(struct owners_walk *w, const struct swept_sock *l)
 {
 	for (size_t i = 0; i < w->n_listeners; i++)
 		if (w->listener_sk[i] == l->skaddr) {
 			w->listeners[i].drops = swept_drops(l);
 			w->listeners[i].syn_queued = l->syn_peak_older;
+			w->listeners[i].backlog = l->backlog;
 		}
 }
 

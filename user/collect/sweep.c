@@ -93,7 +93,8 @@ static struct swept_sock first_sight(const struct sweep *s, const struct tt_aged
 				    .netns = rec->netns, .tgid = rec->tgid, .first_ns = now_ns,
 				    .drops = rec->drops, .mark_drops = base, .older_drops = base,
 				    .syn_queued = rec->syn_queued, .syn_peak_mark = rec->syn_queued,
-				    .syn_peak_older = rec->syn_queued, .mark_ns = now_ns };
+				    .syn_peak_older = rec->syn_queued, .backlog = rec->backlog,
+				    .mark_ns = now_ns };
 }
 
 /* The sweep's records, one per socket, sorted; -errno. */

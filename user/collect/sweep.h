@@ -29,6 +29,7 @@ struct swept_sock {
 	 */
 	__u32 drops, mark_drops, older_drops;
 	__u32 syn_queued, syn_peak_mark, syn_peak_older;
+	__u32 backlog; /* a listener's accept backlog at this sweep */
 	__u64 mark_ns;
 };
 
