@@ -144,7 +144,7 @@ if [[ -n $root && -n $sym ]]; then
 	# the server's port (the input chain's counter; the odd one arriving after its
 	# socket gave up is not received: 4 of 2990 once on 7.3).  OutRsts is no truth
 	# for this: a reset the sender's input backlog dropped under load (46 of 2990
-	# once in CI, with kernels booting beside it) was sent, never received, and
+	# once in CI) was sent, never received, and
 	# the FIN's next retransmit draws another.  No kernel counter counts resets
 	# received in LAST_ACK.
 	pc=$(jq -r '.count // 0' <<<"$peer")
