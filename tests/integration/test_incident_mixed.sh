@@ -2,14 +2,16 @@
 # Two faults at once, unrelated (mixed faults): a lossy path in one namespace
 # pair (nftables in b drops 15 data segments of each of a's 4 connections, as
 # in test_retransmits) and a full accept queue in a namespace of its own (a
-# server with listen(fd, 1) that never accepts; 8 clients, 6 refused, whose
-# SYN retransmits stay under the retransmit floor there).  The agent must
-# report both, each about its own namespace, and must not make the path's
-# retransmits a consequence of the accept queue: a's retransmits are data,
-# not SYNs, so retransmit_storm keeps no caused_by and its advice to look at
-# the path, and listen_overflow lists no such consequence.  Truths: the
-# firewall's drop counter and a's Tcp.RetransSegs and TCPSynRetrans deltas,
-# the listen namespace's ListenOverflows delta.
+# server with listen(fd, 1) that never accepts; 40 clients, 38 refused, whose
+# SYN retransmits are a storm there too, a far bigger share of what it sent).
+# The agent must report both faults, each about its own namespace: the one
+# retransmit_storm finding goes to the lossy path (the SYNs' is explained by
+# listen_overflow already), and must not be made a consequence of the accept
+# queue: a's retransmits are data, not SYNs, so it keeps no caused_by and its
+# advice to look at the path, and listen_overflow lists no such consequence.
+# Truths: the firewall's drop counter and a's Tcp.RetransSegs and
+# TCPSynRetrans deltas, the listen namespace's ListenOverflows and
+# TCPSynRetrans deltas.
 # shellcheck disable=SC2119  # ta_stop takes no argument here
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -52,6 +54,7 @@ ta_start "$AG" || tt_bail "agent start"
 r0=$(tt_nstat "$NS_A" Tcp.RetransSegs)
 s0=$(tt_nstat "$NS_A" TcpExt.TCPSynRetrans)
 o0=$(tt_nstat "$NS_L" TcpExt.ListenOverflows)
+ls0=$(tt_nstat "$NS_L" TcpExt.TCPSynRetrans)
 
 # the accept queue: in the background, while the lossy transfer runs
 tt_bg -o "$TT_TMP/lsrv.out" ip netns exec "$NS_L" "$TT_TTLOAD" tcp-server \
@@ -59,7 +62,7 @@ tt_bg -o "$TT_TMP/lsrv.out" ip netns exec "$NS_L" "$TT_TTLOAD" tcp-server \
 lsrv=$TT_BG_PID
 tt_wait_for_line "$TT_TMP/lsrv.out" '^ready$' 5 || tt_bail "listen tcp-server ready"
 tt_bg -o "$TT_TMP/lcli.out" ip netns exec "$NS_L" "$TT_TTLOAD" tcp-client --host 127.0.0.1 \
-	--port $LPORT --conns 8 --parallel --hold 1 --seconds 6 >/dev/null
+	--port $LPORT --conns 40 --parallel --hold 1 --seconds 6 >/dev/null
 
 tt_bg -o "$TT_TMP/cli.out" ip netns exec "$NS_A" "$TT_TTLOAD" tcp-client --host "$IP_B" \
 	--port $PORT --conns $CONNS --bytes $BYTES --close --seconds 30 >/dev/null
@@ -70,16 +73,18 @@ tt_sleep 1
 r1=$(tt_nstat "$NS_A" Tcp.RetransSegs)
 s1=$(tt_nstat "$NS_A" TcpExt.TCPSynRetrans)
 o1=$(tt_nstat "$NS_L" TcpExt.ListenOverflows)
+ls1=$(tt_nstat "$NS_L" TcpExt.TCPSynRetrans)
 ta_wait_ticks "$AG" 1 || tt_diag "agent did not tick"
 ta_stop || tt_bail "agent end line"
 ta_show "$AG"
 tt_diag "path (netns $ino_a): nft dropped $(nft_dropped), Tcp.RetransSegs +$((r1 - r0)), TCPSynRetrans +$((s1 - s0)); client $(tail -n 1 "$TT_TMP/cli.out")"
-tt_diag "accept queue (netns $ino_l): ListenOverflows +$((o1 - o0)); client $(tail -n 1 "$TT_TMP/lcli.out")"
+tt_diag "accept queue (netns $ino_l): ListenOverflows +$((o1 - o0)), TCPSynRetrans +$((ls1 - ls0)); client $(tail -n 1 "$TT_TMP/lcli.out")"
 
 tt_assert_ge "$(nft_dropped)" 30 "the path lost >= 30 data segments (nftables)"
 tt_assert_ge $((r1 - r0)) 50 "a retransmitted >= 50 segments (over the rule's floor)"
 tt_assert_le $(((s1 - s0) * 2)) $((r1 - r0)) "a's retransmits are data, not SYNs (TCPSynRetrans)"
 tt_assert_ge $((o1 - o0)) 5 "the listen namespace counted >= 5 listen overflows"
+tt_assert_ge $((ls1 - ls0)) 50 "the listen namespace retransmitted >= 50 SYNs (a storm of its own)"
 
 rs=$(ta_finding "$AG" retransmit_storm)
 lo=$(ta_finding "$AG" listen_overflow)

@@ -49,17 +49,17 @@ struct fixture {
 	struct count_table table;
 	struct verdict_seen verdicts[2];
 	struct flow_seen flows[8];
-	struct ns_state ns[1];
+	struct ns_state ns[2];
 	struct ns_table ns_table;
 	struct diag_input in;
 };
 
 #define NS_INODE 4026532000u
 
-/* Counter `name` ("Tcp.OutSegs") of the fake namespace: 0 at its baseline, delta now. */
-static void ns_count(struct fixture *fx, const char *name, int64_t delta)
+/* Counter `name` ("Tcp.OutSegs") of fake namespace i: 0 at its baseline, delta now. */
+static void ns_count_in(struct fixture *fx, int i, const char *name, int64_t delta)
 {
-	struct ns_state *ns = &fx->ns[0];
+	struct ns_state *ns = &fx->ns[i];
 	const char *dot = strchr(name, '.');
 	int group = (int)(dot - name);
 	char text[256];
@@ -69,6 +69,11 @@ static void ns_count(struct fixture *fx, const char *name, int64_t delta)
 	snprintf(text, sizeof(text), "%.*s: %s\n%.*s: %lld\n", group, name, dot + 1, group, name,
 		 (long long)delta);
 	counters_parse(&ns->cur.counters, text);
+}
+
+static void ns_count(struct fixture *fx, const char *name, int64_t delta)
+{
+	ns_count_in(fx, 0, name, delta);
 }
 
 /* One namespace, read over the fixture's 5 s, whose counter `name` grew by delta; limits all -1. */
@@ -82,6 +87,20 @@ static struct ns_state *fake_ns(struct fixture *fx, const char *name, int64_t de
 	ns->cur_at = fx->in.window_s;
 	fx->ns_table = (struct ns_table){ ns, 1 };
 	ns_count(fx, name, delta);
+	return ns;
+}
+
+/* A second fake namespace (NS_INODE + 1), with counter name at delta. */
+static struct ns_state *fake_ns2(struct fixture *fx, const char *name, int64_t delta)
+{
+	struct ns_state *ns = &fx->ns[1];
+
+	memset(ns, 0, sizeof(*ns));
+	memset(&ns->cur.limits, 0xff, sizeof(ns->cur.limits));
+	ns->inode = NS_INODE + 1;
+	ns->cur_at = fx->in.window_s;
+	fx->ns_table.count = 2;
+	ns_count_in(fx, 1, name, delta);
 	return ns;
 }
 
@@ -1035,6 +1054,31 @@ TEST(incident_links_resets_by_their_namespace_and_reason)
 	add(&fx, ns_row(2002, TT_SIG_RST_SENT, RST_NO_SOCKET, 500, 500));
 	fired_pair(f, "reset_storm", "tcp_mem_pressure"); /* refused connects, not memory */
 	ASSERT_EQ_INT(incidents_link(&fx.in, f, fired, 2), 0);
+	free_fixture(&fx);
+}
+
+/*
+ * One retransmit_storm finding: a namespace retransmitting mostly SYNs that a
+ * full accept queue dropped (its root says so) gives way to another's lossy
+ * path; with no dropped SYN to explain them, the worse share is named.
+ */
+TEST(retransmit_storm_prefers_a_lossy_path_to_explained_syns)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.RetransSegs", 300);
+	ns_count(&fx, "TcpExt.TCPSynRetrans", 300);
+	ns_count(&fx, "Tcp.OutSegs", 100);
+	fake_ns2(&fx, "Tcp.RetransSegs", 100);
+	ns_count_in(&fx, 1, "Tcp.OutSegs", 10000);
+	ns_count_in(&fx, 1, "TcpExt.TCPFastRetrans", 100);
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE); /* no dropped SYN: the worse share */
+	ns_count(&fx, "TcpExt.ListenDrops", 50);
+	if (ASSERT_EQ_INT(eval(&fx, "retransmit_storm", &f), 1))
+		ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE + 1);
 	free_fixture(&fx);
 }
 

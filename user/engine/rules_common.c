@@ -118,12 +118,17 @@ struct share share_in(const struct diag_input *in, const struct share_rule *r,
 }
 
 /* The namespace where the count is the largest share of its traffic, past the floors. */
-bool worst_share(const struct diag_input *in, const struct share_rule *r, struct share *out)
+bool worst_share_where(const struct diag_input *in, const struct share_rule *r, struct share *out,
+		       ns_pred_fn keep)
 {
 	bool found = false;
 
 	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
-		struct share s = share_in(in, r, &in->ns->items[i]);
+		struct share s;
+
+		if (keep && !keep(in, &in->ns->items[i]))
+			continue;
+		s = share_in(in, r, &in->ns->items[i]);
 
 		if (s.count <= 0 || s.count < r->min_count ||
 		    (s.per_s < r->min_per_s && s.peak_per_s < r->min_per_s))
@@ -134,6 +139,11 @@ bool worst_share(const struct diag_input *in, const struct share_rule *r, struct
 		}
 	}
 	return found;
+}
+
+bool worst_share(const struct diag_input *in, const struct share_rule *r, struct share *out)
+{
+	return worst_share_where(in, r, out, NULL);
 }
 
 void share_evidence(struct finding *f, const struct share *s, const char *count,

@@ -55,6 +55,10 @@ double ratio_of(double count, int64_t traffic);
 struct share share_in(const struct diag_input *in, const struct share_rule *r,
 		      const struct ns_state *ns);
 bool worst_share(const struct diag_input *in, const struct share_rule *r, struct share *out);
+typedef bool (*ns_pred_fn)(const struct diag_input *in, const struct ns_state *ns);
+/* The same among the namespaces keep accepts. */
+bool worst_share_where(const struct diag_input *in, const struct share_rule *r, struct share *out,
+		       ns_pred_fn keep);
 void share_evidence(struct finding *f, const struct share *s, const char *count,
 		    const char *traffic, const char *ratio, double threshold);
 const char *percent(char *buf, size_t len, double ratio);
