@@ -248,9 +248,9 @@ int set_state__tp(struct trace_event_raw_inet_sock_set_state *ctx)
 }
 
 /*
- * The periodic sweep (user/collect/collect.c read_aged): one record per TCP
- * socket file some task holds in CLOSE_WAIT or FIN_WAIT2, or listening,
- * nothing for the others.  One walk of every task's files covers every namespace at once (an
+ * The periodic sweep (user/collect/sweep.c): one record per TCP socket file
+ * some task holds in CLOSE_WAIT or FIN_WAIT2, or listening, nothing for the
+ * others.  One walk of every task's files covers every namespace at once (an
  * iter/tcp walks the host's whole socket hash for each namespace it is
  * created in) and names the holder: a leak is a socket its process keeps
  * open.  A socket no process holds is no application's leak: an orphan, or a
