@@ -1083,6 +1083,31 @@ TEST(retransmit_storm_prefers_a_lossy_path_to_explained_syns)
 }
 
 /*
+ * One reset_storm finding: a namespace whose resets its TIME_WAIT overflow
+ * explains (mostly no_socket) gives way to another's unexplained storm.
+ */
+TEST(reset_storm_prefers_unexplained_resets)
+{
+	struct fixture fx;
+	struct finding f;
+
+	setup(&fx);
+	fake_ns(&fx, "Tcp.OutRsts", 500);
+	ns_count(&fx, "Tcp.ActiveOpens", 500);
+	ns_count(&fx, "Tcp.PassiveOpens", 500);
+	add(&fx, ns_row(5, TT_SIG_RST_SENT, RST_NO_SOCKET, 500, 0));
+	fake_ns2(&fx, "Tcp.OutRsts", 100);
+	ns_count_in(&fx, 1, "Tcp.ActiveOpens", 400);
+	add(&fx, fx_row(6, NS_INODE + 1, 0, TT_SIG_RST_SENT, RST_ABORT_ON_CLOSE, 100, 0));
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE); /* nothing explains it: the worse share */
+	ns_count(&fx, "TcpExt.TCPTimeWaitOverflow", 500);
+	if (ASSERT_EQ_INT(eval(&fx, "reset_storm", &f), 1))
+		ASSERT_EQ_INT(num_of(&f, "netns"), NS_INODE + 1);
+	free_fixture(&fx);
+}
+
+/*
  * Mixed faults: a lossy path's data retransmits beside a full accept queue,
  * or in a namespace other than the one short of memory, keep their own
  * finding; SYN retransmits, or memory refused on that scale, are linked.

@@ -5,7 +5,6 @@
 #include "counts.h"
 #include "finding.h"
 #include "incident.h"
-#include "kenum.h"
 #include "nsstate.h"
 #include "rules.h"
 #include "tcptriage.h"
@@ -29,16 +28,6 @@ struct link_case {
 };
 
 typedef bool (*link_evidence_fn)(const struct link_case *c);
-
-/* Resets sent with this reason in netns over the window; -1 when this kernel gives no reasons. */
-static int64_t resets_for(const struct diag_input *in, const char *reason, uint32_t netns)
-{
-	uint32_t v;
-
-	if (!in->names || !in->names->rst_reason || kenum_value(in->names->rst_reason, reason, &v))
-		return -1;
-	return (int64_t)counts_sum(in->window, TT_SIG_RST_SENT, v, netns, false);
-}
 
 /* What the kernel refused for lack of TCP memory in netns (ANY_NETNS: anywhere). */
 struct mem_refusals {
@@ -176,7 +165,7 @@ static bool syns_unanswered(const struct link_case *c)
 static bool resets_on_memory(const struct link_case *c)
 {
 	uint32_t ns = finding_netns(c->symptom);
-	int64_t n = resets_for(c->in, "tcp_abort_on_memory", ns), aborts = 0;
+	int64_t n = diag_resets_for(c->in, "tcp_abort_on_memory", ns), aborts = 0;
 	const struct ns_state *s = ns ? ns_table_find(c->in->ns, ns) : NULL;
 
 	if (n < 0)
@@ -210,7 +199,7 @@ static bool resets_without_timewait(const struct link_case *c)
 	uint32_t ns = finding_netns(c->symptom);
 	const struct ns_state *s = ns ? ns_table_find(c->in->ns, ns) : NULL;
 	int64_t overflows = s ? ns_delta(s, "TcpExt.TCPTimeWaitOverflow") : 0;
-	int64_t no_socket = resets_for(c->in, "no_socket", ns);
+	int64_t no_socket = diag_resets_for(c->in, "no_socket", ns);
 	int64_t resets;
 
 	if (!ns || ns != finding_netns(c->root) || overflows <= 0)

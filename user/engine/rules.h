@@ -123,6 +123,8 @@ struct rule {
 
 /* Drops of one kernel drop reason (by name) in netns (ANY_NETNS: all); 0 when unknown here. */
 uint64_t diag_drops(const struct diag_input *in, const char *reason, uint32_t netns);
+/* Resets sent with this reason in netns over the window; -1 when this kernel gives no reasons. */
+int64_t diag_resets_for(const struct diag_input *in, const char *reason, uint32_t netns);
 
 extern const struct rule rule_table[];
 extern const size_t rule_count;

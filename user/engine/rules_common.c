@@ -67,6 +67,15 @@ uint64_t diag_drops(const struct diag_input *in, const char *reason, uint32_t ne
 	return v == UINT32_MAX ? 0 : counts_sum(in->window, TT_SIG_DROP, v, netns, false);
 }
 
+int64_t diag_resets_for(const struct diag_input *in, const char *reason, uint32_t netns)
+{
+	uint32_t v;
+
+	if (!in->names || !in->names->rst_reason || kenum_value(in->names->rst_reason, reason, &v))
+		return -1;
+	return (int64_t)counts_sum(in->window, TT_SIG_RST_SENT, v, netns, false);
+}
+
 /* The namespace where counter grew most over the window, or NULL if nowhere. */
 const struct ns_state *worst_ns(const struct diag_input *in, const char *counter,
 				int64_t *delta)

@@ -477,6 +477,36 @@ static const struct share_rule reset_share = {
 	.min_count = RESET_MIN_COUNT, .min_per_s = RESET_MIN_RATE, .paced = "Tcp.OutRsts",
 };
 
+/* Most of n resets, or without reasons (-1) most of them by the count that explains them. */
+static bool most_of(int64_t by_reason, int64_t by_counter, int64_t resets)
+{
+	return (by_reason >= 0 ? by_reason : by_counter) * 2 > resets;
+}
+
+/*
+ * Not resets the host explains already (as incident.c links them): mostly
+ * no_socket where this namespace's TIME_WAIT table overflowed, or aborts
+ * for lack of TCP memory.  Their root's finding shows them.
+ */
+static bool resets_unexplained(const struct diag_input *in, const struct ns_state *ns)
+{
+	int64_t sent = ns_delta(ns, "Tcp.OutRsts");
+	int64_t overflows = ns_delta(ns, "TcpExt.TCPTimeWaitOverflow");
+
+	if (overflows > 0 && most_of(diag_resets_for(in, "no_socket", ns->inode), overflows, sent))
+		return false;
+	return !most_of(diag_resets_for(in, "tcp_abort_on_memory", ns->inode),
+			ns_delta(ns, "TcpExt.TCPAbortOnMemory"), sent);
+}
+
+/* Where resets are a storm; one the host explains only when no other is (one finding). */
+static bool reset_storm_at(const struct diag_input *in, struct share *s)
+{
+	return (worst_share_where(in, &reset_share, s, resets_unexplained) &&
+		s->ratio >= RESET_STORM_RATIO) ||
+	       (worst_share(in, &reset_share, s) && s->ratio >= RESET_STORM_RATIO);
+}
+
 int rule_reset_storm(const struct diag_input *in, struct finding *f)
 {
 	struct share s;
@@ -485,7 +515,7 @@ int rule_reset_storm(const struct diag_input *in, struct finding *f)
 	const char *reason;
 	char pct[32];
 
-	if (!worst_share(in, &reset_share, &s) || s.ratio < RESET_STORM_RATIO)
+	if (!reset_storm_at(in, &s))
 		return 0;
 	top = top_reset_reason(in->window, s.ns->inode, &top_count);
 	reason = kenum_name(in->names->rst_reason, top);
