@@ -133,14 +133,12 @@ bool worst_share_where(const struct diag_input *in, const struct share_rule *r, 
 	bool found = false;
 
 	for (size_t i = 0; in->ns && i < in->ns->count; i++) {
-		struct share s;
-
-		if (keep && !keep(in, &in->ns->items[i]))
-			continue;
-		s = share_in(in, r, &in->ns->items[i]);
+		struct share s = share_in(in, r, &in->ns->items[i]);
 
 		if (s.count <= 0 || s.count < r->min_count ||
 		    (s.per_s < r->min_per_s && s.peak_per_s < r->min_per_s))
+			continue;
+		if (keep && !keep(in, &in->ns->items[i])) /* after the floors: few get here */
 			continue;
 		if (!found || s.ratio > out->ratio) {
 			*out = s;

@@ -193,26 +193,30 @@ static void retransmit_summary(const struct diag_input *in, struct finding *f, c
 			 top ? top->raddr : "the peers below", usual);
 }
 
-/*
- * Not retransmits the host explains already: mostly SYNs (and SYN-ACKs)
- * while a full accept or SYN queue, or a full conntrack table, drops SYNs
- * somewhere here.  Their root's finding shows them.
- */
-static bool not_dropped_syns(const struct diag_input *in, const struct ns_state *ns)
+/* A full accept or SYN queue, or a full conntrack table, dropped SYNs somewhere here. */
+static bool syns_dropped(const struct diag_input *in)
 {
-	bool syns_dropped = ns_table_delta_sum(in->ns, "TcpExt.ListenDrops") > 0;
+	if (ns_table_delta_sum(in->ns, "TcpExt.ListenDrops") > 0)
+		return true;
+	for (size_t i = 0; in->ns && i < in->ns->count; i++)
+		if (ns_conntrack_refusals(&in->ns->items[i]) > 0)
+			return true;
+	return false;
+}
 
-	for (size_t i = 0; !syns_dropped && i < in->ns->count; i++)
-		syns_dropped = ns_conntrack_refusals(&in->ns->items[i]) > 0;
-	return !syns_dropped ||
-	       ns_delta(ns, "TcpExt.TCPSynRetrans") * 2 < ns_delta(ns, "Tcp.RetransSegs");
+/* Retransmits mostly of data: not SYNs (or SYN-ACKs) a dropped SYN would explain. */
+static bool mostly_data(const struct diag_input *in, const struct ns_state *ns)
+{
+	(void)in;
+	return ns_delta(ns, "TcpExt.TCPSynRetrans") * 2 < ns_delta(ns, "Tcp.RetransSegs");
 }
 
 /*
  * Where retransmits are a storm: a namespace's share of its segments sent
- * (one whose retransmits a dropped SYN explains only when no other is:
- * there is one finding, and a lossy path elsewhere is the news), or else one
- * lossy connection's own (then s is its namespace's, if still read).
+ * (one retransmitting mostly SYNs while SYNs are dropped here only when no
+ * other is: their root's finding shows them, there is one finding, and a
+ * lossy path elsewhere is the news), or else one lossy connection's own
+ * (then s is its namespace's, if still read).
  */
 static bool retransmit_storm_at(const struct diag_input *in, struct share *s,
 				const struct flow_seen **lossy)
@@ -220,7 +224,7 @@ static bool retransmit_storm_at(const struct diag_input *in, struct share *s,
 	const struct ns_state *ns;
 
 	*lossy = NULL;
-	if (worst_share_where(in, &retransmit_share, s, not_dropped_syns) &&
+	if (syns_dropped(in) && worst_share_where(in, &retransmit_share, s, mostly_data) &&
 	    s->ratio >= RETRANS_STORM_RATIO)
 		return true;
 	if (worst_share(in, &retransmit_share, s) && s->ratio >= RETRANS_STORM_RATIO)
