@@ -86,9 +86,8 @@ static bool memory_refused(const struct link_case *c)
 /*
  * A retransmit storm is a dropped SYN's doing (a full queue, a full
  * conntrack table) only when SYNs are most of what its namespace
- * retransmitted (TCPSynRetrans counts SYN and SYN-ACK retransmits, which
- * Tcp.RetransSegs counts too): data retransmits are the path's.  Another
- * symptom, or a namespace not read, is not judged here.
+ * retransmitted: data retransmits are the path's.  Another symptom, or a
+ * namespace not read, is not judged here.
  */
 static bool retransmits_are_syns(const struct link_case *c)
 {
@@ -97,7 +96,7 @@ static bool retransmits_are_syns(const struct link_case *c)
 
 	if (strcmp(c->symptom->cause, "retransmit_storm") || !s)
 		return true;
-	return ns_delta(s, "TcpExt.TCPSynRetrans") * 2 >= ns_delta(s, "Tcp.RetransSegs");
+	return ns_retransmits_mostly_syns(s);
 }
 
 /* A namespace counter that grew: the sentence, with its growth, from fmt ("%lld"). */

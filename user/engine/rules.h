@@ -123,6 +123,11 @@ struct rule {
 
 /* Drops of one kernel drop reason (by name) in netns (ANY_NETNS: all); 0 when unknown here. */
 uint64_t diag_drops(const struct diag_input *in, const char *reason, uint32_t netns);
+/*
+ * SYNs (and SYN-ACKs) are at least half of what ns retransmitted: TCPSynRetrans
+ * counts them, Tcp.RetransSegs counts them too.
+ */
+bool ns_retransmits_mostly_syns(const struct ns_state *ns);
 /* Resets sent with this reason in netns over the window; -1 when this kernel gives no reasons. */
 int64_t diag_resets_for(const struct diag_input *in, const char *reason, uint32_t netns);
 

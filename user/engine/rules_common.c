@@ -67,6 +67,11 @@ uint64_t diag_drops(const struct diag_input *in, const char *reason, uint32_t ne
 	return v == UINT32_MAX ? 0 : counts_sum(in->window, TT_SIG_DROP, v, netns, false);
 }
 
+bool ns_retransmits_mostly_syns(const struct ns_state *ns)
+{
+	return ns_delta(ns, "TcpExt.TCPSynRetrans") * 2 >= ns_delta(ns, "Tcp.RetransSegs");
+}
+
 int64_t diag_resets_for(const struct diag_input *in, const char *reason, uint32_t netns)
 {
 	uint32_t v;

@@ -44,6 +44,14 @@ const struct listener_seen *sole_listener_in(const struct diag_input *in, uint32
 	return only;
 }
 
+/* What the finding says of listener l: its backlog, port and drops. */
+static void listener_evidence(struct finding *f, const struct listener_seen *l)
+{
+	finding_num(f, "backlog_asked", l->backlog);
+	finding_num(f, "port", l->port);
+	finding_num(f, "listener_drops", l->drops);
+}
+
 void listener_culprit(const struct diag_input *in, struct finding *f, const struct listener_seen *l,
 		      uint64_t count, const char *unit, const char *why)
 {
@@ -101,9 +109,7 @@ int rule_listen_overflow(const struct diag_input *in, struct finding *f)
 	finding_num(f, "listen_drops", ns_delta(ns, "TcpExt.ListenDrops"));
 	finding_num(f, "somaxconn", somaxconn);
 	if (l) {
-		finding_num(f, "backlog_asked", l->backlog);
-		finding_num(f, "port", l->port);
-		finding_num(f, "listener_drops", l->drops);
+		listener_evidence(f, l);
 		listener_culprit(in, f, l, (uint64_t)s.count, "listen_overflows",
 				 "listens here and leaves its accept queue full");
 	}
@@ -206,9 +212,7 @@ int rule_syn_backlog(const struct diag_input *in, struct finding *f)
 		finding_num(f, "tcp_max_syn_backlog", ns->cur.limits.max_syn_backlog);
 		finding_num(f, "tcp_syncookies", ns->cur.limits.syncookies);
 		if (l) {
-			finding_num(f, "backlog_asked", l->backlog);
-			finding_num(f, "port", l->port);
-			finding_num(f, "listener_drops", l->drops);
+			listener_evidence(f, l);
 			finding_num(f, "listener_syn_queue_peak", l->syn_queued);
 			listener_culprit(in, f, l, refused, "syns_dropped",
 					 "the listener whose SYN queue is full");

@@ -208,7 +208,7 @@ static bool syns_dropped(const struct diag_input *in)
 static bool mostly_data(const struct diag_input *in, const struct ns_state *ns)
 {
 	(void)in;
-	return ns_delta(ns, "TcpExt.TCPSynRetrans") * 2 < ns_delta(ns, "Tcp.RetransSegs");
+	return !ns_retransmits_mostly_syns(ns);
 }
 
 /*
