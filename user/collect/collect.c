@@ -60,7 +60,6 @@ void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window
 	memset(c, 0, sizeof(*c));
 	c->skel = skel;
 	c->window_s = window_s;
-	c->sweep.window_s = window_s;
 	c->mem_total_kb = read_mem_total_kb();
 	c->counts.slot_fd = bpf_map__fd(skel->maps.counts);
 	c->counts.fds[0] = bpf_map__fd(skel->maps.counts_a);
@@ -315,7 +314,7 @@ static void note_listener(struct owners_walk *w, const struct swept_sock *l)
  */
 static int read_aged(struct collector *c, struct owners_walk *w)
 {
-	int err = sweep_run(&c->sweep, c->skel, w->now_ns);
+	int err = sweep_run(&c->sweep, c->skel, w->now_ns, c->window_s);
 
 	if (err)
 		return err;

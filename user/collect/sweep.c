@@ -68,7 +68,7 @@ static void carry_one(const struct swept_sock *old, struct swept_sock *cur, doub
 }
 
 /* Carry over from the last sweep's (sorted) sockets to this one's (sorted). */
-static void carry(const struct sweep *s, struct swept_sock *cur, size_t n)
+static void carry(const struct sweep *s, struct swept_sock *cur, size_t n, double window_s)
 {
 	size_t j = 0;
 
@@ -76,7 +76,7 @@ static void carry(const struct sweep *s, struct swept_sock *cur, size_t n)
 		while (j < s->n && swept_cmp(&s->socks[j], &cur[i]) < 0)
 			j++;
 		if (j < s->n && !swept_cmp(&s->socks[j], &cur[i]))
-			carry_one(&s->socks[j], &cur[i], s->window_s);
+			carry_one(&s->socks[j], &cur[i], window_s);
 	}
 }
 
@@ -131,7 +131,7 @@ static int sweep_read(struct sweep *s, struct tcptriage_bpf *skel, __u64 now_ns,
 	return err;
 }
 
-int sweep_run(struct sweep *s, struct tcptriage_bpf *skel, __u64 now_ns)
+int sweep_run(struct sweep *s, struct tcptriage_bpf *skel, __u64 now_ns, double window_s)
 {
 	struct swept_sock *cur;
 	size_t n;
@@ -139,7 +139,7 @@ int sweep_run(struct sweep *s, struct tcptriage_bpf *skel, __u64 now_ns)
 
 	if (err)
 		return err;
-	carry(s, cur, n);
+	carry(s, cur, n, window_s);
 	free(s->socks);
 	s->socks = cur;
 	s->n = n;

@@ -38,11 +38,13 @@ struct sweep {
 	struct swept_sock *socks; /* the last sweep's, one per socket (lowest tgid holding it) */
 	size_t n;
 	bool swept;               /* a sweep was read: a socket not in socks is new since */
-	double window_s;          /* how far back a listener's drops count (0: the whole run) */
 };
 
-/* Sweep now (now_ns: CLOCK_MONOTONIC); socks holds the result.  0 or -errno (socks kept). */
-int sweep_run(struct sweep *s, struct tcptriage_bpf *skel, __u64 now_ns);
+/*
+ * Sweep now (now_ns: CLOCK_MONOTONIC); socks holds the result, a listener's
+ * drops and SYN queue over window_s (0: the whole run).  0 or -errno (socks kept).
+ */
+int sweep_run(struct sweep *s, struct tcptriage_bpf *skel, __u64 now_ns, double window_s);
 void sweep_free(struct sweep *s);
 /* A listener's drops over the window (sk_drops: SYNs and handshakes it dropped). */
 static inline __u32 swept_drops(const struct swept_sock *l)
