@@ -54,23 +54,57 @@ struct {
 
 /*
  * In front of the hash maps, each CPU keeps, for each signal, the last key it
- * counted and what it counted since (struct tt_count_cache): the next event
- * of that key adds there, and only another key sends it on to the hash map.
- * A hash update touches lines no other work of a connection keeps in cache
- * (~0.5 µs a churned connection, `make bench`); the events of one signal in a
- * run of connections or a storm mostly share a key.  Each generation of
- * counts has its own entries, count_gen says which: userspace flips
- * count_gen before it swaps the slot, so once the swap returns the old
- * entries are as still as the old hash map, and it reads and empties both.
+ * counted and what it counted since (struct tt_count_cache, in its
+ * tt_cpu_state): the next event of that key adds there, and only another key
+ * sends it on to the hash map.  A hash update touches lines no other work of
+ * a connection keeps in cache (~0.5 µs a churned connection, `make bench`);
+ * the events of one signal in a run of connections or a storm mostly share a
+ * key.  Each generation of counts has its own entries, ctl's count_gen says
+ * which: userspace moves count_gen on before it swaps the slot, so once the
+ * swap returns the old entries are as still as the old hash map, and it reads
+ * both.  It writes nothing back: an entry stamped with an older generation
+ * than the one counting was read then, and counts as empty.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2 * TT_SIG_MAX); /* generation * TT_SIG_MAX + signal */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct tt_count_cache);
-} count_cache SEC(".maps") __weak;
+	__type(value, struct tt_ctl);
+} ctl SEC(".maps") __weak;
 
-volatile __u32 count_gen __weak; /* count_cache's entries in use (userspace flips it) */
+/*
+ * What each CPU keeps between events (struct tt_cpu_state), one element a
+ * CPU (the loader sizes it to the possible CPUs).  Not per-CPU maps, nor
+ * global variables: their memory is vmalloc'd, one page mapping each, and
+ * with page-table isolation every syscall starts with the kernel's TLB
+ * empty, so each such page a program touched cost a page walk an event: the
+ * costliest loads of every hook in perf (`make bench`).  A small plain array
+ * is kmalloc'd, in the kernel's direct map, whose mapping the kernel's own
+ * work has loaded already; one lookup computes an address, no load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_cpu_state);
+} cpu_states SEC(".maps") __weak;
+
+/* This CPU's state (never NULL when the loader sized the array, but the verifier asks). */
+static __always_inline struct tt_cpu_state *cpu_state(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&cpu_states, &cpu);
+}
+
+/* The generation of counts in use (0 until userspace sets it). */
+static __always_inline __u32 count_gen_now(void)
+{
+	__u32 zero = 0;
+	struct tt_ctl *c = bpf_map_lookup_elem(&ctl, &zero);
+
+	return c ? c->count_gen : 0;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -177,34 +211,16 @@ struct {
 	__type(value, struct tt_conn_slot);
 } connectors SEC(".maps") __weak;
 
-/* A map of one value per CPU: a note, a cache entry, a scratch word. */
-#define TT_PERCPU_SLOT(name, value_type)                 \
-	struct {                                         \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
-		__uint(max_entries, 1);                  \
-		__type(key, __u32);                      \
-		__type(value, value_type);               \
-	} name SEC(".maps") __weak
-
-/* This CPU's value of a TT_PERCPU_SLOT map (never NULL for these, but the verifier asks). */
-static __always_inline void *percpu_slot(void *map)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(map, &zero);
-}
-
 /*
  * The verifier allows no arithmetic on a typed pointer (tp_btf): its value is
  * copied out as a number first.  A pointer stored in a map value reads back
  * as one, without the helper call of a probe read (~10 ns); a program nesting
  * between the store and the load may change the word, then the probe read.
  */
-TT_PERCPU_SLOT(addr_scratch, __u64);
-
 static __always_inline __u64 sk_address(const struct sock *sk)
 {
-	volatile __u64 *word = percpu_slot(&addr_scratch);
+	struct tt_cpu_state *st = cpu_state();
+	volatile __u64 *word = st ? &st->addr_scratch : NULL;
 	__u64 addr = 0;
 
 	if (word) {
@@ -356,28 +372,22 @@ static __always_inline __u32 netns_of(const struct sock *sk)
  * each time), in one word, so that a program nesting over another never
  * leaves half a note.
  */
-struct tt_net_note {
-	__u64 cookie_inum; /* (__u32)net_cookie << 32 | ns.inum; 0: none */
-};
-
-TT_PERCPU_SLOT(net_notes, struct tt_net_note);
-
 /* The inode number of a hook argument's namespace (ARG_READ: net came from a typed load, or not). */
 static __always_inline __u32 net_inum(const struct net *net)
 {
-	struct tt_net_note *note;
+	struct tt_cpu_state *st;
 	__u32 inum;
 	__u64 cookie;
 
 	if (!bpf_core_field_exists(net->net_cookie))
 		return ARG_READ(net->ns.inum, net, ns.inum);
 	cookie = (__u32)ARG_READ(net->net_cookie, net, net_cookie);
-	note = percpu_slot(&net_notes);
-	if (note && cookie && note->cookie_inum >> 32 == cookie)
-		return (__u32)note->cookie_inum;
+	st = cpu_state();
+	if (st && cookie && st->net_note >> 32 == cookie)
+		return (__u32)st->net_note;
 	inum = ARG_READ(net->ns.inum, net, ns.inum);
-	if (note)
-		note->cookie_inum = cookie << 32 | inum;
+	if (st)
+		st->net_note = cookie << 32 | inum;
 	return inum;
 }
 
@@ -446,30 +456,34 @@ static __always_inline bool count_key_eq(const struct tt_count_key *a,
 #define barrier() asm volatile("" ::: "memory")
 
 /*
- * Count one event of key (count_cache above).  A program that nests over
- * another on this CPU while that one is changing the entry (busy) goes to the
- * hash map directly: nesting unwinds in order, so the one it interrupted
- * finds the entry as it left it.
+ * Count one event of key (the cache in front of the hash maps, above).  A
+ * program that nests over another on this CPU while that one is changing the
+ * entry (busy) goes to the hash map directly: nesting unwinds in order, so
+ * the one it interrupted finds the entry as it left it.
  */
 static __always_inline void count_key_add(const struct tt_count_key *key, __u64 amount)
 {
-	__u32 entry = (count_gen & 1) * TT_SIG_MAX + key->signal;
+	__u32 gen = count_gen_now(), entry = (gen & 1) * TT_SIG_MAX + key->signal;
 	struct tt_count_key out_key = *key; /* what goes to the hash map, if anything */
 	struct tt_count_val out = { 1, amount };
+	struct tt_cpu_state *st = cpu_state();
 	struct tt_count_cache *c = NULL;
 
-	if (key->signal < TT_SIG_MAX) /* else another generation's entry: no cache */
-		c = bpf_map_lookup_elem(&count_cache, &entry);
+	if (st && entry < 2 * TT_SIG_MAX)
+		c = &st->count[entry];
 	if (c && !c->busy) {
 		c->busy = 1;
 		barrier();
-		if (c->val.events && count_key_eq(&c->key, key)) {
+		if (c->gen == gen && c->val.events && count_key_eq(&c->key, key)) {
 			c->val.events++;
 			c->val.amount += amount;
 			out.events = 0;
-		} else { /* the entry's counts go on, this event takes it */
+		} else { /* the entry's counts go on (read already when stale), this event takes it */
 			out_key = c->key;
 			out = c->val;
+			if (c->gen != gen)
+				out.events = 0;
+			c->gen = gen;
 			c->key = *key;
 			c->val.events = 1;
 			c->val.amount = amount;
@@ -613,24 +627,14 @@ static __always_inline void proc_note(const struct tt_owner *owner)
 }
 
 /*
- * The last task that owned a socket on this CPU, as an owner (tgid, cgroup,
- * comm), for one generation of counts (count_gen, flipped by userspace every
- * tick).  A task connects, listens or closes many times in a row: its cgroup
- * id and comm cost ~50 ns and the procs lookup 10-150 more (`make bench`'s
- * single operations), a hit here a few.  A cgroup move or an exec's new name shows at the next tick at the
+ * Each CPU notes the last task that owned a socket there, as an owner (tgid,
+ * cgroup, comm), for one generation of counts (ctl's count_gen, moved on by
+ * userspace every tick): struct tt_task_note.  A task connects, listens or
+ * closes many times in a row: its cgroup id and comm cost ~50 ns and the
+ * procs lookup 10-150 more (`make bench`'s single operations), a hit here a
+ * few.  A cgroup move or an exec's new name shows at the next tick at the
  * latest.  Written in process context only (the callers of owner_current()).
  */
-struct tt_task_note {
-	__u64 task;     /* bpf_get_current_task() */
-	__u64 pid_tgid; /* a task_struct freed and reused is another thread */
-	__u32 gen;      /* count_gen when noted */
-	__u32 pad;
-	__u64 cgroup;
-	char comm[TT_COMM_LEN];
-};
-
-TT_PERCPU_SLOT(task_notes, struct tt_task_note);
-
 /*
  * The current task as an owner of a socket in netns (process context only),
  * and in procs (proc_note): on a miss of this CPU's task note only.
@@ -638,8 +642,9 @@ TT_PERCPU_SLOT(task_notes, struct tt_task_note);
 static __always_inline void owner_current(struct tt_owner *o, __u32 netns)
 {
 	__u64 task = bpf_get_current_task(), pid_tgid = bpf_get_current_pid_tgid();
-	__u32 gen = count_gen;
-	struct tt_task_note *n = percpu_slot(&task_notes);
+	__u32 gen = count_gen_now();
+	struct tt_cpu_state *st = cpu_state();
+	struct tt_task_note *n = st ? &st->task : NULL;
 
 	o->tgid = pid_tgid >> 32;
 	o->netns = netns;

@@ -34,15 +34,13 @@ static __always_inline void flow_by_service(struct tt_flow_key *key, const struc
 
 /*
  * Each CPU keeps the last flow it counted resets of and the resets counted
- * since (struct tt_reset_cache): a storm's resets mostly share one flow (by
+ * since (struct tt_reset_cache, in its tt_cpu_state): a storm's resets mostly share one flow (by
  * service, above), and the flows lookup cost ~150 ns a reset received in a
  * storm (`make bench`) where this costs a few.  Another flow sends the counts
  * on.  Each tick userspace runs flush_resets on every CPU holding some
  * (user/collect/resetflush.c), so flows is a tick behind at most, and each
  * reset reaches flows once, sent by a program on its own CPU.
  */
-TT_PERCPU_SLOT(reset_cache, struct tt_reset_cache);
-
 static __always_inline bool flow_key_eq(const struct tt_flow_key *a, const struct tt_flow_key *b)
 {
 	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
@@ -78,11 +76,13 @@ static __always_inline void flow_note_reset(const struct sock *sk, __u32 netns,
 					    const struct tt_owner *owner, bool sent)
 {
 	struct tt_reset_cache out = { .sent = sent, .received = !sent }, *c;
+	struct tt_cpu_state *st;
 
 	flow_from_sk(sk, netns, &out.key);
 	flow_by_service(&out.key, owner);
 	out.tgid = owner ? owner->tgid : 0;
-	c = percpu_slot(&reset_cache);
+	st = cpu_state();
+	c = st ? &st->reset : NULL;
 	if (c && !c->busy) {
 		c->busy = 1;
 		barrier();
@@ -113,7 +113,8 @@ static __always_inline void flow_note_reset(const struct sock *sk, __u32 netns,
 SEC("raw_tp")
 int flush_resets(void *ctx)
 {
-	struct tt_reset_cache out, *c = percpu_slot(&reset_cache);
+	struct tt_cpu_state *st = cpu_state();
+	struct tt_reset_cache out, *c = st ? &st->reset : NULL;
 
 	if (!c)
 		return 0;

@@ -116,14 +116,17 @@ struct tt_count_val {
 
 /*
  * The last key counted on a CPU and what it counted since (bpf/common.bpf.h
- * count_cache): one cache line, so that a run of one owner's events of one
- * signal touches no hash table.  busy: a program on this CPU is changing it.
+ * count_key_add), so that a run of one owner's events of one signal touches
+ * no hash table.  busy: a program on this CPU is changing it.  gen: the
+ * generation of counts (struct tt_ctl) it counts for; one of an older
+ * generation was read by userspace already, and counts as empty.
  */
 struct tt_count_cache {
 	struct tt_count_key key;
 	struct tt_count_val val;
 	__u8 busy;
-	__u8 pad[23];
+	__u8 pad[3];
+	__u32 gen;
 };
 
 /*
@@ -214,6 +217,40 @@ struct tt_reset_cache {
 	__u64 sent;
 	__u64 received;
 	__u32 busy; /* a program is changing it (nesting, the flush) */
+	__u32 pad;
+};
+
+/*
+ * The last task that owned a socket on a CPU, as an owner (bpf/common.bpf.h
+ * owner_current), for one generation of counts.
+ */
+struct tt_task_note {
+	__u64 task;     /* bpf_get_current_task() */
+	__u64 pid_tgid; /* a task_struct freed and reused is another thread */
+	__u32 gen;      /* struct tt_ctl's count_gen when noted */
+	__u32 pad;
+	__u64 cgroup;
+	char comm[TT_COMM_LEN];
+};
+
+/*
+ * Everything a CPU's programs keep between events, in one element of a
+ * plain array indexed by CPU (bpf/common.bpf.h cpu_states): one lookup, no
+ * per-CPU map (see there).  Only programs of that CPU write it; userspace
+ * reads it (the counts of a retired generation, the resets to flush).
+ */
+struct tt_cpu_state {
+	struct tt_task_note task;
+	__u64 net_note;     /* (__u32)net_cookie << 32 | ns.inum of the last namespace named; 0: none */
+	__u64 addr_scratch; /* bpf/common.bpf.h sk_address() */
+	struct tt_reset_cache reset;
+	struct tt_count_cache count[2 * TT_SIG_MAX]; /* (count_gen & 1) * TT_SIG_MAX + signal */
+	__u8 guard[64]; /* never touched: the next CPU's element starts on another cache line */
+};
+
+/* Set by userspace (bpf/common.bpf.h ctl), read by the programs. */
+struct tt_ctl {
+	__u32 count_gen; /* generation of counts: which counts map and cache entries are in use */
 	__u32 pad;
 };
 

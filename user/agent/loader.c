@@ -338,14 +338,20 @@ static int hash_connectors(struct agent *a, char *err, size_t errlen)
 
 /*
  * Before load: owners for the host's sockets, twice over; in storage mode
- * room for listeners and orphans' closers only.  Test sizes last.
+ * room for listeners and orphans' closers only.  A state for each CPU that
+ * may run a program.  Test sizes last.
  */
 static int size_maps(struct agent *a, char *err, size_t errlen)
 {
-	int ret;
+	int ret, ncpus = libbpf_num_possible_cpus();
 
 	bpf_map__set_max_entries(a->skel->maps.owners,
 				 owners_entries_for(a->host_sockets, a->owners_in_storage));
+	if (ncpus <= 0) {
+		snprintf(err, errlen, "cannot count the possible CPUs: %s", strerror(-ncpus));
+		return ncpus ? ncpus : -EINVAL;
+	}
+	bpf_map__set_max_entries(a->skel->maps.cpu_states, ncpus);
 	ret = size_maps_for_test(a, err, errlen);
 	return ret ? ret : hash_connectors(a, err, errlen);
 }
@@ -396,7 +402,17 @@ static const char *load_hint(int ret)
 /* Load the object; with hooks, counts_a installed in the slot after. */
 static int load_object(struct agent *a, bool iterators_only, char *err, size_t errlen)
 {
-	int ret = tcptriage_bpf__load(a->skel);
+	struct bpf_map *rodata = a->skel->maps.rodata;
+	int ret;
+
+	/*
+	 * Every hook reads its constants: not from a page of their own (an
+	 * mmapable map is vmalloc'd, a page walk a syscall: bpf/common.bpf.h
+	 * cpu_states) but from the kernel's direct map.  They are set by now;
+	 * skel->rodata is NULL once loaded.
+	 */
+	bpf_map__set_map_flags(rodata, bpf_map__map_flags(rodata) & ~BPF_F_MMAPABLE);
+	ret = tcptriage_bpf__load(a->skel);
 
 	if (ret)
 		snprintf(err, errlen, "cannot load BPF programs: %s (%s)", strerror(-ret),

@@ -64,9 +64,9 @@ void collect_init(struct collector *c, struct tcptriage_bpf *skel, double window
 	c->counts.slot_fd = bpf_map__fd(skel->maps.counts);
 	c->counts.fds[0] = bpf_map__fd(skel->maps.counts_a);
 	c->counts.fds[1] = bpf_map__fd(skel->maps.counts_b);
-	c->counts.active = 0; /* the loader put counts_a in the slot */
-	c->counts.cache_fd = bpf_map__fd(skel->maps.count_cache);
-	c->counts.gen = &skel->bss->count_gen;
+	c->counts.gen = 0; /* the loader put counts_a in the slot */
+	c->counts.cpu_states_fd = bpf_map__fd(skel->maps.cpu_states);
+	c->counts.ctl_fd = bpf_map__fd(skel->maps.ctl);
 }
 
 void collect_free(struct collector *c)

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counts.h"
+#include "cpustates.h"
 
 static int key_cmp(const void *a, const void *b)
 {
@@ -170,72 +171,69 @@ out:
 	return err;
 }
 
-/*
- * One entry of the per-CPU caches (a signal of a generation), which nothing
- * writes into now: each CPU's key and counts as a row of t (unsorted), then
- * the entry emptied.  t has room for a row a CPU.
- */
-static int cache_entry_drain(struct counts_pair *p, __u32 entry, struct tt_count_cache *cs,
-			     int ncpus, struct count_table *t)
+/* The cache entries of generation gen in CPU states s, as rows of t (unsorted; room for each). */
+static void cache_rows(const struct tt_cpu_state *s, int ncpus, __u32 gen, struct count_table *t,
+		       uint64_t *events)
 {
-	size_t first = t->count;
-	uint64_t events = 0;
-
-	if (bpf_map_lookup_elem(p->cache_fd, &entry, cs))
-		return -errno;
 	for (int c = 0; c < ncpus; c++) {
-		if (!cs[c].val.events)
-			continue;
-		t->rows[t->count++] = (struct count_row){ cs[c].key, cs[c].val.events,
-							  cs[c].val.amount };
-		events += cs[c].val.events;
+		for (__u32 sig = 0; sig < TT_SIG_MAX; sig++) {
+			const struct tt_count_cache *e = &s[c].count[(gen & 1) * TT_SIG_MAX + sig];
+
+			if (e->gen != gen || !e->val.events)
+				continue;
+			t->rows[t->count++] = (struct count_row){ e->key, e->val.events, e->val.amount };
+			*events += e->val.events;
+		}
 	}
-	memset(cs, 0, ncpus * sizeof(*cs));
-	if (bpf_map_update_elem(p->cache_fd, &entry, cs, BPF_ANY)) {
-		t->count = first; /* still in the entry: read at its next drain, not twice */
+}
+
+/* Generation gen of the CPUs' caches, which nothing writes into now, into t. */
+static int cache_drain(struct counts_pair *p, __u32 gen, struct count_table *t)
+{
+	int ncpus = 0;
+	struct tt_cpu_state *s = cpu_states_read(p->cpu_states_fd, &ncpus);
+	struct count_row *rows;
+
+	if (!s)
 		return -errno;
+	rows = realloc(t->rows, (t->count + (size_t)ncpus * TT_SIG_MAX) * sizeof(*rows));
+	if (!rows) {
+		free(s);
+		return -ENOMEM;
 	}
-	p->cache_events += events;
+	t->rows = rows;
+	cache_rows(s, ncpus, gen, t, &p->cache_events);
+	free(s);
 	return 0;
 }
 
-/* Generation gen of the per-CPU caches, every signal's entry, into t as above. */
-static int cache_drain(struct counts_pair *p, __u32 gen, struct count_table *t)
+/* The programs' generation of counts: gen. */
+static int set_gen(struct counts_pair *p, __u32 gen)
 {
-	int ncpus = libbpf_num_possible_cpus(), err = 0;
-	struct tt_count_cache *cs = ncpus > 0 ? calloc(ncpus, sizeof(*cs)) : NULL;
-	size_t room = (size_t)(ncpus > 0 ? ncpus : 0) * TT_SIG_MAX;
-	struct count_row *rows = cs ? realloc(t->rows, (t->count + room) * sizeof(*rows)) : NULL;
+	struct tt_ctl ctl = { .count_gen = gen };
+	__u32 zero = 0;
 
-	if (!rows) {
-		free(cs);
-		return ncpus < 0 ? ncpus : -ENOMEM;
-	}
-	t->rows = rows;
-	for (__u32 sig = 0; sig < TT_SIG_MAX; sig++) {
-		int e = cache_entry_drain(p, gen * TT_SIG_MAX + sig, cs, ncpus, t);
-
-		err = err ? err : e;
-	}
-	free(cs);
-	return err;
+	return bpf_map_update_elem(p->ctl_fd, &zero, &ctl, BPF_ANY) ? -errno : 0;
 }
 
 int counts_swap_drain(struct counts_pair *p, struct count_table *t)
 {
-	int next = !p->active, err, cache_err;
-	__u32 slot = 0;
+	__u32 old = p->gen, next = old + 1, slot = 0;
+	int err, cache_err;
 
 	memset(t, 0, sizeof(*t));
-	*p->gen = next;
+	err = set_gen(p, next);
+	if (err)
+		return err;
 	/* returns once no program can still be adding to the map, or cache entry, it replaces */
-	if (bpf_map_update_elem(p->slot_fd, &slot, &p->fds[next], BPF_ANY)) {
-		*p->gen = p->active;
-		return -errno;
+	if (bpf_map_update_elem(p->slot_fd, &slot, &p->fds[next & 1], BPF_ANY)) {
+		err = -errno;
+		set_gen(p, old);
+		return err;
 	}
-	p->active = next;
-	err = counts_drain(p->fds[!next], t);
-	cache_err = cache_drain(p, !next, t);
+	p->gen = next;
+	err = counts_drain(p->fds[old & 1], t);
+	cache_err = cache_drain(p, old, t);
 	counts_sort_merge(t);
 	return err ? err : cache_err;
 }

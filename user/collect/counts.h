@@ -30,23 +30,24 @@ struct count_table {
 
 /*
  * The two counter maps, the one-slot map that says which the programs add to,
- * and the per-CPU caches in front of them (count_cache, one entry a
- * generation; *gen, the programs' count_gen, says which).
+ * and the CPUs' caches in front of them (in cpu_states, one entry a signal
+ * and generation parity; ctl's count_gen, the generation, says which).
  */
 struct counts_pair {
 	int slot_fd;           /* `counts`: ARRAY_OF_MAPS, one slot */
 	int fds[2];            /* counts_a, counts_b */
-	int active;            /* index in fds of the map in the slot (the loader installs fds[0]) */
-	int cache_fd;          /* count_cache */
-	volatile __u32 *gen;   /* count_gen, kept equal to active */
+	int cpu_states_fd;     /* cpu_states: the caches */
+	int ctl_fd;            /* ctl: count_gen */
+	__u32 gen;             /* count_gen: fds[gen & 1] is in the slot (the loader installs fds[0]) */
 	uint64_t cache_events; /* events read from the caches so far (health's TT_H_EVENTS) */
 };
 
 /*
- * Point the programs at the other cache entry and put the other map in the
- * slot (the kernel returns once no program can still add to the ones they
- * replace), then drain both into t: every entry read (summing CPUs) and
- * deleted or emptied, sorted.  0 or -errno; on an error t still holds what
+ * Move the programs on to the next generation (the other cache entries) and
+ * put the other map in the slot (the kernel returns once no program can
+ * still add to the ones they replace), then drain both into t: every map
+ * entry read (summing CPUs) and deleted, every cache entry of the retired
+ * generation read (the programs take it as empty from now), sorted.  0 or -errno; on an error t still holds what
  * was drained (use it: it is gone from the map), the rest stays where it was
  * for the next drain of it.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Each CPU counts the resets of its last flow in a cache of its own
- * (bpf/resets.bpf.c).  Each tick, before flows is read, flush_resets runs on
+ * (bpf/resets.bpf.c, in its struct tt_cpu_state).  Each tick, before flows is read, flush_resets runs on
  * every CPU whose entry holds resets, on that CPU (BPF_F_TEST_RUN_ON_CPU):
  * only programs of its own CPU ever change an entry, so no reset is lost or
  * sent on twice, and flows is a tick behind at most.
@@ -10,12 +10,10 @@
 #include <stdlib.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cpustates.h"
 #include "resetflush.h"
 #include "tcptriage.h"
 #include "tcptriage.skel.h"
-
-/* Per-CPU values are copied out 8-byte aligned each: the struct must be too. */
-_Static_assert(sizeof(struct tt_reset_cache) % 8 == 0, "tt_reset_cache: a multiple of 8 bytes");
 
 /* Another program busy with the entry holds it for a few instructions: a retry finds it free. */
 #define FLUSH_TRIES 8
@@ -35,25 +33,15 @@ static int flush_on(int prog_fd, int cpu)
 
 int reset_caches_flush(struct tcptriage_bpf *skel)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0, cpu_err;
-	int prog_fd = bpf_program__fd(skel->progs.flush_resets);
-	struct tt_reset_cache *v;
-	__u32 zero = 0;
+	int prog_fd = bpf_program__fd(skel->progs.flush_resets), ncpus = 0, err = 0, cpu_err;
+	struct tt_cpu_state *s = cpu_states_read(bpf_map__fd(skel->maps.cpu_states), &ncpus);
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.reset_cache), &zero, v)) {
-		err = -errno;
-		free(v);
-		return err;
-	}
-	for (int cpu = 0; cpu < ncpu; cpu++) { /* one CPU failing does not keep the others' */
-		cpu_err = v[cpu].sent || v[cpu].received ? flush_on(prog_fd, cpu) : 0;
+	if (!s)
+		return -errno;
+	for (int cpu = 0; cpu < ncpus; cpu++) { /* one CPU failing does not keep the others' */
+		cpu_err = s[cpu].reset.sent || s[cpu].reset.received ? flush_on(prog_fd, cpu) : 0;
 		err = err ? err : cpu_err;
 	}
-	free(v);
+	free(s);
 	return err;
 }

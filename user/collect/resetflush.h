@@ -6,7 +6,7 @@ struct tcptriage_bpf;
 
 /*
  * Send the resets the CPUs hold in their caches (bpf/resets.bpf.c
- * reset_cache) on to flows.  0 or -errno.
+ * flow_note_reset) on to flows.  0 or -errno.
  */
 int reset_caches_flush(struct tcptriage_bpf *skel);
 
