@@ -78,9 +78,10 @@ struct {
  * global variables: their memory is vmalloc'd, one page mapping each, and
  * with page-table isolation every syscall starts with the kernel's TLB
  * empty, so each such page a program touched cost a page walk an event: the
- * costliest loads of every hook in perf (`make bench`).  A small plain array
- * is kmalloc'd, in the kernel's direct map, whose mapping the kernel's own
- * work has loaded already; one lookup computes an address, no load.
+ * costliest loads of every hook in perf (refused connects from bench/rategen,
+ * issue 12).  A small plain array is kmalloc'd, in the kernel's direct map,
+ * whose mapping the kernel's own work has loaded already; one lookup
+ * computes an address, no load.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
