@@ -52,6 +52,15 @@ struct {
 	__array(values, struct tt_counts_map);
 } counts SEC(".maps") __weak;
 
+/* A plain array of value_type, one element unless the loader sizes it. */
+#define TT_ARRAY(name, value_type)                \
+	struct {                                  \
+		__uint(type, BPF_MAP_TYPE_ARRAY); \
+		__uint(max_entries, 1);           \
+		__type(key, __u32);               \
+		__type(value, value_type);        \
+	} name SEC(".maps") __weak
+
 /*
  * In front of the hash maps, each CPU keeps, for each signal, the last key it
  * counted and what it counted since (struct tt_count_cache, in its
@@ -65,12 +74,7 @@ struct {
  * both.  It writes nothing back: an entry stamped with an older generation
  * than the one counting was read then, and counts as empty.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_ctl);
-} ctl SEC(".maps") __weak;
+TT_ARRAY(ctl, struct tt_ctl);
 
 /*
  * What each CPU keeps between events (struct tt_cpu_state), one element a
@@ -83,12 +87,7 @@ struct {
  * whose mapping the kernel's own work has loaded already; one lookup
  * computes an address, no load.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_cpu_state);
-} cpu_states SEC(".maps") __weak;
+TT_ARRAY(cpu_states, struct tt_cpu_state); /* the loader: one element a possible CPU */
 
 /* This CPU's state (never NULL when the loader sized the array, but the verifier asks). */
 static __always_inline struct tt_cpu_state *cpu_state(void)
@@ -470,7 +469,7 @@ static __always_inline void count_key_add(const struct tt_count_key *key, __u64 
 	struct tt_cpu_state *st = cpu_state();
 	struct tt_count_cache *c = NULL;
 
-	if (st && entry < 2 * TT_SIG_MAX)
+	if (st && key->signal < TT_SIG_MAX && entry < 2 * TT_SIG_MAX) /* else no entry of its own */
 		c = &st->count[entry];
 	if (c && !c->busy) {
 		c->busy = 1;
