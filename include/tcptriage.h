@@ -245,7 +245,7 @@ struct tt_cpu_state {
 	__u64 addr_scratch; /* bpf/common.bpf.h sk_address() */
 	struct tt_reset_cache reset;
 	struct tt_count_cache count[2 * TT_SIG_MAX]; /* (count_gen & 1) * TT_SIG_MAX + signal */
-	__u8 guard[64]; /* never touched: the next CPU's element starts on another cache line */
+	__u8 guard[64]; /* never touched: no line this CPU writes holds another CPU's fields */
 };
 
 /* Set by userspace (bpf/common.bpf.h ctl), read by the programs. */

@@ -47,9 +47,10 @@ struct counts_pair {
  * put the other map in the slot (the kernel returns once no program can
  * still add to the ones they replace), then drain both into t: every map
  * entry read (summing CPUs) and deleted, every cache entry of the retired
- * generation read (the programs take it as empty from now), sorted.  0 or -errno; on an error t still holds what
- * was drained (use it: it is gone from the map), the rest stays where it was
- * for the next drain of it.
+ * generation read (the programs take it as empty from now), sorted.  0 or
+ * -errno; on an error t still holds what was drained (use it: it is gone
+ * from the map), the rest of the map stays for its next drain (the caches'
+ * counts of a failed read are lost).
  */
 int counts_swap_drain(struct counts_pair *p, struct count_table *t);
 /* Drain map fd, which nothing writes into, as above. */
