@@ -81,9 +81,9 @@ TT_ARRAY(ctl, struct tt_ctl);
  * CPU (the loader sizes it to the possible CPUs).  Not per-CPU maps, nor
  * global variables: their memory is vmalloc'd, one page mapping each, and
  * with page-table isolation every syscall starts with the kernel's TLB
- * empty, so each such page a program touched cost a page walk an event: the
- * costliest loads of every hook in perf (refused connects from bench/rategen,
- * issue 12).  A small plain array is kmalloc'd, in the kernel's direct map,
+ * empty, so each such page is a page walk at its first touch in a syscall:
+ * they were the costliest loads of every hook in perf (refused connects from
+ * bench/rategen, issue 12).  A small plain array is kmalloc'd, in the kernel's direct map,
  * whose mapping the kernel's own work has loaded already; one lookup
  * computes an address, no load.
  */
