@@ -363,16 +363,17 @@ static __always_inline __u32 netns_of(const struct sock *sk)
 }
 
 /*
- * A namespace's inode number, the agent's name for it, shares a cache line
+ * The inode number of a hook argument's namespace.  A namespace's inode
+ * number, the agent's name for it, shares a cache line
  * with the namespace's reference count, which every socket made or freed in
  * it writes: read at every event, it cost ~30 ns a reset sent in a storm
  * (`make bench`).  Each CPU notes the last namespace it named, by
  * the low half of its cookie (made with the namespace, unique, on a quiet
  * line; 5.14+: before, it is made on demand and the inode number is read
- * each time), in one word, so that a program nesting over another never
- * leaves half a note.
+ * each time), in one word (its tt_cpu_state's net_note), so that a program
+ * nesting over another never leaves half a note.  net came from a typed
+ * load, or not (ARG_READ).
  */
-/* The inode number of a hook argument's namespace (ARG_READ: net came from a typed load, or not). */
 static __always_inline __u32 net_inum(const struct net *net)
 {
 	struct tt_cpu_state *st;

@@ -34,9 +34,9 @@ static __always_inline void flow_by_service(struct tt_flow_key *key, const struc
 
 /*
  * Each CPU keeps the last flow it counted resets of and the resets counted
- * since (struct tt_reset_cache, in its tt_cpu_state): a storm's resets mostly share one flow (by
- * service, above), and the flows lookup cost ~150 ns a reset received in a
- * storm (`make bench`) where this costs a few.  Another flow sends the counts
+ * since (struct tt_reset_cache, in its tt_cpu_state): a storm's resets
+ * mostly share one flow (by service, above), and the flows lookup cost
+ * ~150 ns a reset received in a storm (`make bench`) where this costs a few.  Another flow sends the counts
  * on.  Each tick userspace runs flush_resets on every CPU holding some
  * (user/collect/resetflush.c), so flows is a tick behind at most, and each
  * reset reaches flows once, sent by a program on its own CPU.

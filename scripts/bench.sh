@@ -391,13 +391,13 @@ round_ratios() { # TOOL COLUMN -> TOOL/none per round, one a line
 
 RINGBUF_FULL= RATE_ACHIEVED=()
 
-# The rate windows, attached in ORDER (F: floor first, A: agent first), tagged rate<ORDER><rate>-<i>;
+# The rate windows, attached in ORDER (F: floor first, A: agent first), tagged rate<ORDER><rate>w<i>;
 # the connects/s each achieved appended to $B/achieved-<rate>.
 rate_windows() { # ORDER
 	local rate i
 	for rate in "${RATES[@]}"; do
 		for ((i = 1; i <= 3; i++)); do
-			window "rate$1$rate-$i" 2 in_ns "$RATEGEN" --host 127.0.0.1 --port "$CLOSED_PORT" \
+			window "rate$1${rate}w$i" 2 in_ns "$RATEGEN" --host 127.0.0.1 --port "$CLOSED_PORT" \
 				--rate "$rate" --seconds 2 --workers 2
 			sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$B/window.out" >>"$B/achieved-$rate"
 		done
@@ -753,25 +753,17 @@ memory_table() {
 	echo "| start-up to attached (ms) | $(fmt_num $(printf '%s\n' "${STARTUP_AGENT[@]}" | summary)) (\`run\`: launch to the \`start\` line's ts) | $(fmt_num $(printf '%s\n' "${STARTUP_BT[@]}" | summary)) (launch to all probes attached, 50 ms polling) |"
 }
 
-first_ratios() { # RATE HOOK -> agent (attached first) / floor (attached first), window i with i
-	awk -F'\t' -v a="rateA$1-" -v f="rateF$1-" -v h="$2" '
-		$3 != h { next }
-		index($1, a) == 1 && $2 == "agent" { x[substr($1, length(a) + 1)] = $5 }
-		index($1, f) == 1 && $2 == "floor" { y[substr($1, length(f) + 1)] = $5 }
-		END { for (i in x) if ((i in y) && y[i] > 0) print x[i] / y[i] }' "$COSTS"
-}
-
 rates_table() {
 	local i rate h
 	echo "| target connects/s | achieved/s | hook | floor ns/event | agent ns/event | agent/floor |"
 	echo "| ---: | ---: | --- | ---: | ---: | ---: |"
 	for i in "${!RATES[@]}"; do
 		rate=${RATES[i]}
-		for h in $(busy_hooks "^rateA$rate-" 2 $((rate / 2))); do
+		for h in $(busy_hooks "^rateA${rate}w" 2 $((rate / 2))); do
 			printf '| %s | %s | %s | %s | %s | %s |\n' "$rate" "$(fmt_num ${RATE_ACHIEVED[i]})" "$h" \
-				"$(fmt_num $(costs_of "^rateF$rate-" floor "$h" | summary))" \
-				"$(fmt_num $(costs_of "^rateA$rate-" agent "$h" | summary))" \
-				"$(fmt_ratio $(first_ratios "$rate" "$h" | summary))"
+				"$(fmt_num $(costs_of "^rateF${rate}w" floor "$h" | summary))" \
+				"$(fmt_num $(costs_of "^rateA${rate}w" agent "$h" | summary))" \
+				"$(fmt_ratio $(cross_ratios "rateA${rate}w" agent "rateF${rate}w" floor "$h" | summary))"
 		done
 	done
 }
@@ -803,7 +795,7 @@ rst_conn_us() { # WHO RATE -> µs per refused connect (RST close) in the rate wi
 	#   was attached first, one a window
 	local f order=F
 	[[ $1 == agent ]] && order=A
-	for f in "$B"/window-rate"$order$2"-*.out; do
+	for f in "$B"/window-rate"$order$2"w*.out; do
 		window_conn_us "$1" "$(basename "$f" .out | sed 's/^window-//')" \
 			"$(sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$f" | awk '{ print $1 * 2 }')"
 	done

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Each CPU counts the resets of its last flow in a cache of its own
- * (bpf/resets.bpf.c, in its struct tt_cpu_state).  Each tick, before flows is read, flush_resets runs on
- * every CPU whose entry holds resets, on that CPU (BPF_F_TEST_RUN_ON_CPU):
+ * (bpf/resets.bpf.c, in its struct tt_cpu_state).  Each tick, before flows
+ * is read, flush_resets runs on every CPU whose entry holds resets, on that
+ * CPU (BPF_F_TEST_RUN_ON_CPU):
  * only programs of its own CPU ever change an entry, so no reset is lost or
  * sent on twice, and flows is a tick behind at most.
  */
