@@ -166,8 +166,8 @@ bt_stop() {
 
 in_ns() { ip netns exec "$TT_NS" "$@"; }
 
-churn() { # SECONDS -> connections/s
-	in_ns "$TT_TTLOAD" churn --host 127.0.0.1 --port "$PORT" --seconds "$1" |
+churn() { # SECONDS [--linger0: close with a reset] -> connections/s
+	in_ns "$TT_TTLOAD" churn --host 127.0.0.1 --port "$PORT" --seconds "$@" |
 		sed -n 's/.*rate=\([0-9.]*\).*/\1/p'
 }
 
@@ -293,29 +293,46 @@ hooks_seen() { # TAG-REGEX WHO -> hooks with events
 
 # ---------------------------------------------------------------- phases
 
-# Programs on one tracepoint run in attach order, and the first to touch a
-# socket pays its cache misses (an A/B of one agent against itself moved
-# ns/event by 1.5x with the order alone).  So each tool is measured attached
-# first, as it runs in production: windows "churnA" have the agent first,
-# windows "churnB" bpftrace first; the floor touches no data, its place does
-# not matter.
-phase_costs() { # agent + floor + bpftrace under churn, both orders; memory while they run
-	local i
-	say "1/6 per-event cost: floor, agent, bpftrace under churn, 2 attach orders x $WINDOWS x ${WINDOW_S}s"
-	floor_start
-	agent_start "$B/costs-agent.json"
-	bt_start
+# Programs on one tracepoint run in attach order, and the first pays more,
+# whatever it does (its clock reads, its code and data cold: ~20-60 ns an event
+# here; an A/B of one agent against itself moved ns/event by 1.5x with the order
+# alone).  So each tool is measured attached first, as it runs alone: windows
+# <load>A have the agent first, <load>F the floor, churnB bpftrace; ratios pair
+# window i of one with window i of the other.  Loads: churn (normal close) and
+# rst (the same churn closing with a reset: SO_LINGER 0).
+load_windows() { # ORDER [LOADS]: WINDOWS windows of each load (default: churn and rst)
+	local i load
 	for ((i = 1; i <= WINDOWS; i++)); do
-		window "churnA$i" "$WINDOW_S" churn "$WINDOW_S"
+		for load in ${2:-churn rst}; do
+			if [[ $load == rst ]]; then
+				window "rst$1$i" "$WINDOW_S" churn "$WINDOW_S" --linger0
+			else
+				window "churn$1$i" "$WINDOW_S" churn "$WINDOW_S"
+			fi
+		done
 	done
+}
+
+phase_costs() { # agent, floor, bpftrace under churn, each attached first; memory while they run
+	local i
+	say "1/6 per-event cost: agent, floor, bpftrace each attached first, normal and RST close, $WINDOWS x ${WINDOW_S}s"
+	agent_start "$B/costs-agent.json"
+	floor_start
+	bt_start
+	load_windows A
 	memory_snapshot
 	agent_stop "$B/costs-agent.json"
-	agent_start "$B/costs-agent2.json"
-	for ((i = 1; i <= WINDOWS; i++)); do
-		window "churnB$i" "$WINDOW_S" churn "$WINDOW_S"
-	done
 	bt_stop
+	agent_start "$B/costs-agent2.json" # the floor is first now
+	load_windows F
+	floor_stop
 	agent_stop "$B/costs-agent2.json"
+	bt_start
+	agent_start "$B/costs-agent3.json" # bpftrace first
+	floor_start                        # last: it holds the BPF stats on
+	load_windows B churn
+	agent_stop "$B/costs-agent3.json"
+	bt_stop
 	floor_stop
 	say "    operation breakdown (floor --ops), 3 x ${WINDOW_S}s"
 	floor_start --ops
@@ -684,24 +701,26 @@ machine() {
 		"$(date -u '+%Y-%m-%d %H:%M UTC')"
 }
 
-cost_table() { # per hook under churn: floor and agent (agent first), bpftrace (bpftrace first)
-	local h r ok fl ag bt
-	echo "| hook | events/s | floor ns/event | agent ns/event | agent/floor | <= 1.5x | bpftrace ns/event | bpftrace/agent |"
-	echo "| --- | ---: | ---: | ---: | ---: | :---: | ---: | ---: |"
-	for h in $(busy_hooks '^churnA' "$WINDOW_S" "$MIN_RATE"); do
-		read -r fl _ <<<"$(costs_of '^churnA' floor "$h" | summary)"
-		read -r ag _ <<<"$(costs_of '^churnA' agent "$h" | summary)"
-		read -r bt _ <<<"$(costs_of '^churnB' bpftrace "$h" | summary)"
-		r=$(ratios_of '^churnA' agent "$h" floor | summary)
+cost_table() { # LOAD (churn|rst): per hook, floor and agent each attached first; bpftrace
+	#   (attached first, normal close only)
+	local h r ok fl ag bt load=$1 bt_cols=
+	[[ $load == churn ]] && bt_cols=" bpftrace ns/event | bpftrace/agent |"
+	echo "| hook | events/s | floor ns/event | agent ns/event | agent/floor | <= 1.5x |$bt_cols"
+	echo "| --- | ---: | ---: | ---: | ---: | :---: |${bt_cols:+ ---: | ---: |}"
+	for h in $(busy_hooks "^${load}A" "$WINDOW_S" "$MIN_RATE"); do
+		read -r fl _ <<<"$(costs_of "^${load}F" floor "$h" | summary)"
+		read -r ag _ <<<"$(costs_of "^${load}A" agent "$h" | summary)"
+		r=$(cross_ratios "${load}A" agent "${load}F" floor "$h" | summary)
 		ok=$(awk -v m="${r%% *}" 'BEGIN { print (m == "-" ? "no floor" : m <= 1.5 ? "yes" : "**no**") }')
-		[[ $ok == yes ]] && MET+=("$h ($(fmt_ratio $r))")
-		[[ $ok == "**no**" ]] && MISSED+=("$h ($(fmt_ratio $r))")
-		printf '| %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$h" \
-			"$(runs_of '^churnA' "$h" "$WINDOW_S" | median)" \
-			"$(fmt_num $(costs_of '^churnA' floor "$h" | summary))" \
-			"$(fmt_num $(costs_of '^churnA' agent "$h" | summary))" \
-			"$(fmt_ratio $r)" "$ok" \
-			"$(fmt_num $(costs_of '^churnB' bpftrace "$h" | summary))" \
+		[[ $ok == yes ]] && MET+=("$h ($load, $(fmt_ratio $r))")
+		[[ $ok == "**no**" ]] && MISSED+=("$h ($load, $(fmt_ratio $r))")
+		printf '| %s | %.0f | %s | %s | %s | %s |' "$h" \
+			"$(runs_of "^${load}A" "$h" "$WINDOW_S" | median)" \
+			"$(fmt_num $(costs_of "^${load}F" floor "$h" | summary))" \
+			"$(fmt_num $(costs_of "^${load}A" agent "$h" | summary))" "$(fmt_ratio $r)" "$ok"
+		[[ $load == churn ]] || { echo; continue; }
+		read -r bt _ <<<"$(costs_of '^churnB' bpftrace "$h" | summary)"
+		printf ' %s | %s |\n' "$(fmt_num $(costs_of '^churnB' bpftrace "$h" | summary))" \
 			"$(fmt_ratio $(cross_ratios churnB bpftrace churnA agent "$h" | summary))"
 		printf '%s %s %s %s\n' "$h" "$fl" "$ag" "$bt" >>"$B/plot-cost.dat"
 	done
@@ -774,10 +793,10 @@ op_costs_sorted() { # "op (hook) ns-over-floor" per line, most expensive first (
 	sort -k3 -gr "$B/ops.dat" | awk '{ printf "%s%s (%s) %.0f", (NR > 1 ? ", " : ""), $1, $2, $3 }'
 }
 
-per_conn_us() { # WHO [TAG-PREFIX] -> µs of BPF run time per churned connection, one a window;
+per_conn_us() { # WHO TAG-PREFIX -> µs of BPF run time per churned connection, one a window;
 	#   the floor counts only the hooks the agent ran in that window ("on the same hooks")
-	local f pre=${2:-churnA}
-	for f in "$B"/window-"$pre"*.out; do
+	local f
+	for f in "$B"/window-"$2"[0-9]*.out; do
 		window_conn_us "$1" "$(basename "$f" .out | sed 's/^window-//')" \
 			"$(awk -v s="$WINDOW_S" '{ print $1 * s }' "$f")"
 	done
@@ -805,21 +824,27 @@ ratio_lines() { # FILE-A FILE-B : a/b line by line
 	paste "$1" "$2" | awk '$2 > 0 { print $1 / $2 }'
 }
 
+conn_ratio() { # LOAD -> agent/floor per connection, each attached first, window i with window i
+	fmt_ratio $(ratio_lines <(per_conn_us agent "${1}A") <(per_conn_us floor "${1}F") | summary)
+}
+
 per_conn_lines() { # the per-connection figures of phase 1
-	echo "- Per churned connection (normal close) the agent's programs cost $(fmt_ratio $(ratio_lines <(per_conn_us agent) <(per_conn_us floor) | summary))"
-	echo "  of empty programs on the same hooks (goal <= 1.5x); bpftrace's programs (attached first,"
-	echo "  same load) cost $(fmt_ratio $(ratio_lines <(per_conn_us bpftrace churnB) <(per_conn_us agent) | summary)) of the agent's (goal >= 2x)."
-	echo "- Agent $(num_of < <(per_conn_us agent)) µs per connection, floor $(num_of < <(per_conn_us floor)) µs."
+	echo "- Per churned connection the agent's programs cost, of empty programs on the same hooks"
+	echo "  (each attached first; goal <= 1.5x): normal close $(conn_ratio churn), RST close $(conn_ratio rst)."
+	echo "  Agent $(num_of < <(per_conn_us agent churnA)) µs per connection, floor $(num_of < <(per_conn_us floor churnF)) µs (normal);"
+	echo "  agent $(num_of < <(per_conn_us agent rstA)) µs, floor $(num_of < <(per_conn_us floor rstF)) µs (RST)."
+	echo "- bpftrace's programs (attached first, same load, normal close) cost"
+	echo "  $(fmt_ratio $(ratio_lines <(per_conn_us bpftrace churnB) <(per_conn_us agent churnA) | summary)) of the agent's (goal >= 2x)."
 }
 
 cost_budget() { # what the agent's BPF time per connection predicts for the churn ratio
 	local a f c
-	a=$(per_conn_us agent | median)
-	f=$(per_conn_us floor | median)
+	a=$(per_conn_us agent churnA | median)
+	f=$(per_conn_us floor churnF | median)
 	c=$(awk -F'\t' '$2 == "none" && $4 > 0 { print 1e6 / $4 }' "$ROUNDS_TSV" | median)
 	per_conn_lines
-	echo "- Per refused connect (RST close: 1 RST sent, 1 received, 1 drop) at 10k/s the agent's"
-	echo "  programs cost $(fmt_ratio $(ratio_lines <(rst_conn_us agent 10000) <(rst_conn_us floor 10000) | summary)) of the floor on the same hooks (goal <= 1.5x)."
+	echo "- Per refused connect (a storm of connects to a closed port: 1 RST sent, 1 received, 1 drop"
+	echo "  each) at 10k/s the agent's programs cost $(fmt_ratio $(ratio_lines <(rst_conn_us agent 10000) <(rst_conn_us floor 10000) | summary)) of the floor on the same hooks."
 	echo "- Per churned connection the agent's programs run $a µs (the floor on the same hooks:"
 	echo "  $f µs); a connection costs $c µs of CPU without the agent, so its programs alone"
 	awk -v a="$a" -v f="$f" -v c="$c" 'BEGIN {
@@ -835,7 +860,7 @@ goals_section() {
 	echo "- Churn with the agent >= 0.98x: $churn_cpu per CPU-second, $churn_wall wall clock."
 	cost_budget
 	echo "- Ring buffer losses at the highest rate: ${RINGBUF_FULL:-?}."
-	echo "- The floor itself is $(fmt_num $(costs_of '^churnA' floor set_state | summary)) ns/event on set_state"
+	echo "- The floor itself is $(fmt_num $(costs_of '^churnF' floor set_state | summary)) ns/event on set_state"
 	echo "  (mostly the two clock reads BPF_ENABLE_STATS adds around every run), so 1.5x leaves"
 	echo "  ~30 ns for the program's own work. Single operations over the floor, most expensive first"
 	echo "  (medians, ns): $(op_costs_sorted)."
@@ -855,7 +880,8 @@ write_results() {
 		echo "Load: \`ttload churn\` (connect, 1 byte, close) on loopback in a namespace of its own."
 		echo "Raw data: \`build/bench/\`. Plot: [overhead.png](overhead.png)."
 		echo
-		cost_table >"$B/cost-table.md"
+		cost_table churn >"$B/cost-table.md"
+		cost_table rst >"$B/cost-table-rst.md"
 		ops_table >"$B/ops-table.md"
 		echo "## Goals"
 		echo
@@ -863,15 +889,21 @@ write_results() {
 		echo
 		echo "## Per-event cost under connection churn ($WINDOWS windows x ${WINDOW_S} s per attach order, BPF_ENABLE_STATS)"
 		echo
+		echo "Normal close:"
+		echo
 		cat "$B/cost-table.md"
+		echo
+		echo "RST close (\`ttload churn --linger0\`):"
+		echo
+		cat "$B/cost-table-rst.md"
 		echo
 		echo "Hooks with fewer than $MIN_RATE events/s (not driven by this load; other traffic on the host):"
 		echo "$(comm -23 <(hooks_seen '^churnA' agent) <(busy_hooks '^churnA' "$WINDOW_S" "$MIN_RATE") | paste -sd' ')."
 		echo
-		echo "Programs on a tracepoint run in attach order and the first to touch a socket pays its"
-		echo "cache misses, so each tool is measured attached first, as in production: agent and"
-		echo "floor from windows with the agent attached before bpftrace, bpftrace from windows with"
-		echo "bpftrace first (bpftrace/agent pairs window i of each). run_time_ns covers the program"
+		echo "Programs on a tracepoint run in attach order and the first pays more whatever it does"
+		echo "(~20-60 ns here), so each tool is measured attached first, as it runs alone: the agent"
+		echo "from windows with it first, the floor from windows with the floor first, bpftrace from"
+		echo "windows with bpftrace first (ratios pair window i of each). run_time_ns covers the program"
 		echo "body only (not the tracepoint's dispatch; for classic tracepoints not the perf buffer"
 		echo "either): the churn rows below are the end-to-end cost."
 		echo
@@ -928,7 +960,7 @@ plot() {
 bench_only() { # PHASE : that phase alone, its rows on stdout
 	mkdir -p "$B"
 	case $1 in
-	costs) churn_setup && phase_costs && cost_table && per_conn_lines ;;
+	costs) churn_setup && phase_costs && cost_table churn && cost_table rst && per_conn_lines ;;
 	snapshot) phase_snapshot && printf '%s\n' "${SNAPSHOT_ROWS[@]}" "" "$SNAPSHOT_NOTE" ;;
 	tick) phase_tick && tick_section ;;
 	rates) churn_setup && phase_rates && rates_table ;;

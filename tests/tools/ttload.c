@@ -10,6 +10,7 @@
  *                     [--sndbuf BYTES] [--parallel] [--shutdown]
  *                     [--seconds S]
  *   ttload churn      --host ADDR --port P [--seconds S] [--conns-max N]
+ *                     [--linger0]
  *   ttload udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--read] [--seconds S]
  *   ttload udp-flood  --host ADDR --port P [--count N] [--size S] [--pps N]
  *                     [--seconds S]
@@ -31,7 +32,8 @@
  *   together.  --shutdown: after writing, shutdown(SHUT_WR) every connection
  *   and keep its descriptor (half-closed: FIN_WAIT2 while the peer holds its
  *   side), printing "shutdown=N" before holding.
- * churn prints "connections=N rate=R/s failed=M".
+ * churn connects, writes a byte and closes, again and again (--linger0: the
+ *   close sends a reset); it prints "connections=N rate=R/s failed=M".
  * udp-sink never reads, unless --read: then it reads everything and prints
  *   "received=N" at the end.  Without --read it counts at the end what its
  *   queue still holds and prints "queued=N" (datagrams): a flood's sent count
@@ -809,7 +811,7 @@ static int cmd_churn(int argc, char **argv)
 	int64_t start, deadline, elapsed;
 	unsigned long long n = 0, failed = 0;
 
-	parse_opts(&o, argc, argv, O_HOST | O_PORT | O_SECONDS | O_CONNSMAX,
+	parse_opts(&o, argc, argv, O_HOST | O_PORT | O_SECONDS | O_CONNSMAX | O_LINGER0,
 		   O_HOST | O_PORT);
 	setup_signals(o.seconds);
 	start = now_ms();
@@ -819,7 +821,7 @@ static int cmd_churn(int argc, char **argv)
 	while (!g_stop && n < o.conns_max && now_ms() < deadline) {
 		int fd;
 
-		if (tcp_connect(&ss, sl, deadline, 0, false, &fd) != C_OK) {
+		if (tcp_connect(&ss, sl, deadline, 0, o.linger0, &fd) != C_OK) {
 			struct timespec ts = { 0, 1000000 };   /* 1 ms: no hot spin */
 
 			if (g_stop || now_ms() >= deadline)
@@ -978,7 +980,7 @@ static void usage(FILE *f)
 	      "             [--rcvbuf BYTES] [--close-after-accept] [--max-conns N] [--hold-open]\n"
 	      "  tcp-client --host ADDR --port P [--conns N] [--bytes B] [--hold S]\n"
 	      "             [--close] [--linger0] [--sndbuf BYTES] [--parallel] [--shutdown]\n"
-	      "  churn      --host ADDR --port P [--conns-max N]\n"
+	      "  churn      --host ADDR --port P [--conns-max N] [--linger0]\n"
 	      "  udp-sink   --bind ADDR --port P [--rcvbuf BYTES] [--read]\n"
 	      "  udp-flood  --host ADDR --port P [--count N] [--size S] [--pps N]\n"
 	      "  sockets    --count N [--bind ADDR]\n", f);
