@@ -52,11 +52,11 @@ struct {
 	__array(values, struct tt_counts_map);
 } counts SEC(".maps") __weak;
 
-/* A plain array of value_type, one element unless the loader sizes it. */
-#define TT_ARRAY(name, value_type)                \
+/* A plain array of value_type, entries elements unless the loader sizes it. */
+#define TT_ARRAY(name, value_type, entries)       \
 	struct {                                  \
 		__uint(type, BPF_MAP_TYPE_ARRAY); \
-		__uint(max_entries, 1);           \
+		__uint(max_entries, entries);     \
 		__type(key, __u32);               \
 		__type(value, value_type);        \
 	} name SEC(".maps") __weak
@@ -74,7 +74,7 @@ struct {
  * both.  It writes nothing back: an entry stamped with an older generation
  * than the one counting was read then, and counts as empty.
  */
-TT_ARRAY(ctl, struct tt_ctl);
+TT_ARRAY(ctl, struct tt_ctl, TT_CTL_ELEMS);
 
 /*
  * What each CPU keeps between events (struct tt_cpu_state), one element a
@@ -87,7 +87,7 @@ TT_ARRAY(ctl, struct tt_ctl);
  * whose mapping the kernel's own work has loaded already; one lookup
  * computes an address, no load.
  */
-TT_ARRAY(cpu_states, struct tt_cpu_state); /* the loader: one element a possible CPU */
+TT_ARRAY(cpu_states, struct tt_cpu_state, 1); /* the loader: one element a possible CPU */
 
 /* This CPU's state (never NULL when the loader sized the array, but the verifier asks). */
 static __always_inline struct tt_cpu_state *cpu_state(void)
@@ -97,11 +97,15 @@ static __always_inline struct tt_cpu_state *cpu_state(void)
 	return bpf_map_lookup_elem(&cpu_states, &cpu);
 }
 
+static __always_inline struct tt_ctl *ctl_of(__u32 which)
+{
+	return bpf_map_lookup_elem(&ctl, &which);
+}
+
 /* The generation of counts in use (0 until userspace sets it). */
 static __always_inline __u32 count_gen_now(void)
 {
-	__u32 zero = 0;
-	struct tt_ctl *c = bpf_map_lookup_elem(&ctl, &zero);
+	struct tt_ctl *c = ctl_of(TT_CTL_USER);
 
 	return c ? c->count_gen : 0;
 }
@@ -510,14 +514,99 @@ static __always_inline bool storage_knows_all(const struct sock *sk)
 }
 
 /*
+ * Each CPU notes the owner of the listening port it last looked up (struct
+ * tt_listen_note, in its tt_cpu_state): the events of a server's accepted
+ * sockets (resets, drops, retransmits) find their owner there, where a
+ * listen_owners lookup cost ~100 ns a reset received (`make bench`, RST
+ * close).  Every change of listen_owners moves ctl's listen_gen on
+ * (listeners_changed), which voids every note; a note is read gen first,
+ * map after, so a note is never newer than its gen.  seq is odd while a
+ * program writes the note: a program nesting over the writer, or one the
+ * reader's copy was interrupted by, is seen and the map is read instead.
+ */
+static __always_inline void listeners_changed(void)
+{
+	struct tt_ctl *c = ctl_of(TT_CTL_PROGS);
+
+	if (c)
+		__sync_fetch_and_add(&c->listen_gen, 1);
+}
+
+static __always_inline __u32 listen_gen_now(void)
+{
+	struct tt_ctl *c = ctl_of(TT_CTL_PROGS);
+
+	return c ? c->listen_gen : 0;
+}
+
+static __always_inline bool listen_key_eq(const struct tt_listen_key *a,
+					  const struct tt_listen_key *b)
+{
+	return a->netns == b->netns && a->port == b->port;
+}
+
+/* The owner noted for lk, copied into buf; false when not noted (or changing). */
+static __always_inline bool listener_noted(const struct tt_listen_key *lk, struct tt_owner *buf)
+{
+	struct tt_cpu_state *st = cpu_state();
+	struct tt_listen_note *n;
+	__u32 seq;
+
+	if (!st)
+		return false;
+	n = &st->listener;
+	seq = n->seq;
+	barrier();
+	if (seq & 1 || n->gen != listen_gen_now() || !listen_key_eq(&n->key, lk) ||
+	    !n->owner.tgid)
+		return false;
+	*buf = n->owner;
+	barrier();
+	return n->seq == seq;
+}
+
+/* The owner of lk's listener from listen_owners, noted for the next event. */
+static __always_inline struct tt_owner *listener_owner(const struct tt_listen_key *lk)
+{
+	__u32 gen = listen_gen_now(); /* before the lookup: a change after voids the note */
+	struct tt_owner *owner = bpf_map_lookup_elem(&listen_owners, lk);
+	struct tt_cpu_state *st;
+	struct tt_listen_note *n;
+
+	if (!owner)
+		return NULL;
+	st = cpu_state();
+	if (!st)
+		return owner;
+	n = &st->listener;
+	n->seq++;
+	barrier();
+	n->key = *lk;
+	n->gen = gen;
+	n->owner = *owner;
+	barrier();
+	n->seq++;
+	return owner;
+}
+
+/*
  * Who owns sk, or NULL: its storage (storage mode: made at listen, a close
  * leaving unsent data or the start-up seed), its connector's slot, its owners
  * entry (map mode, a connector whose slot was taken, and in any mode the seed
  * of raw sockets, which no iterator walks), else the listener of its port (a
  * socket accepted from it: accept() has no hook, the hot path stays empty).
- * Rare events only: up to four lookups.
+ * In storage mode, where a TCP or UDP socket's storage is all `owners` could
+ * say, a listener noted for the port is asked before the slot: a socket on
+ * a listening port with no storage is one accepted from it (a connect from
+ * a listening port, rare, is charged to the listener's owner).  buf holds
+ * what a note gives.  A full socket that just closed gave its port back
+ * (inet_num 0) and kept it in inet_sport (a probe read: only when the
+ * listener is all that is left): a reset sent for data after close() comes
+ * from such a socket.  (A TIME_WAIT or request sock keeps skc_num.)  Rare
+ * events only: up to four lookups.
  */
-static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 netns)
+static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 netns,
+						 struct tt_owner *buf)
 {
 	struct tt_listen_key lk = { .netns = netns };
 	__u64 skaddr = (__u64)sk;
@@ -525,21 +614,19 @@ static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 ne
 
 	if (storage_on())
 		owner = storage_owner(sk);
-	if (!owner || !owner->tgid)
-		owner = conn_owner(sk);
+	if (owner && owner->tgid)
+		return owner;
+	lk.port = ARG_READ(sk->__sk_common.skc_num, sk, __sk_common.skc_num);
+	if (lk.port && storage_knows_all(sk) && listener_noted(&lk, buf))
+		return buf;
+	owner = conn_owner(sk);
 	if (!owner && !storage_knows_all(sk))
 		owner = bpf_map_lookup_elem(&owners, &skaddr);
 	if (owner && owner->tgid)
 		return owner;
-	lk.port = ARG_READ(sk->__sk_common.skc_num, sk, __sk_common.skc_num);
-	/*
-	 * A full socket that just closed gave its port back (inet_num 0) and
-	 * kept it in inet_sport: a reset sent for data after close() comes from
-	 * such a socket.  (A TIME_WAIT or request sock keeps skc_num.)
-	 */
 	if (!lk.port)
 		lk.port = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	return bpf_map_lookup_elem(&listen_owners, &lk);
+	return listener_owner(&lk);
 }
 
 /* Add to the counter of (owner, signal, sub); owner may be NULL (unknown). */
@@ -563,7 +650,7 @@ static __always_inline void count_add_by(const struct tt_owner *owner, __u32 net
 static __always_inline void count_add(const struct sock *sk, __u32 netns, __u32 signal,
 				      __u32 sub, __u64 amount)
 {
-	struct tt_owner *owner = sk ? owner_of(sk, netns) : NULL;
+	struct tt_owner buf, *owner = sk ? owner_of(sk, netns, &buf) : NULL;
 
 	if (sk && !owner)
 		health_inc(TT_H_UNOWNED);

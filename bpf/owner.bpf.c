@@ -121,7 +121,8 @@ static __always_inline void seed_listener(const struct sock *sk, struct tt_owner
 
 	lk.port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	listener_note(sk, owner, lk.port);
-	bpf_map_update_elem(&listen_owners, &lk, owner, BPF_NOEXIST);
+	if (!bpf_map_update_elem(&listen_owners, &lk, owner, BPF_NOEXIST))
+		listeners_changed();
 }
 
 /* The protocols whose sockets iter/tcp and iter/udp walk. */

@@ -33,13 +33,17 @@ static __always_inline void flow_by_service(struct tt_flow_key *key, const struc
 }
 
 /*
- * Each CPU keeps the last flow it counted resets of and the resets counted
- * since (struct tt_reset_cache, in its tt_cpu_state): a storm's resets
- * mostly share one flow (by service, above), and the flows lookup cost
- * ~150 ns a reset received in a storm (`make bench`) where this costs a few.  Another flow sends the counts
- * on.  Each tick userspace runs flush_resets on every CPU holding some
- * (user/collect/resetflush.c), so flows is a tick behind at most, and each
- * reset reaches flows once, sent by a program on its own CPU.
+ * Each CPU keeps, for resets sent and for resets received apart, the last
+ * flow it counted resets of and the resets counted since (struct
+ * tt_reset_cache, in its tt_cpu_state): a storm's resets mostly share one
+ * flow a direction (by service, above), and the flows lookup cost ~150 ns a
+ * reset received in a storm (`make bench`) where this costs a few.  One entry
+ * for both directions took the flows lookup at every reset of a connection
+ * churn closing with resets, where the client's reset sent and the server's
+ * reset received alternate on one CPU (loopback).  Another flow sends the
+ * counts on.  Each tick userspace runs flush_resets on every CPU holding
+ * some (user/collect/resetflush.c), so flows is a tick behind at most, and
+ * each reset reaches flows once, sent by a program on its own CPU.
  */
 static __always_inline bool flow_key_eq(const struct tt_flow_key *a, const struct tt_flow_key *b)
 {
@@ -82,7 +86,7 @@ static __always_inline void flow_note_reset(const struct sock *sk, __u32 netns,
 	flow_by_service(&out.key, owner);
 	out.tgid = owner ? owner->tgid : 0;
 	st = cpu_state();
-	c = st ? &st->reset : NULL;
+	c = st ? &st->reset[!sent] : NULL;
 	if (c && !c->busy) {
 		c->busy = 1;
 		barrier();
@@ -105,21 +109,13 @@ static __always_inline void flow_note_reset(const struct sock *sk, __u32 netns,
 	flow_add_resets(&out);
 }
 
-/*
- * This CPU's cached resets go on to flows.  Userspace runs it on a CPU
- * (bpf_prog_test_run_opts(), BPF_F_TEST_RUN_ON_CPU), never attached.  1: a
- * program it interrupted was changing the entry, try again.
- */
-SEC("raw_tp")
-int flush_resets(void *ctx)
+/* c's resets go on to flows; false when a program it interrupted is changing c. */
+static __always_inline bool flush_reset_cache(struct tt_reset_cache *c)
 {
-	struct tt_cpu_state *st = cpu_state();
-	struct tt_reset_cache out, *c = st ? &st->reset : NULL;
+	struct tt_reset_cache out;
 
-	if (!c)
-		return 0;
 	if (c->busy)
-		return 1;
+		return false;
 	c->busy = 1;
 	barrier();
 	out = *c;
@@ -127,7 +123,27 @@ int flush_resets(void *ctx)
 	barrier();
 	c->busy = 0;
 	flow_add_resets(&out);
-	return 0;
+	return true;
+}
+
+/*
+ * This CPU's cached resets go on to flows.  Userspace runs it on a CPU
+ * (bpf_prog_test_run_opts(), BPF_F_TEST_RUN_ON_CPU), never attached.  1: a
+ * program it interrupted was changing an entry, try again (the one flushed
+ * already holds nothing new).
+ */
+SEC("raw_tp")
+int flush_resets(void *ctx)
+{
+	struct tt_cpu_state *st = cpu_state();
+	int busy = 0;
+
+	if (!st)
+		return 0;
+#pragma clang loop unroll(disable) /* flow_add_resets() inlined once */
+	for (__u32 i = 0; i < 2; i++)
+		busy |= !flush_reset_cache(&st->reset[i]);
+	return busy;
 }
 
 /* Rare and decisive (the kernel killing a socket for memory): one record each. */
@@ -156,7 +172,7 @@ static __always_inline void emit_reset(const struct sock *sk, __u32 netns,
 static __always_inline void on_send_reset(const struct sock *sk, const struct sk_buff *skb,
 					  __u32 reason)
 {
-	struct tt_owner *owner;
+	struct tt_owner buf, *owner;
 	__u32 netns;
 
 	if (!sk) { /* no connection: the peer is only in the packet */
@@ -166,7 +182,7 @@ static __always_inline void on_send_reset(const struct sock *sk, const struct sk
 		return;
 	}
 	netns = arg_netns(sk);
-	owner = owner_of(sk, netns); /* once, for the count, the flow and the record */
+	owner = owner_of(sk, netns, &buf); /* once, for the count, the flow and the record */
 	count_add_by(owner, netns, TT_SIG_RST_SENT, reason, 1);
 	flow_note_reset(sk, netns, owner, true);
 	if (is_abort_on_memory(reason))
@@ -176,7 +192,7 @@ static __always_inline void on_send_reset(const struct sock *sk, const struct sk
 static __always_inline void on_receive_reset(const struct sock *sk)
 {
 	__u32 netns = arg_netns(sk);
-	struct tt_owner *owner = owner_of(sk, netns);
+	struct tt_owner buf, *owner = owner_of(sk, netns, &buf);
 
 	count_add_by(owner, netns, TT_SIG_RST_RECV, 0, 1);
 	flow_note_reset(sk, netns, owner, false);

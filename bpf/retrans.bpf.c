@@ -37,7 +37,7 @@ static __always_inline void on_retransmit(const struct sock *sk, const struct sk
 					  int err)
 {
 	__u32 netns = arg_netns(sk);
-	struct tt_owner *owner = owner_of(sk, netns); /* once, for the count and the flow */
+	struct tt_owner buf, *owner = owner_of(sk, netns, &buf); /* once, for the count and the flow */
 	__u64 segs;
 
 	if (err) {

@@ -108,6 +108,7 @@ static __always_inline void on_listen(const struct sock *sk)
 	owner_set(sk, &o); /* userspace finds listeners by address */
 	storage_keep(sk, &o);
 	bpf_map_update_elem(&listen_owners, &lk, &o, BPF_ANY);
+	listeners_changed();
 }
 
 /*
@@ -127,8 +128,9 @@ static __always_inline void on_listen_stop(const struct sock *sk)
 
 	lk.port = __builtin_bswap16(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 	o = bpf_map_lookup_elem(&listen_owners, &lk);
-	if (o && o->tgid == bpf_get_current_pid_tgid() >> 32)
-		bpf_map_delete_elem(&listen_owners, &lk);
+	if (o && o->tgid == bpf_get_current_pid_tgid() >> 32 &&
+	    !bpf_map_delete_elem(&listen_owners, &lk))
+		listeners_changed();
 }
 
 /*

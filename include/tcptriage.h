@@ -208,8 +208,8 @@ struct tt_flow_val {
 };
 
 /*
- * A CPU's resets not in `flows` yet (bpf/resets.bpf.c): the last flow it
- * counted a reset of, and the resets counted since.
+ * A CPU's resets of one direction not in `flows` yet (bpf/resets.bpf.c): the
+ * last flow it counted a reset of, and the resets counted since.
  */
 struct tt_reset_cache {
 	struct tt_flow_key key;
@@ -234,6 +234,17 @@ struct tt_task_note {
 };
 
 /*
+ * The owner of the listening port a CPU last looked up (bpf/common.bpf.h
+ * listener_noted), valid while ctl's listen_gen is gen.
+ */
+struct tt_listen_note {
+	struct tt_listen_key key;
+	__u32 gen; /* struct tt_ctl's listen_gen when noted */
+	__u32 seq; /* odd while a program writes the note */
+	struct tt_owner owner;
+};
+
+/*
  * Everything a CPU's programs keep between events, in one element of a
  * plain array indexed by CPU (bpf/common.bpf.h cpu_states): one lookup, no
  * per-CPU map (see there).  Only programs of that CPU write it; userspace
@@ -243,15 +254,21 @@ struct tt_cpu_state {
 	struct tt_task_note task;
 	__u64 net_note;     /* (__u32)net_cookie << 32 | ns.inum of the last namespace named; 0: none */
 	__u64 addr_scratch; /* bpf/common.bpf.h sk_address() */
-	struct tt_reset_cache reset;
+	struct tt_reset_cache reset[2]; /* [0] resets sent, [1] received */
+	struct tt_listen_note listener;
 	struct tt_count_cache count[2 * TT_SIG_MAX]; /* (count_gen & 1) * TT_SIG_MAX + signal */
 	__u8 guard[64]; /* never touched: no line this CPU writes holds another CPU's fields */
 };
 
-/* Set by userspace (bpf/common.bpf.h ctl), read by the programs. */
+/*
+ * ctl's elements (bpf/common.bpf.h): one written by userspace only, one by
+ * the programs only, so that no write undoes the other side's.
+ */
+enum { TT_CTL_USER, TT_CTL_PROGS, TT_CTL_ELEMS };
+
 struct tt_ctl {
-	__u32 count_gen; /* generation of counts: which counts map and cache entries are in use */
-	__u32 pad;
+	__u32 count_gen;  /* [TT_CTL_USER]: generation of counts: which counts map and cache entries are in use */
+	__u32 listen_gen; /* [TT_CTL_PROGS]: moved on at every change of listen_owners */
 };
 
 /* A destination connect() could not reach for lack of a local port. */

@@ -13,6 +13,10 @@
 #  (d) 60 SO_LINGER 0 closes in a burst 14 s into a quiet run: under the 5/s
 #      floor on average (60 over ~15 s), far over it in their stretch;
 #      reset_storm must fire and give the burst's rate.
+#  (e) as (c), then that server exits and another process listens on the same
+#      port in one agent run: the resets from each one's accepted sockets are
+#      charged to it (each CPU notes a listening port's owner: a listen or a
+#      listener's close must void the notes).
 # Each phase has its own agent run, so each run's totals are that phase's.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -151,5 +155,40 @@ tt_assert_eq "$(jq -r '.evidence.resets_sent // empty' <<<"${f:-null}")" $((o1 -
 # the floor is 5/s (RESET_MIN_RATE); a slow guest spreads the burst over two stretches (30/s each)
 tt_assert_true "jq -e '.evidence.resets_sent_per_s < 5 and .evidence.resets_sent_peak_per_s >= 10' <<<'${f:-null}' >/dev/null" \
 	"(d) the average over the run is under the 5/s floor, the burst's stretch at 10/s or more"
+
+# ------------------------------------ (e) another process takes the port over
+resets_of() { # FINDING PID -> resets the finding charges to PID as a process (not a peer)
+	jq -r --argjson p "$2" '[.culprits[]? | select(.pid == $p and (.raddr // "") == "") |
+		.count] | add // 0' <<<"${1:-null}"
+}
+PORT=5404
+AG=$TT_TMP/agent-e.json
+ta_start "$AG" || tt_bail "agent start (e)"
+declare -a srv_e=() rst_e=()
+for i in 1 2; do
+	serve "e$i" $PORT 30 --close-after-accept
+	srv_e+=("$TT_BG_PID")
+	o0=$(tt_nstat "$NS" Tcp.OutRsts)
+	ip netns exec "$NS" "$TT_TTLOAD" tcp-client --host 127.0.0.1 --port $PORT --conns 60 \
+		--bytes 1 --hold 1 --seconds 15 >/dev/null 2>&1
+	tt_sleep 0.5
+	rst_e+=($(($(tt_nstat "$NS" Tcp.OutRsts) - o0)))
+	kill "$TT_BG_PID" 2>/dev/null
+	wait "$TT_BG_PID" 2>/dev/null
+done
+ta_stop || tt_bail "agent end line (e)"
+ta_show "$AG"
+f=$(ta_findings "$AG" reset_storm | tail -n 1)
+tt_diag "(e) servers ${srv_e[*]}: OutRsts ${rst_e[*]}; charged $(resets_of "$f" "${srv_e[0]}") and $(resets_of "$f" "${srv_e[1]}")"
+if ta_kernel_lacks "$AG" resets_without_socket; then
+	tt_skip "(e) the servers' resets: tcp_send_reset fires for resets answering a segment only since Linux 6.9"
+else
+	for i in 0 1; do
+		tt_assert_ge "$(resets_of "$f" "${srv_e[i]}")" $((rst_e[i] * 9 / 10)) \
+			"(e) server $((i + 1)) (pid ${srv_e[i]}) is charged >= 90% of the ${rst_e[i]} resets its phase sent"
+	done
+	tt_assert_true "(( $(resets_of "$f" "${srv_e[0]}") <= ${rst_e[0]} ))" \
+		"(e) the first server is charged no more than its own phase's ${rst_e[0]} resets"
+fi
 
 tt_finish

@@ -211,9 +211,9 @@ static int cache_drain(struct counts_pair *p, __u32 gen, struct count_table *t)
 static int set_gen(struct counts_pair *p, __u32 gen)
 {
 	struct tt_ctl ctl = { .count_gen = gen };
-	__u32 zero = 0;
+	__u32 user = TT_CTL_USER;
 
-	return bpf_map_update_elem(p->ctl_fd, &zero, &ctl, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(p->ctl_fd, &user, &ctl, BPF_ANY) ? -errno : 0;
 }
 
 int counts_swap_drain(struct counts_pair *p, struct count_table *t)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Each CPU counts the resets of its last flow in a cache of its own
- * (bpf/resets.bpf.c, in its struct tt_cpu_state).  Each tick, before flows
+ * Each CPU counts the resets of its last flow, one for resets sent and one
+ * for resets received, in caches of its own (bpf/resets.bpf.c, in its struct
+ * tt_cpu_state).  Each tick, before flows
  * is read, flush_resets runs on every CPU whose entry holds resets, on that
  * CPU (BPF_F_TEST_RUN_ON_CPU):
  * only programs of its own CPU ever change an entry, so no reset is lost or
@@ -32,6 +33,11 @@ static int flush_on(int prog_fd, int cpu)
 	return -EBUSY;
 }
 
+static bool resets_held(const struct tt_cpu_state *s)
+{
+	return s->reset[0].sent || s->reset[0].received || s->reset[1].sent || s->reset[1].received;
+}
+
 int reset_caches_flush(struct tcptriage_bpf *skel)
 {
 	int prog_fd = bpf_program__fd(skel->progs.flush_resets), ncpus = 0, err = 0, cpu_err;
@@ -40,7 +46,7 @@ int reset_caches_flush(struct tcptriage_bpf *skel)
 	if (!s)
 		return -errno;
 	for (int cpu = 0; cpu < ncpus; cpu++) { /* one CPU failing does not keep the others' */
-		cpu_err = s[cpu].reset.sent || s[cpu].reset.received ? flush_on(prog_fd, cpu) : 0;
+		cpu_err = resets_held(&s[cpu]) ? flush_on(prog_fd, cpu) : 0;
 		err = err ? err : cpu_err;
 	}
 	free(s);
