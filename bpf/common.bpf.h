@@ -521,8 +521,9 @@ static __always_inline bool storage_knows_all(const struct sock *sk)
  * close).  Every change of listen_owners moves ctl's listen_gen on
  * (listeners_changed), which voids every note; a note is read gen first,
  * map after, so a note is never newer than its gen.  seq is odd while a
- * program writes the note: a program nesting over the writer, or one the
- * reader's copy was interrupted by, is seen and the map is read instead.
+ * program writes the note: a program nesting over the writer reads the map
+ * and leaves the note alone, and a reader whose copy a writer interrupted
+ * sees seq moved and reads the map instead.
  */
 static __always_inline void listeners_changed(void)
 {
@@ -579,6 +580,8 @@ static __always_inline struct tt_owner *listener_owner(const struct tt_listen_ke
 	if (!st)
 		return owner;
 	n = &st->listener;
+	if (n->seq & 1) /* nested over a program writing it: that one finishes its note */
+		return owner;
 	n->seq++;
 	barrier();
 	n->key = *lk;
