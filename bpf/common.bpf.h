@@ -601,12 +601,13 @@ static __always_inline struct tt_owner *listener_owner(const struct tt_listen_ke
  * In storage mode, where a TCP or UDP socket's storage is all `owners` could
  * say, a listener noted for the port is asked before the slot: a socket on
  * a listening port with no storage is one accepted from it (a connect from
- * a listening port, rare, is charged to the listener's owner).  buf holds
- * what a note gives.  A full socket that just closed gave its port back
- * (inet_num 0) and kept it in inet_sport (a probe read: only when the
- * listener is all that is left): a reset sent for data after close() comes
- * from such a socket.  (A TIME_WAIT or request sock keeps skc_num.)  Rare
- * events only: up to four lookups.
+ * a listening port, rare, is charged to the listener's owner).  Not for a
+ * socket still connecting: a storm of refused connects need not touch the
+ * note's line.  buf holds what a note gives.  A full socket that just closed
+ * gave its port back (inet_num 0) and kept it in inet_sport (a probe read,
+ * only when the listener is all that is left): a reset sent for data after
+ * close() comes from such a socket.  (A TIME_WAIT or request sock keeps
+ * skc_num.)  Rare events only: up to four lookups.
  */
 static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 netns,
 						 struct tt_owner *buf)
@@ -620,7 +621,8 @@ static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 ne
 	if (owner && owner->tgid)
 		return owner;
 	lk.port = ARG_READ(sk->__sk_common.skc_num, sk, __sk_common.skc_num);
-	if (lk.port && storage_knows_all(sk) && listener_noted(&lk, buf))
+	if (lk.port && storage_knows_all(sk) && sk->__sk_common.skc_state != TCP_SYN_SENT &&
+	    listener_noted(&lk, buf))
 		return buf;
 	owner = conn_owner(sk);
 	if (!owner && !storage_knows_all(sk))

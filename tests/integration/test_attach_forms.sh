@@ -132,6 +132,16 @@ ti_overruns() { # DIR : events the instance's buffer lost
 
 TCP_STATE_CLOSE_WAIT=8 TCP_STATE_FIN_WAIT2=5
 
+# Owners go in socket storage when every hook loads as tp_btf and the kernel lets
+# tracing programs keep it (5.11: bpf_sock_from_file() came with it).  A program
+# the verifier refuses in storage mode makes the loader retry with the owners
+# map, silently: this catches that (once it hid a refusal here and doubled the
+# hot path's cost).
+STORAGE_KERNEL=0
+bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "'BPF_FUNC_sock_from_file'" &&
+	STORAGE_KERNEL=1
+owners_kept() { jq -r 'select(.type == "start") | .capabilities.owners' "$1"; }
+
 for F in tp_btf raw_tp tracepoint; do
 	tt_diag "---------------- attach form $F"
 	tt_netns_single "st-$F" || tt_bail "create namespace st-$F"
@@ -146,6 +156,11 @@ for F in tp_btf raw_tp tracepoint; do
 	echo 1 >"$TI/events/sock/sock_exceed_buf_limit/enable"
 	ta_start "$AG" --attach "$F" || tt_bail "agent start ($F)"
 	tt_assert_eq "$(hook_form "$AG" inet_sock_set_state)" "$F" "$F: inet_sock_set_state attached as $F"
+	if [[ $F == tp_btf ]] && ((STORAGE_KERNEL)); then
+		tt_assert_eq "$(owners_kept "$AG")" socket_storage "$F: owners kept in socket storage (5.11+)"
+	else
+		tt_assert_eq "$(owners_kept "$AG")" map "$F: owners kept in the owners map"
+	fi
 	tt_assert_eq "$(hook_form "$AG" sock_exceed_buf_limit)" "$F" "$F: sock_exceed_buf_limit attached as $F"
 	# its classic record has no socket: the hook has no classic form
 	tt_assert_eq "$(hook_form "$AG" udp_fail_queue_rcv_skb)" "${F/tracepoint/none}" \
