@@ -604,11 +604,12 @@ static __always_inline struct tt_owner *listener_owner(const struct tt_listen_ke
  * a listening port, rare, is charged to the listener's owner).  Not for a
  * socket still connecting, asked first from the socket's first line: a
  * storm of refused connects need touch neither the note's line nor
- * sk_protocol's (storage_knows_all: ~20 ns a reset received, `make bench`).  buf holds what a note gives.  A full socket that just closed
- * gave its port back (inet_num 0) and kept it in inet_sport (a probe read,
- * only when the listener is all that is left): a reset sent for data after
- * close() comes from such a socket.  (A TIME_WAIT or request sock keeps
- * skc_num.)  Rare events only: up to four lookups.
+ * sk_protocol's (storage_knows_all: ~20 ns a reset received, `make bench`).
+ * buf holds what a note gives.  A full socket that just closed gave its
+ * port back (inet_num 0) and kept it in inet_sport (a probe read, only when
+ * the listener is all that is left): a reset sent for data after close()
+ * comes from such a socket.  (A TIME_WAIT or request sock keeps skc_num.)
+ * Rare events only: up to four lookups.
  */
 static __always_inline struct tt_owner *owner_of(const struct sock *sk, __u32 netns,
 						 struct tt_owner *buf)

@@ -261,12 +261,6 @@ costs_of() { # TAG-REGEX WHO HOOK -> ns/event per window, one a line
 	awk -F'\t' -v t="$1" -v w="$2" -v h="$3" '$1 ~ t && $2 == w && $3 == h { print $5 }' "$COSTS"
 }
 
-ratios_of() { # TAG-REGEX WHO HOOK BASE-WHO -> WHO/BASE ns per window, one a line
-	awk -F'\t' -v t="$1" -v w="$2" -v h="$3" -v b="$4" '
-		$1 ~ t && $3 == h && ($2 == w || $2 == b) { v[$1, $2] = $5; tags[$1] = 1 }
-		END { for (k in tags) if ((k, w) in v && (k, b) in v && v[k, b] > 0) print v[k, w] / v[k, b] }' "$COSTS"
-}
-
 cross_ratios() { # TAG1 WHO1 TAG2 WHO2 HOOK -> WHO1 (in TAG1<i>) / WHO2 (in TAG2<i>), per i
 	awk -F'\t' -v t1="$1" -v w1="$2" -v t2="$3" -v w2="$4" -v h="$5" '
 		$3 != h { next }
@@ -703,7 +697,7 @@ machine() {
 
 cost_table() { # LOAD (churn|rst): per hook, floor and agent each attached first; bpftrace
 	#   (attached first, normal close only)
-	local h r ok fl ag bt load=$1 bt_cols=
+	local h r b ok fl ag bt load=$1 bt_cols=
 	[[ $load == churn ]] && bt_cols=" bpftrace ns/event | bpftrace/agent |"
 	echo "| hook | events/s | floor ns/event | agent ns/event | agent/floor | <= 1.5x |$bt_cols"
 	echo "| --- | ---: | ---: | ---: | ---: | :---: |${bt_cols:+ ---: | ---: |}"
@@ -719,8 +713,9 @@ cost_table() { # LOAD (churn|rst): per hook, floor and agent each attached first
 			"$(fmt_num $(costs_of "^${load}F" floor "$h" | summary))" \
 			"$(fmt_num $(costs_of "^${load}A" agent "$h" | summary))" "$(fmt_ratio $r)" "$ok"
 		[[ $load == churn ]] || { echo; continue; }
-		read -r bt _ <<<"$(costs_of '^churnB' bpftrace "$h" | summary)"
-		printf ' %s | %s |\n' "$(fmt_num $(costs_of '^churnB' bpftrace "$h" | summary))" \
+		b=$(costs_of '^churnB' bpftrace "$h" | summary)
+		read -r bt _ <<<"$b"
+		printf ' %s | %s |\n' "$(fmt_num $b)" \
 			"$(fmt_ratio $(cross_ratios churnB bpftrace churnA agent "$h" | summary))"
 		printf '%s %s %s %s\n' "$h" "$fl" "$ag" "$bt" >>"$B/plot-cost.dat"
 	done
