@@ -697,21 +697,22 @@ machine() {
 
 cost_table() { # LOAD (churn|rst): per hook, floor and agent each attached first; bpftrace
 	#   (attached first, normal close only)
-	local h r b ok fl ag bt load=$1 bt_cols=
+	local h r f a b ok fl ag bt load=$1 bt_cols=
 	[[ $load == churn ]] && bt_cols=" bpftrace ns/event | bpftrace/agent |"
 	echo "| hook | events/s | floor ns/event | agent ns/event | agent/floor | <= 1.5x |$bt_cols"
 	echo "| --- | ---: | ---: | ---: | ---: | :---: |${bt_cols:+ ---: | ---: |}"
 	for h in $(busy_hooks "^${load}A" "$WINDOW_S" "$MIN_RATE"); do
-		read -r fl _ <<<"$(costs_of "^${load}F" floor "$h" | summary)"
-		read -r ag _ <<<"$(costs_of "^${load}A" agent "$h" | summary)"
+		f=$(costs_of "^${load}F" floor "$h" | summary)
+		a=$(costs_of "^${load}A" agent "$h" | summary)
+		read -r fl _ <<<"$f"
+		read -r ag _ <<<"$a"
 		r=$(cross_ratios "${load}A" agent "${load}F" floor "$h" | summary)
 		ok=$(awk -v m="${r%% *}" 'BEGIN { print (m == "-" ? "no floor" : m <= 1.5 ? "yes" : "**no**") }')
 		[[ $ok == yes ]] && MET+=("$h ($load, $(fmt_ratio $r))")
 		[[ $ok == "**no**" ]] && MISSED+=("$h ($load, $(fmt_ratio $r))")
 		printf '| %s | %.0f | %s | %s | %s | %s |' "$h" \
 			"$(runs_of "^${load}A" "$h" "$WINDOW_S" | median)" \
-			"$(fmt_num $(costs_of "^${load}F" floor "$h" | summary))" \
-			"$(fmt_num $(costs_of "^${load}A" agent "$h" | summary))" "$(fmt_ratio $r)" "$ok"
+			"$(fmt_num $f)" "$(fmt_num $a)" "$(fmt_ratio $r)" "$ok"
 		[[ $load == churn ]] || { echo; continue; }
 		b=$(costs_of '^churnB' bpftrace "$h" | summary)
 		read -r bt _ <<<"$b"

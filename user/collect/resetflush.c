@@ -2,9 +2,8 @@
 /*
  * Each CPU counts the resets of its last flow, one for resets sent and one
  * for resets received, in caches of its own (bpf/resets.bpf.c, in its struct
- * tt_cpu_state).  Each tick, before flows
- * is read, flush_resets runs on every CPU whose entry holds resets, on that
- * CPU (BPF_F_TEST_RUN_ON_CPU):
+ * tt_cpu_state).  Each tick, before flows is read, flush_resets runs on
+ * every CPU whose entries hold resets, on that CPU (BPF_F_TEST_RUN_ON_CPU):
  * only programs of its own CPU ever change an entry, so no reset is lost or
  * sent on twice, and flows is a tick behind at most.
  */
