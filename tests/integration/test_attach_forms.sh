@@ -140,7 +140,7 @@ TCP_STATE_CLOSE_WAIT=8 TCP_STATE_FIN_WAIT2=5
 STORAGE_KERNEL=0
 bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q "'BPF_FUNC_sock_from_file'" &&
 	STORAGE_KERNEL=1
-owners_kept() { jq -r 'select(.type == "start") | .capabilities.owners' "$1"; }
+owners_kept() { jq -r 'select(.type == "start") | .capabilities | "\(.owners) \(.owners_map_why)"' "$1"; }
 
 for F in tp_btf raw_tp tracepoint; do
 	tt_diag "---------------- attach form $F"
@@ -157,9 +157,11 @@ for F in tp_btf raw_tp tracepoint; do
 	ta_start "$AG" --attach "$F" || tt_bail "agent start ($F)"
 	tt_assert_eq "$(hook_form "$AG" inet_sock_set_state)" "$F" "$F: inet_sock_set_state attached as $F"
 	if [[ $F == tp_btf ]] && ((STORAGE_KERNEL)); then
-		tt_assert_eq "$(owners_kept "$AG")" socket_storage "$F: owners kept in socket storage (5.11+)"
+		tt_assert_eq "$(owners_kept "$AG")" "socket_storage null" "$F: owners kept in socket storage (5.11+)"
+	elif ((STORAGE_KERNEL)); then
+		tt_assert_eq "$(owners_kept "$AG")" "map attach_form" "$F: owners kept in the owners map, for the form"
 	else
-		tt_assert_eq "$(owners_kept "$AG")" map "$F: owners kept in the owners map"
+		tt_assert_eq "$(owners_kept "$AG")" "map kernel" "$F: owners kept in the owners map, for the kernel"
 	fi
 	tt_assert_eq "$(hook_form "$AG" sock_exceed_buf_limit)" "$F" "$F: sock_exceed_buf_limit attached as $F"
 	# its classic record has no socket: the hook has no classic form

@@ -59,5 +59,12 @@ const char *agent__tracefs(const struct agent *agent);
 int agent__seed_owners(struct agent *agent, bool udp_only, uint64_t *learned);
 /* Owners are kept in the sockets' storage (else in the `owners` map). */
 bool agent__owners_in_storage(const struct agent *agent);
+/*
+ * Why owners are kept in the owners map, NULL when in socket storage:
+ * "kernel" (no socket storage for tracing programs: before 5.11), "attach_form"
+ * (a hook attached as raw_tp or tracepoint, whose socket is untyped), or
+ * "refused" (the kernel refused the programs with it, and loaded them without).
+ */
+const char *agent__owners_map_why(const struct agent *agent);
 
 #endif /* __TT_LOADER_H */

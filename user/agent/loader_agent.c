@@ -71,3 +71,12 @@ bool agent__owners_in_storage(const struct agent *agent)
 {
 	return agent->owners_in_storage;
 }
+
+const char *agent__owners_map_why(const struct agent *agent)
+{
+	if (agent->owners_in_storage)
+		return NULL;
+	if (agent->storage_doubt == STORAGE_SETTLED && !agent->sk_storage)
+		return "refused"; /* loader.c storage_doubted(): only a retry without it loaded */
+	return agent->sk_storage ? "attach_form" : "kernel";
+}

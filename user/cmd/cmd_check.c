@@ -51,6 +51,28 @@ static void print_unseen(const struct kfeatures *kf)
 	}
 }
 
+/* Where socket owners are kept, and when not in socket storage, why. */
+static void print_owners_kept(const struct agent *agent)
+{
+	static const struct {
+		const char *why, *text;
+	} whys[] = {
+		{ "kernel", "this kernel keeps no socket storage for tracing programs (5.11+)" },
+		{ "attach_form", "a hook attached without tp_btf, whose socket is untyped" },
+		{ "refused", "the kernel refused the programs with socket storage: -v for why" },
+	};
+	const char *why = agent__owners_map_why(agent);
+
+	if (!why) {
+		printf("socket owners kept in: socket storage\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(whys) / sizeof(whys[0]); i++)
+		if (!strcmp(why, whys[i].why))
+			why = whys[i].text;
+	printf("socket owners kept in: the owners map (%s)\n", why);
+}
+
 /*
  * The kernel's verdicts ("TCP: out of memory") are KERN_INFO lines: where the
  * console loglevel hides them, printk:console may not fire for them (seen on
@@ -121,8 +143,7 @@ int cmd_check(int argc, char **argv)
 	print_console_level();
 	c = agent__seed_owners(agent, false, &learned);
 	printf("socket iterator (existing sockets' owners): %s\n", c ? strerror(-c) : "ok");
-	printf("socket owners kept in: %s\n",
-	       agent__owners_in_storage(agent) ? "socket storage" : "the owners map");
+	print_owners_kept(agent);
 	agent__destroy(agent);
 	printf("result: tcptriage can run here\n");
 	return 0;

@@ -136,6 +136,8 @@ static void start_json(struct out *o, const struct start_info *si, const struct 
 	jw_kv_str(o->jw, "btf", si->btf);
 	jw_kv_str(o->jw, "tracefs", si->tracefs);
 	jw_kv_str(o->jw, "owners", si->owners_in_storage ? "socket_storage" : "map");
+	if (si->owners_map_why)
+		jw_kv_str(o->jw, "owners_map_why", si->owners_map_why);
 	jw_key(o->jw, "hooks");
 	jw_arr_begin(o->jw);
 	for (size_t i = 0; i < si->n_hooks; i++) {

@@ -35,6 +35,7 @@ struct start_info {
 	double duration_s; /* 0 when open-ended */
 	uint64_t owners_seeded;
 	bool owners_in_storage; /* owners kept in socket storage, else in a map */
+	const char *owners_map_why; /* why in a map (agent__owners_map_why()), else NULL */
 };
 
 /* How long the agent's ticks took (collect, rules, output), over some span. */
