@@ -57,10 +57,8 @@ const char *agent__tracefs(const struct agent *agent);
  * owner recorded (a walk after the start-up one: no hook sees them made).
  */
 int agent__seed_owners(struct agent *agent, bool udp_only, uint64_t *learned);
-/* Owners are kept in the sockets' storage (else in the `owners` map). */
-bool agent__owners_in_storage(const struct agent *agent);
 /*
- * Why owners are kept in the owners map, NULL when in socket storage:
+ * Why owners are kept in the owners map, NULL when in the sockets' storage:
  * "kernel" (no socket storage for tracing programs: before 5.11), "attach_form"
  * (a hook attached as raw_tp or tracepoint, whose socket is untyped), or
  * "refused" (the kernel refused the programs with it, and loaded them without).

@@ -67,11 +67,6 @@ const char *agent__tracefs(const struct agent *agent)
 	return agent->tracefs;
 }
 
-bool agent__owners_in_storage(const struct agent *agent)
-{
-	return agent->owners_in_storage;
-}
-
 const char *agent__owners_map_why(const struct agent *agent)
 {
 	if (agent->owners_in_storage)

@@ -330,7 +330,6 @@ static void start_line(struct session *s)
 		.tracefs = agent__tracefs(s->agent),
 		.duration_s = s->opts.duration_s,
 		.owners_seeded = s->owners_seeded,
-		.owners_in_storage = agent__owners_in_storage(s->agent),
 		.owners_map_why = agent__owners_map_why(s->agent),
 		.btf = agent__btf_source(s->agent),
 		.features = agent__features(s->agent),

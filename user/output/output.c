@@ -135,7 +135,7 @@ static void start_json(struct out *o, const struct start_info *si, const struct 
 	jw_obj_begin(o->jw);
 	jw_kv_str(o->jw, "btf", si->btf);
 	jw_kv_str(o->jw, "tracefs", si->tracefs);
-	jw_kv_str(o->jw, "owners", si->owners_in_storage ? "socket_storage" : "map");
+	jw_kv_str(o->jw, "owners", si->owners_map_why ? "map" : "socket_storage");
 	if (si->owners_map_why)
 		jw_kv_str(o->jw, "owners_map_why", si->owners_map_why);
 	jw_key(o->jw, "hooks");

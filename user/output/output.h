@@ -34,8 +34,7 @@ struct start_info {
 	const struct kfeatures *features;   /* what this kernel's tracepoints pass */
 	double duration_s; /* 0 when open-ended */
 	uint64_t owners_seeded;
-	bool owners_in_storage; /* owners kept in socket storage, else in a map */
-	const char *owners_map_why; /* why in a map (agent__owners_map_why()), else NULL */
+	const char *owners_map_why; /* why owners are in a map (agent__owners_map_why()); NULL: in socket storage */
 };
 
 /* How long the agent's ticks took (collect, rules, output), over some span. */
